@@ -1,0 +1,14 @@
+namespace Gatehouse.Grains;
+
+/// <summary>The key formats of Gatehouse's grains, in one place.</summary>
+public static class GrainKeys
+{
+    /// <summary>The one key of the stateless <see cref="IGatewayGrain"/>.</summary>
+    public const long Gateway = 0;
+
+    /// <summary><see cref="IRouterGrain"/> key: the model alias as configured (case-sensitive).</summary>
+    public static string Router(string alias) => alias;
+
+    /// <summary><see cref="IProviderGrain"/> key: the provider name as configured.</summary>
+    public static string Provider(string providerName) => providerName;
+}

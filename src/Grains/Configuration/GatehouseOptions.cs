@@ -1,0 +1,117 @@
+namespace Gatehouse.Configuration;
+
+/// <summary>The <c>Gatehouse</c> configuration section (see the README for the schema by example).</summary>
+public sealed class GatehouseOptions
+{
+    public const string SectionName = "Gatehouse";
+
+    /// <summary>Upstreams by name.</summary>
+    public Dictionary<string, ProviderOptions> Providers { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Model aliases by name: what callers put in <c>model</c>.</summary>
+    public Dictionary<string, ModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Applications (tenants) by id.</summary>
+    public Dictionary<string, AppOptions> Apps { get; set; } = new(StringComparer.Ordinal);
+    public CacheOptions Cache { get; set; } = new();
+    /// <summary>The admin API key (or <c>env:NAME</c>); the admin API is off when unset.</summary>
+    public string? AdminKey { get; set; }
+    public ClusterOptions Cluster { get; set; } = new();
+    public StorageOptions Storage { get; set; } = new();
+    /// <summary>Largest request body accepted, in bytes. The default value is 4 MiB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+}
+
+/// <summary>Provider kinds known to the gateway.</summary>
+public static class ProviderKinds
+{
+    public const string OpenAI = "OpenAI";
+    public const string OpenAICompatible = "OpenAICompatible";
+    public const string Anthropic = "Anthropic";
+    public const string Ollama = "Ollama";
+    public const string Simulated = "Simulated";
+}
+
+/// <summary>One upstream.</summary>
+public sealed class ProviderOptions
+{
+    /// <summary>One of <see cref="ProviderKinds"/>.</summary>
+    public string Kind { get; set; } = "";
+    /// <summary>The upstream's base URL; the vendor's public endpoint when unset.</summary>
+    public string? BaseUrl { get; set; }
+    /// <summary>The provider key, or <c>env:NAME</c> to read it from an environment variable.</summary>
+    public string? ApiKey { get; set; }
+    public int? RequestsPerMinute { get; set; }
+    public int? TokensPerMinute { get; set; }
+    public int? MaxConcurrency { get; set; }
+    /// <summary>Time allowed for one upstream call. The default value is 60 seconds.</summary>
+    public double TimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Simulated only: delay before answering. The default value is 20 ms.</summary>
+    public int LatencyMs { get; set; } = 20;
+    /// <summary>Simulated only: share of calls that fail with a 503-like error (0..1). The default value is 0.</summary>
+    public double FailureRate { get; set; }
+    /// <summary>Simulated only: delay between streamed chunks. The default value is 0 ms.</summary>
+    public int StreamChunkDelayMs { get; set; }
+}
+
+/// <summary>One model alias.</summary>
+public sealed class ModelOptions
+{
+    /// <summary>Load-balancing strategy. The default value is <c>RoundRobin</c>.</summary>
+    public string Strategy { get; set; } = "RoundRobin";
+    public List<TargetOptions> Targets { get; set; } = [];
+    /// <summary>Aliases tried in order when every target failed with a retryable error.</summary>
+    public List<string> Fallbacks { get; set; } = [];
+    public PricingOptions? Pricing { get; set; }
+}
+
+public sealed class TargetOptions
+{
+    public string Provider { get; set; } = "";
+    public string Model { get; set; } = "";
+    public double Weight { get; set; } = 1;
+}
+
+public sealed class PricingOptions
+{
+    public double InputPerMillion { get; set; }
+    public double OutputPerMillion { get; set; }
+}
+
+/// <summary>One application (tenant).</summary>
+public sealed class AppOptions
+{
+    /// <summary>The app's keys, in plain text or as <c>sha256:&lt;hex&gt;</c>; only their hashes are kept in memory.</summary>
+    public List<string> Keys { get; set; } = [];
+    public int? RequestsPerMinute { get; set; }
+    public int? TokensPerMinute { get; set; }
+    public double? BudgetUsdPerDay { get; set; }
+    /// <summary>Aliases the app may use; every alias when empty.</summary>
+    public List<string> Models { get; set; } = [];
+}
+
+public sealed class CacheOptions
+{
+    public bool Enabled { get; set; } = true;
+    public int TtlSeconds { get; set; } = 3600;
+}
+
+public sealed class ClusterOptions
+{
+    /// <summary><c>Localhost</c> (one machine) or <c>AdoNet</c>. The default value is <c>Localhost</c>.</summary>
+    public string Kind { get; set; } = "Localhost";
+    public string ClusterId { get; set; } = "gatehouse";
+    public string ServiceId { get; set; } = "gatehouse";
+    public int SiloPort { get; set; } = 11111;
+    public int GatewayPort { get; set; } = 30000;
+    /// <summary>For <c>Localhost</c>: the silo endpoint of the primary silo when this is not it.</summary>
+    public int? PrimarySiloPort { get; set; }
+    public string? ConnectionString { get; set; }
+    public string Invariant { get; set; } = "Npgsql";
+}
+
+public sealed class StorageOptions
+{
+    /// <summary><c>Memory</c> or <c>PostgreSql</c>. The default value is <c>Memory</c>.</summary>
+    public string Kind { get; set; } = "Memory";
+    public string? ConnectionString { get; set; }
+}
