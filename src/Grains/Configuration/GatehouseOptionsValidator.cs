@@ -1,0 +1,212 @@
+using Gatehouse.Providers;
+using Gatehouse.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Configuration;
+
+/// <summary>Checks the whole <c>Gatehouse</c> section and reports every problem at once, each naming its key.</summary>
+public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOptions>
+{
+    private readonly HashSet<string> _kinds;
+    private readonly string _kindList;
+
+    /// <param name="adapterFactories">The registered adapters: a provider's Kind must name one of them.</param>
+    public GatehouseOptionsValidator(IEnumerable<IChatGatewayFactory> adapterFactories)
+    {
+        _kinds = new HashSet<string>(adapterFactories.Select(f => f.Kind), StringComparer.OrdinalIgnoreCase);
+        _kindList = string.Join(", ", _kinds.Order(StringComparer.Ordinal));
+    }
+
+    public ValidateOptionsResult Validate(string? name, GatehouseOptions options)
+    {
+        var errors = Collect(options);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    public List<string> Collect(GatehouseOptions options)
+    {
+        const string root = GatehouseOptions.SectionName;
+        var errors = new List<string>();
+
+        foreach (var (name, provider) in options.Providers)
+        {
+            var key = $"{root}:Providers:{name}";
+            if (string.IsNullOrWhiteSpace(provider.Kind))
+            {
+                errors.Add($"{key}:Kind is required (one of {_kindList}).");
+            }
+            else if (!_kinds.Contains(provider.Kind))
+            {
+                errors.Add($"{key}:Kind '{provider.Kind}' is not a known provider kind (one of {_kindList}).");
+            }
+
+            if (provider.BaseUrl is not null && !Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out _))
+            {
+                errors.Add($"{key}:BaseUrl '{provider.BaseUrl}' is not an absolute URL.");
+            }
+
+            if (string.Equals(provider.Kind, ProviderKinds.OpenAICompatible, StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(provider.BaseUrl))
+            {
+                errors.Add($"{key}:BaseUrl is required for kind {ProviderKinds.OpenAICompatible}.");
+            }
+
+            if (provider.Kind is not null && (string.Equals(provider.Kind, ProviderKinds.OpenAI, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(provider.Kind, ProviderKinds.Anthropic, StringComparison.OrdinalIgnoreCase)))
+            {
+                if (string.IsNullOrWhiteSpace(provider.ApiKey))
+                {
+                    errors.Add($"{key}:ApiKey is required for kind {provider.Kind} (use env:NAME to read it from the environment).");
+                }
+                else if (SecretValue.Resolve(provider.ApiKey) is null)
+                {
+                    errors.Add($"{key}:ApiKey refers to environment variable '{provider.ApiKey[SecretValue.EnvironmentPrefix.Length..]}', which is not set.");
+                }
+            }
+
+            if (provider.TimeoutSeconds <= 0)
+            {
+                errors.Add($"{key}:TimeoutSeconds must be greater than 0.");
+            }
+
+            AddIfNotPositive(errors, $"{key}:RequestsPerMinute", provider.RequestsPerMinute);
+            AddIfNotPositive(errors, $"{key}:TokensPerMinute", provider.TokensPerMinute);
+            AddIfNotPositive(errors, $"{key}:MaxConcurrency", provider.MaxConcurrency);
+            if (provider.LatencyMs < 0)
+            {
+                errors.Add($"{key}:LatencyMs must not be negative.");
+            }
+
+            if (provider.FailureRate is < 0 or > 1)
+            {
+                errors.Add($"{key}:FailureRate must be between 0 and 1.");
+            }
+        }
+
+        foreach (var (alias, model) in options.Models)
+        {
+            var key = $"{root}:Models:{alias}";
+            if (!RoutingStrategies.IsKnown(model.Strategy))
+            {
+                errors.Add($"{key}:Strategy '{model.Strategy}' is not a known strategy (one of {string.Join(", ", RoutingStrategies.All)}).");
+            }
+
+            if (model.Targets.Count == 0)
+            {
+                errors.Add($"{key}:Targets must name at least one target.");
+            }
+
+            for (var i = 0; i < model.Targets.Count; i++)
+            {
+                var target = model.Targets[i];
+                if (string.IsNullOrWhiteSpace(target.Provider))
+                {
+                    errors.Add($"{key}:Targets:{i}:Provider is required.");
+                }
+                else if (!options.Providers.ContainsKey(target.Provider))
+                {
+                    errors.Add($"{key}:Targets:{i}:Provider '{target.Provider}' is not a configured provider.");
+                }
+
+                if (string.IsNullOrWhiteSpace(target.Model))
+                {
+                    errors.Add($"{key}:Targets:{i}:Model is required.");
+                }
+
+                if (target.Weight <= 0)
+                {
+                    errors.Add($"{key}:Targets:{i}:Weight must be greater than 0.");
+                }
+            }
+
+            for (var i = 0; i < model.Fallbacks.Count; i++)
+            {
+                var fallback = model.Fallbacks[i];
+                if (!options.Models.ContainsKey(fallback))
+                {
+                    errors.Add($"{key}:Fallbacks:{i} '{fallback}' is not a configured model alias.");
+                }
+                else if (fallback == alias)
+                {
+                    errors.Add($"{key}:Fallbacks:{i} must not name the alias itself.");
+                }
+            }
+        }
+
+        var seenKeyHashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (appId, app) in options.Apps)
+        {
+            var key = $"{root}:Apps:{appId}";
+            if (app.Keys.Count == 0)
+            {
+                errors.Add($"{key}:Keys must hold at least one key.");
+            }
+
+            for (var i = 0; i < app.Keys.Count; i++)
+            {
+                var hash = Apps.AppKeyHasher.TryHashConfiguredKey(app.Keys[i], out var error);
+                if (hash is null)
+                {
+                    errors.Add($"{key}:Keys:{i} {error}");
+                }
+                else if (!seenKeyHashes.TryAdd(hash, appId))
+                {
+                    errors.Add($"{key}:Keys:{i} is also a key of app '{seenKeyHashes[hash]}'.");
+                }
+            }
+
+            for (var i = 0; i < app.Models.Count; i++)
+            {
+                if (!options.Models.ContainsKey(app.Models[i]))
+                {
+                    errors.Add($"{key}:Models:{i} '{app.Models[i]}' is not a configured model alias.");
+                }
+            }
+
+            AddIfNotPositive(errors, $"{key}:RequestsPerMinute", app.RequestsPerMinute);
+            AddIfNotPositive(errors, $"{key}:TokensPerMinute", app.TokensPerMinute);
+        }
+
+        if (options.Cache.TtlSeconds <= 0)
+        {
+            errors.Add($"{root}:Cache:TtlSeconds must be greater than 0.");
+        }
+
+        if (options.MaxRequestBodyBytes <= 0)
+        {
+            errors.Add($"{root}:MaxRequestBodyBytes must be greater than 0.");
+        }
+
+        if (options.AdminKey is not null && SecretValue.Resolve(options.AdminKey) is null)
+        {
+            errors.Add($"{root}:AdminKey refers to an environment variable that is not set.");
+        }
+
+        if (options.Cluster.Kind is not ("Localhost" or "AdoNet"))
+        {
+            errors.Add($"{root}:Cluster:Kind '{options.Cluster.Kind}' must be Localhost or AdoNet.");
+        }
+        else if (options.Cluster.Kind == "AdoNet" && string.IsNullOrWhiteSpace(options.Cluster.ConnectionString))
+        {
+            errors.Add($"{root}:Cluster:ConnectionString is required when Cluster:Kind is AdoNet.");
+        }
+
+        if (options.Storage.Kind is not ("Memory" or "PostgreSql"))
+        {
+            errors.Add($"{root}:Storage:Kind '{options.Storage.Kind}' must be Memory or PostgreSql.");
+        }
+        else if (options.Storage.Kind == "PostgreSql" && string.IsNullOrWhiteSpace(options.Storage.ConnectionString))
+        {
+            errors.Add($"{root}:Storage:ConnectionString is required when Storage:Kind is PostgreSql.");
+        }
+
+        return errors;
+    }
+
+    private static void AddIfNotPositive(List<string> errors, string key, int? value)
+    {
+        if (value is <= 0)
+        {
+            errors.Add($"{key} must be greater than 0.");
+        }
+    }
+}

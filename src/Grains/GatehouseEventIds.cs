@@ -1,0 +1,12 @@
+namespace Gatehouse;
+
+/// <summary>Event ids of every Gatehouse log message, in one place so they stay unique.</summary>
+public static class GatehouseEventIds
+{
+    public const int AttemptFailed = 1000;
+    public const int AllTargetsFailed = 1001;
+    public const int HealthFlushFailed = 1100;
+    public const int ConfigurationInvalid = 1200;
+    public const int EmbeddedDefaults = 1201;
+    public const int UnhandledRequestError = 1300;
+}

@@ -1,0 +1,36 @@
+using Gatehouse.Apps;
+using Gatehouse.Configuration;
+using Gatehouse.Health;
+using Gatehouse.Providers;
+using Gatehouse.Providers.Simulated;
+using Gatehouse.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse;
+
+public static class GatehouseServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers what a silo needs to serve Gatehouse's grains: options bound from <paramref name="gatehouseSection"/>
+    /// and validated at start, the built-in provider adapters, the route table, the app registry and health reporting.
+    /// </summary>
+    public static IServiceCollection AddGatehouseGrains(this IServiceCollection services, IConfiguration gatehouseSection)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<GatehouseOptions>().Bind(gatehouseSection).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>());
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, SimulatedChatGatewayFactory>());
+
+        services.TryAddSingleton<ProviderRegistry>();
+        services.TryAddSingleton<RouteTable>();
+        services.TryAddSingleton<AppRegistry>();
+        services.TryAddSingleton<RequestAuthorizer>();
+        services.TryAddSingleton<ProviderHealthReporter>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProviderHealthReporter>());
+        return services;
+    }
+}

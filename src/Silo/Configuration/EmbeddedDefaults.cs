@@ -1,0 +1,37 @@
+using Gatehouse.Configuration;
+
+namespace Gatehouse.Silo.Configuration;
+
+/// <summary>
+/// The demo configuration used when nothing configures providers, models or apps: a <c>Simulated</c> provider,
+/// aliases for it, and one app with a well-known key; plus OpenAI when <c>OPENAI_API_KEY</c> is set.
+/// </summary>
+/// <remarks>
+/// It is applied only to an empty configuration, so a deployment that configures anything never gets the
+/// well-known demo key.
+/// </remarks>
+internal static class EmbeddedDefaults
+{
+    public const string DemoAppId = "demo";
+    public const string DemoAppKey = "gk-local-dev";
+    public const string SimulatedProvider = "sim";
+
+    public static bool IsUnconfigured(GatehouseOptions options) =>
+        options.Providers.Count == 0 && options.Models.Count == 0 && options.Apps.Count == 0;
+
+    public static void Apply(GatehouseOptions options)
+    {
+        options.Providers[SimulatedProvider] = new ProviderOptions { Kind = ProviderKinds.Simulated, LatencyMs = 20 };
+        options.Models["sim"] = new ModelOptions { Targets = [new TargetOptions { Provider = SimulatedProvider, Model = "sim-1" }] };
+        options.Models["sim-fast"] = new ModelOptions { Targets = [new TargetOptions { Provider = SimulatedProvider, Model = "sim-fast-1" }] };
+
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OPENAI_API_KEY")))
+        {
+            options.Providers["openai"] = new ProviderOptions { Kind = ProviderKinds.OpenAI, ApiKey = "env:OPENAI_API_KEY" };
+            options.Models["gpt-4o-mini"] = new ModelOptions { Targets = [new TargetOptions { Provider = "openai", Model = "gpt-4o-mini" }] };
+            options.Models["gpt-4o"] = new ModelOptions { Targets = [new TargetOptions { Provider = "openai", Model = "gpt-4o" }] };
+        }
+
+        options.Apps[DemoAppId] = new AppOptions { Keys = [DemoAppKey] };
+    }
+}

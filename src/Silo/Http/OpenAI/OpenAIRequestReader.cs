@@ -1,0 +1,483 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Gatehouse.Chat;
+using Gatehouse.Errors;
+
+namespace Gatehouse.Silo.Http.OpenAI;
+
+/// <summary>Reads an OpenAI Chat Completions request body into the canonical <see cref="ChatRequest"/>.</summary>
+/// <remarks>
+/// Every problem becomes a <see cref="GatewayException"/> of kind <see cref="GatewayError.InvalidRequest"/> naming the
+/// field, in OpenAI's wording where it has one. Fields Gatehouse cannot honour (n &gt; 1, logprobs) are rejected rather than dropped.
+/// </remarks>
+internal static class OpenAIRequestReader
+{
+    public static (ChatRequest Request, bool Stream) Read(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid("The request body must be a JSON object.", null);
+        }
+
+        string? model = null;
+        ImmutableArray<ChatMessage>? messages = null;
+        double? temperature = null, topP = null, presencePenalty = null, frequencyPenalty = null;
+        int? maxTokens = null;
+        ImmutableArray<string> stop = [];
+        long? seed = null;
+        ResponseFormat? responseFormat = null;
+        ImmutableArray<ToolDefinition> tools = [];
+        ToolChoice? toolChoice = null;
+        string? user = null;
+        bool stream = false, includeUsage = false;
+        bool? parallelToolCalls = null;
+
+        foreach (var property in root.EnumerateObject())
+        {
+            var value = property.Value;
+            switch (property.Name)
+            {
+                case "model": model = ReadString(value, "model"); break;
+                case "messages": messages = ReadMessages(value); break;
+                case "temperature": temperature = ReadNumber(value, "temperature", 0, 2); break;
+                case "top_p": topP = ReadNumber(value, "top_p", 0, 1); break;
+                case "presence_penalty": presencePenalty = ReadNumber(value, "presence_penalty", -2, 2); break;
+                case "frequency_penalty": frequencyPenalty = ReadNumber(value, "frequency_penalty", -2, 2); break;
+                case "max_tokens" or "max_completion_tokens":
+                    if (value.ValueKind != JsonValueKind.Null)
+                    {
+                        maxTokens = ReadInt(value, property.Name, 1);
+                    }
+
+                    break;
+                case "stop": stop = ReadStop(value); break;
+                case "seed": seed = value.ValueKind == JsonValueKind.Null ? null : ReadLong(value, "seed"); break;
+                case "response_format": responseFormat = ReadResponseFormat(value); break;
+                case "tools": tools = ReadTools(value); break;
+                case "tool_choice": toolChoice = ReadToolChoice(value); break;
+                case "parallel_tool_calls": parallelToolCalls = ReadBool(value, "parallel_tool_calls"); break;
+                case "user": user = value.ValueKind == JsonValueKind.Null ? null : ReadString(value, "user"); break;
+                case "stream": stream = value.ValueKind != JsonValueKind.Null && ReadBool(value, "stream"); break;
+                case "stream_options":
+                    if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("include_usage", out var include))
+                    {
+                        includeUsage = ReadBool(include, "stream_options.include_usage");
+                    }
+
+                    break;
+                case "n":
+                    if (value.ValueKind != JsonValueKind.Null && ReadInt(value, "n", 1) != 1)
+                    {
+                        throw Invalid("Gatehouse supports only n = 1 (one choice per request).", "n");
+                    }
+
+                    break;
+                case "logprobs":
+                    if (value.ValueKind == JsonValueKind.True)
+                    {
+                        throw Invalid("Gatehouse does not support logprobs.", "logprobs");
+                    }
+
+                    break;
+                case "functions" or "function_call":
+                    throw Invalid($"'{property.Name}' is deprecated; use 'tools' and 'tool_choice'.", property.Name);
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            throw Invalid("you must provide a model parameter", "model");
+        }
+
+        if (messages is not { Length: > 0 })
+        {
+            throw Invalid(messages is null ? "'messages' is a required property" : "'messages' must contain at least one message.", "messages");
+        }
+
+        if (!stream && root.TryGetProperty("stream_options", out var options) && options.ValueKind != JsonValueKind.Null)
+        {
+            throw Invalid("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options");
+        }
+
+        if (toolChoice is { Mode: ToolChoiceMode.Function } && !tools.Any(t => t.Name == toolChoice.FunctionName))
+        {
+            throw Invalid($"tool_choice names function '{toolChoice.FunctionName}', which is not in 'tools'.", "tool_choice");
+        }
+
+        var request = new ChatRequest
+        {
+            Model = model,
+            Messages = messages.Value,
+            Temperature = temperature,
+            TopP = topP,
+            MaxTokens = maxTokens,
+            Stop = stop,
+            Seed = seed,
+            ResponseFormat = responseFormat,
+            Tools = tools,
+            ToolChoice = toolChoice,
+            User = user,
+            IncludeUsage = includeUsage,
+            PresencePenalty = presencePenalty,
+            FrequencyPenalty = frequencyPenalty,
+            ParallelToolCalls = parallelToolCalls,
+        };
+        return (request, stream);
+    }
+
+    private static ImmutableArray<ChatMessage> ReadMessages(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw WrongType("messages", "an array", value);
+        }
+
+        var messages = ImmutableArray.CreateBuilder<ChatMessage>(value.GetArrayLength());
+        var index = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            messages.Add(ReadMessage(item, $"messages[{index++}]"));
+        }
+
+        return messages.MoveToImmutable();
+    }
+
+    private static ChatMessage ReadMessage(JsonElement item, string path)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            throw WrongType(path, "an object", item);
+        }
+
+        if (!item.TryGetProperty("role", out var roleElement))
+        {
+            throw Invalid($"'{path}.role' is a required property", $"{path}.role");
+        }
+
+        var role = ReadString(roleElement, $"{path}.role") switch
+        {
+            "system" or "developer" => ChatRole.System,
+            "user" => ChatRole.User,
+            "assistant" => ChatRole.Assistant,
+            "tool" => ChatRole.Tool,
+            var other => throw Invalid($"Invalid value for '{path}.role': '{other}'. Supported values are: 'system', 'developer', 'user', 'assistant' and 'tool'.", $"{path}.role"),
+        };
+
+        ImmutableArray<ContentPart> content = [];
+        if (item.TryGetProperty("content", out var contentElement))
+        {
+            content = ReadContent(contentElement, $"{path}.content", role);
+        }
+
+        ImmutableArray<ToolCall> toolCalls = [];
+        if (item.TryGetProperty("tool_calls", out var callsElement) && callsElement.ValueKind != JsonValueKind.Null)
+        {
+            if (role != ChatRole.Assistant)
+            {
+                throw Invalid($"'{path}.tool_calls' is only allowed on assistant messages.", $"{path}.tool_calls");
+            }
+
+            toolCalls = ReadToolCalls(callsElement, $"{path}.tool_calls");
+        }
+
+        string? toolCallId = null;
+        if (role == ChatRole.Tool)
+        {
+            if (!item.TryGetProperty("tool_call_id", out var idElement))
+            {
+                throw Invalid($"'{path}.tool_call_id' is a required property for tool messages.", $"{path}.tool_call_id");
+            }
+
+            toolCallId = ReadString(idElement, $"{path}.tool_call_id");
+        }
+
+        if (content.IsEmpty && toolCalls.IsEmpty && role != ChatRole.Assistant)
+        {
+            throw Invalid($"'{path}.content' is a required property", $"{path}.content");
+        }
+
+        string? name = item.TryGetProperty("name", out var nameElement) && nameElement.ValueKind != JsonValueKind.Null
+            ? ReadString(nameElement, $"{path}.name")
+            : null;
+
+        return new ChatMessage { Role = role, Content = content, ToolCalls = toolCalls, ToolCallId = toolCallId, Name = name };
+    }
+
+    private static ImmutableArray<ContentPart> ReadContent(JsonElement value, string path, ChatRole role)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return [];
+            case JsonValueKind.String:
+                return [ContentPart.FromText(value.GetString()!)];
+            case JsonValueKind.Array:
+                var parts = ImmutableArray.CreateBuilder<ContentPart>();
+                var index = 0;
+                foreach (var part in value.EnumerateArray())
+                {
+                    parts.Add(ReadContentPart(part, $"{path}[{index++}]", role));
+                }
+
+                return parts.ToImmutable();
+            default:
+                throw WrongType(path, "a string or an array of content parts", value);
+        }
+    }
+
+    private static ContentPart ReadContentPart(JsonElement part, string path, ChatRole role)
+    {
+        if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var typeElement))
+        {
+            throw Invalid($"'{path}' must be an object with a 'type'.", path);
+        }
+
+        switch (ReadString(typeElement, $"{path}.type"))
+        {
+            case "text":
+                return ContentPart.FromText(part.TryGetProperty("text", out var text)
+                    ? ReadString(text, $"{path}.text")
+                    : throw Invalid($"'{path}.text' is a required property", $"{path}.text"));
+            case "image_url" when role == ChatRole.User:
+                if (!part.TryGetProperty("image_url", out var image))
+                {
+                    throw Invalid($"'{path}.image_url' is a required property", $"{path}.image_url");
+                }
+
+                var (url, detail) = image.ValueKind == JsonValueKind.String
+                    ? (image.GetString()!, null)
+                    : (image.TryGetProperty("url", out var urlElement)
+                        ? ReadString(urlElement, $"{path}.image_url.url")
+                        : throw Invalid($"'{path}.image_url.url' is a required property", $"{path}.image_url.url"),
+                       image.TryGetProperty("detail", out var detailElement) ? ReadString(detailElement, $"{path}.image_url.detail") : null);
+                if (!url.StartsWith("data:", StringComparison.OrdinalIgnoreCase) && !Uri.TryCreate(url, UriKind.Absolute, out _))
+                {
+                    throw Invalid($"'{path}.image_url.url' must be an absolute URL or a data: URI.", $"{path}.image_url.url");
+                }
+
+                return new ContentPart { Kind = ContentPartKind.ImageUrl, ImageUrl = url, ImageDetail = detail };
+            case "image_url":
+                throw Invalid($"Image content is only allowed in user messages ('{path}').", path);
+            case var other:
+                throw Invalid($"Content part type '{other}' is not supported by Gatehouse (supported: 'text', 'image_url').", $"{path}.type");
+        }
+    }
+
+    private static ImmutableArray<ToolCall> ReadToolCalls(JsonElement value, string path)
+    {
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw WrongType(path, "an array", value);
+        }
+
+        var calls = ImmutableArray.CreateBuilder<ToolCall>();
+        var index = 0;
+        foreach (var call in value.EnumerateArray())
+        {
+            var callPath = $"{path}[{index++}]";
+            if (call.ValueKind != JsonValueKind.Object
+                || !call.TryGetProperty("id", out var id)
+                || !call.TryGetProperty("function", out var function)
+                || function.ValueKind != JsonValueKind.Object
+                || !function.TryGetProperty("name", out var name))
+            {
+                throw Invalid($"'{callPath}' must have an 'id' and a 'function' with a 'name'.", callPath);
+            }
+
+            var arguments = function.TryGetProperty("arguments", out var args) ? ReadString(args, $"{callPath}.function.arguments") : "{}";
+            calls.Add(new ToolCall { Id = ReadString(id, $"{callPath}.id"), Name = ReadString(name, $"{callPath}.function.name"), ArgumentsJson = arguments });
+        }
+
+        return calls.ToImmutable();
+    }
+
+    private static ImmutableArray<ToolDefinition> ReadTools(JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw WrongType("tools", "an array", value);
+        }
+
+        var tools = ImmutableArray.CreateBuilder<ToolDefinition>();
+        var index = 0;
+        foreach (var tool in value.EnumerateArray())
+        {
+            var path = $"tools[{index++}]";
+            if (tool.ValueKind != JsonValueKind.Object
+                || !tool.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "function")
+            {
+                throw Invalid($"'{path}.type' must be 'function'.", $"{path}.type");
+            }
+
+            if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
+                || !function.TryGetProperty("name", out var name))
+            {
+                throw Invalid($"'{path}.function.name' is a required property", $"{path}.function.name");
+            }
+
+            var parameters = function.TryGetProperty("parameters", out var schema) && schema.ValueKind != JsonValueKind.Null
+                ? schema.ValueKind == JsonValueKind.Object ? schema.GetRawText() : throw WrongType($"{path}.function.parameters", "an object", schema)
+                : null;
+            tools.Add(new ToolDefinition
+            {
+                Name = ReadString(name, $"{path}.function.name"),
+                Description = function.TryGetProperty("description", out var description) && description.ValueKind != JsonValueKind.Null
+                    ? ReadString(description, $"{path}.function.description")
+                    : null,
+                ParametersJson = parameters,
+                Strict = function.TryGetProperty("strict", out var strict) && strict.ValueKind != JsonValueKind.Null
+                    ? ReadBool(strict, $"{path}.function.strict")
+                    : null,
+            });
+        }
+
+        return tools.ToImmutable();
+    }
+
+    private static ToolChoice? ReadToolChoice(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return null;
+            case JsonValueKind.String:
+                return value.GetString() switch
+                {
+                    "auto" => new ToolChoice { Mode = ToolChoiceMode.Auto },
+                    "none" => new ToolChoice { Mode = ToolChoiceMode.None },
+                    "required" => new ToolChoice { Mode = ToolChoiceMode.Required },
+                    var other => throw Invalid($"Invalid value for 'tool_choice': '{other}'. Supported values are: 'none', 'auto' and 'required'.", "tool_choice"),
+                };
+            case JsonValueKind.Object
+                when value.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
+                && function.TryGetProperty("name", out var name):
+                return new ToolChoice { Mode = ToolChoiceMode.Function, FunctionName = ReadString(name, "tool_choice.function.name") };
+            default:
+                throw Invalid("'tool_choice' must be 'none', 'auto', 'required' or {\"type\":\"function\",\"function\":{\"name\":...}}.", "tool_choice");
+        }
+    }
+
+    private static ResponseFormat? ReadResponseFormat(JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty("type", out var type))
+        {
+            throw Invalid("'response_format' must be an object with a 'type'.", "response_format");
+        }
+
+        switch (ReadString(type, "response_format.type"))
+        {
+            case "text":
+                return new ResponseFormat { Kind = ResponseFormatKind.Text };
+            case "json_object":
+                return new ResponseFormat { Kind = ResponseFormatKind.JsonObject };
+            case "json_schema":
+                if (!value.TryGetProperty("json_schema", out var schema) || schema.ValueKind != JsonValueKind.Object
+                    || !schema.TryGetProperty("name", out var name))
+                {
+                    throw Invalid("'response_format.json_schema.name' is a required property", "response_format.json_schema");
+                }
+
+                return new ResponseFormat
+                {
+                    Kind = ResponseFormatKind.JsonSchema,
+                    SchemaName = ReadString(name, "response_format.json_schema.name"),
+                    SchemaJson = schema.TryGetProperty("schema", out var body) && body.ValueKind == JsonValueKind.Object ? body.GetRawText() : null,
+                    Strict = schema.TryGetProperty("strict", out var strict) && strict.ValueKind != JsonValueKind.Null ? ReadBool(strict, "response_format.json_schema.strict") : null,
+                };
+            case var other:
+                throw Invalid($"Invalid value for 'response_format.type': '{other}'. Supported values are: 'text', 'json_object' and 'json_schema'.", "response_format.type");
+        }
+    }
+
+    private static ImmutableArray<string> ReadStop(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return [];
+            case JsonValueKind.String:
+                return [value.GetString()!];
+            case JsonValueKind.Array:
+                var stops = ImmutableArray.CreateBuilder<string>();
+                foreach (var item in value.EnumerateArray())
+                {
+                    stops.Add(ReadString(item, "stop"));
+                }
+
+                if (stops.Count > 4)
+                {
+                    throw Invalid("'stop' may hold at most 4 sequences.", "stop");
+                }
+
+                return stops.ToImmutable();
+            default:
+                throw WrongType("stop", "a string or an array of strings", value);
+        }
+    }
+
+    private static string ReadString(JsonElement value, string path) =>
+        value.ValueKind == JsonValueKind.String ? value.GetString()! : throw WrongType(path, "a string", value);
+
+    private static bool ReadBool(JsonElement value, string path) => value.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw WrongType(path, "a boolean", value),
+    };
+
+    private static double? ReadNumber(JsonElement value, string path, double min, double max)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number)
+        {
+            throw WrongType(path, "a number", value);
+        }
+
+        var number = value.GetDouble();
+        return number >= min && number <= max
+            ? number
+            : throw Invalid($"Invalid '{path}': {number} is out of range; it must be between {min} and {max}.", path);
+    }
+
+    private static int ReadInt(JsonElement value, string path, int min)
+    {
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number))
+        {
+            throw WrongType(path, "an integer", value);
+        }
+
+        return number >= min ? number : throw Invalid($"Invalid '{path}': {number}; it must be at least {min}.", path);
+    }
+
+    private static long ReadLong(JsonElement value, string path) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : throw WrongType(path, "an integer", value);
+
+    private static GatewayException WrongType(string path, string expected, JsonElement actual) =>
+        Invalid($"Invalid type for '{path}': expected {expected}, but got {Describe(actual.ValueKind)} instead.", path);
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        _ => "null",
+    };
+
+    private static GatewayException Invalid(string message, string? param) => new(GatewayError.InvalidRequest, message, param);
+}

@@ -1,0 +1,56 @@
+using Gatehouse.Configuration;
+using Gatehouse.Routing;
+using Gatehouse.Silo.Configuration;
+using Gatehouse.Silo.Hosting;
+using Gatehouse.Silo.Http.OpenAI;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+GatehouseConfiguration.AddSources(builder.Configuration, args);
+builder.AddGatehouseSilo();
+
+var app = builder.Build();
+app.MapOpenAIApi();
+app.MapHealthEndpoints();
+
+try
+{
+    await app.StartAsync();
+}
+catch (OptionsValidationException ex)
+{
+    Console.Error.WriteLine("Gatehouse cannot start: the configuration is invalid.");
+    foreach (var failure in ex.Failures)
+    {
+        Console.Error.WriteLine($"  - {failure}");
+    }
+
+    return 1;
+}
+
+// Resolve the route table now so a provider that cannot be set up fails the start, not the first request.
+app.Services.GetRequiredService<RouteTable>();
+PrintBanner(app);
+await app.WaitForShutdownAsync();
+return 0;
+
+static void PrintBanner(WebApplication app)
+{
+    var options = app.Services.GetRequiredService<IOptions<GatehouseOptions>>().Value;
+    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+    foreach (var address in addresses)
+    {
+        Console.WriteLine($"Gatehouse listening on {address} (OpenAI-compatible API at {address}/v1)");
+    }
+
+    Console.WriteLine($"Models: {string.Join(", ", app.Services.GetRequiredService<RouteTable>().Aliases)}");
+    if (options.Apps.TryGetValue(EmbeddedDefaults.DemoAppId, out var demo) && demo.Keys.Contains(EmbeddedDefaults.DemoAppKey))
+    {
+        Console.WriteLine($"No configuration given: running the embedded demo (Simulated provider). App key: {EmbeddedDefaults.DemoAppKey}");
+    }
+}
+
+/// <summary>The silo's entry point; public so tests can host it.</summary>
+public partial class Program;
