@@ -17,7 +17,8 @@ app.MapHealthEndpoints();
 
 try
 {
-    await app.StartAsync();
+    // Validate before the host starts so a bad config is reported once, plainly, without a host failure trace.
+    _ = app.Services.GetRequiredService<IOptions<GatehouseOptions>>().Value;
 }
 catch (OptionsValidationException ex)
 {
@@ -29,6 +30,8 @@ catch (OptionsValidationException ex)
 
     return 1;
 }
+
+await app.StartAsync();
 
 // Resolve the route table now so a provider that cannot be set up fails the start, not the first request.
 app.Services.GetRequiredService<RouteTable>();

@@ -162,6 +162,11 @@ internal sealed partial class RouterGrain(RouteTable routes, ProviderHealthRepor
             return new GatewayException(GatewayError.RateLimited, $"Every target of model '{alias}' is rate limited. Tried: {tried}.", retryAfter: retryAfter);
         }
 
+        if (failures.TrueForAll(f => f.Error.UpstreamStatus is 503 or 529))
+        {
+            return new GatewayException(GatewayError.NoTargetAvailable, $"Every target of model '{alias}' is overloaded or unavailable. Tried: {tried}.");
+        }
+
         return new GatewayException(GatewayError.UpstreamFailed, $"Every target of model '{alias}' failed. Tried: {tried}.");
     }
 

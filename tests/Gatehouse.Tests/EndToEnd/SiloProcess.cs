@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Gatehouse.Tests.EndToEnd;
+
+/// <summary>The real Gatehouse silo host as a child process on loopback ports, configured by a JSON file.</summary>
+/// <remarks>Started from the build output of the test project; stopped (whole process tree, by PID) on dispose.</remarks>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly string? _configPath;
+
+    private SiloProcess(Process process, string? configPath, string baseUrl, int gatewayPort)
+    {
+        _process = process;
+        _configPath = configPath;
+        BaseUrl = baseUrl;
+        GatewayPort = gatewayPort;
+    }
+
+    /// <summary>The silo's HTTP base URL, e.g. <c>http://127.0.0.1:5123</c>.</summary>
+    public string BaseUrl { get; }
+
+    /// <summary>The Orleans gateway port grain clients connect to.</summary>
+    public int GatewayPort { get; }
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>Everything the process printed so far (for assertions and failure messages).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <param name="configJson">The file given as GATEHOUSE_CONFIG; null runs the embedded default configuration.</param>
+    public static async Task<SiloProcess> StartAsync(string? configJson, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        string? configPath = null;
+        if (configJson is not null)
+        {
+            configPath = Path.Combine(Path.GetTempPath(), $"gatehouse-e2e-{Guid.NewGuid():n}.json");
+            await File.WriteAllTextAsync(configPath, configJson);
+        }
+
+        var httpPort = FreePort();
+        var siloPort = FreePort();
+        var gatewayPort = FreePort();
+        var baseUrl = $"http://127.0.0.1:{httpPort}";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Gatehouse.Silo.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(baseUrl);
+        if (configPath is not null)
+        {
+            start.Environment["GATEHOUSE_CONFIG"] = configPath;
+        }
+
+        start.Environment["Gatehouse__Cluster__SiloPort"] = siloPort.ToString();
+        start.Environment["Gatehouse__Cluster__GatewayPort"] = gatewayPort.ToString();
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var silo = new SiloProcess(process, configPath, baseUrl, gatewayPort);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) => silo.Append(e.Data, ready);
+        process.ErrorDataReceived += (_, e) => silo.Append(e.Data, null);
+        process.Exited += (_, _) =>
+        {
+            // Let the output readers drain before reporting what the process said.
+            process.WaitForExit();
+            ready.TrySetException(new SiloExitedException(process.ExitCode, silo.Output));
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        try
+        {
+            await ready.Task.WaitAsync(StartTimeout);
+        }
+        catch (TimeoutException)
+        {
+            await silo.DisposeAsync();
+            throw new TimeoutException($"The silo did not report listening within {StartTimeout}:\n{silo.Output}");
+        }
+
+        return silo;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            _process.Dispose();
+            if (_configPath is not null)
+            {
+                File.Delete(_configPath);
+            }
+        }
+    }
+
+    private void Append(string? line, TaskCompletionSource? ready)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        if (ready is not null && line.StartsWith("Gatehouse listening on ", StringComparison.Ordinal))
+        {
+            ready.TrySetResult();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The silo process ended before it was ready.</summary>
+public sealed class SiloExitedException(int exitCode, string output)
+    : Exception($"The silo exited with code {exitCode} before it was ready:\n{output}")
+{
+    public int ExitCode { get; } = exitCode;
+
+    public string Output { get; } = output;
+}
