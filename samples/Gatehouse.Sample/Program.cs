@@ -8,8 +8,11 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 var builder = Host.CreateApplicationBuilder(args);
-// Orleans logs its connection chatter at Information; keep the console for the answers.
+// Keep the console for the answers: Orleans logs each failed connection attempt as a warning with a
+// stack trace, and the host logs a start failure that this program reports in one line itself.
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Logging.AddFilter("Orleans", LogLevel.Error);
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
 builder.Services.AddGatehouseClient(options =>
 {
     options.AppKey = Environment.GetEnvironmentVariable("GATEHOUSE_APP_KEY") ?? "gk-local-dev";
@@ -17,8 +20,20 @@ builder.Services.AddGatehouseClient(options =>
 });
 
 using var host = builder.Build();
-// Starting the host connects the Orleans client to the cluster; it fails here if no silo answers.
-await host.StartAsync();
+// Starting the host connects the Orleans client to the cluster. Orleans keeps retrying while no silo
+// answers (right for a service that starts before the cluster); a demo should say so and stop instead.
+using (var connect = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+{
+    try
+    {
+        await host.StartAsync(connect.Token);
+    }
+    catch (OperationCanceledException) when (connect.IsCancellationRequested)
+    {
+        Console.Error.WriteLine("No Gatehouse silo answered on 127.0.0.1:30000 within 20 s; start one with: dotnet run --project src/Silo");
+        return 1;
+    }
+}
 
 var chat = host.Services.GetRequiredService<IChatClient>();
 try
@@ -47,3 +62,4 @@ catch (GatewayException e)
 }
 
 await host.StopAsync();
+return Environment.ExitCode;

@@ -17,6 +17,9 @@ internal static class ChatMapping
     private const string ImageDetailPropertyName = "detail";
     private const string UserPropertyName = "user";
 
+    // AIJsonUtilities.DefaultOptions writes indented JSON; arguments and results go on the wire, so compact them.
+    private static readonly JsonSerializerOptions s_jsonOptions = CreateJsonOptions();
+
     /// <summary>Builds the canonical request for <paramref name="messages"/> and <paramref name="options"/>.</summary>
     /// <exception cref="GatewayException">No model alias: neither <see cref="ChatOptions.ModelId"/> nor the default is set.</exception>
     public static G.ChatRequest ToGatehouseRequest(IEnumerable<ChatMessage> messages, ChatOptions? options, string? defaultModel, bool stream)
@@ -230,7 +233,7 @@ internal static class ChatMapping
                         Name = call.Name,
                         ArgumentsJson = call.Arguments is null
                             ? "{}"
-                            : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>))),
+                            : JsonSerializer.Serialize(call.Arguments, s_jsonOptions.GetTypeInfo(typeof(IDictionary<string, object?>))),
                     });
                     break;
 
@@ -264,6 +267,13 @@ internal static class ChatMapping
         }
     }
 
+    private static JsonSerializerOptions CreateJsonOptions()
+    {
+        var options = new JsonSerializerOptions(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
+        options.MakeReadOnly();
+        return options;
+    }
+
     private static void RequireImage(string mediaType)
     {
         if (!mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
@@ -284,7 +294,7 @@ internal static class ChatMapping
         null => string.Empty,
         string text => text,
         JsonElement element when element.ValueKind == JsonValueKind.String => element.GetString() ?? string.Empty,
-        _ => JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions.GetTypeInfo(result.GetType())),
+        _ => JsonSerializer.Serialize(result, s_jsonOptions.GetTypeInfo(result.GetType())),
     };
 
     private static G.ResponseFormat? ToGatehouseResponseFormat(ChatResponseFormat? format) => format switch
