@@ -33,7 +33,7 @@ public sealed class GatehouseClientOptions
     [Range(1, 65535)]
     public int GatewayPort { get; set; } = GatehouseClientConstants.DefaultGatewayPort;
 
-    /// <summary>Gets the silo gateway endpoints, each <c>host:port</c>, used when <see cref="Cluster"/> is <see cref="GatehouseClusterKind.StaticGateways"/>.</summary>
+    /// <summary>Gets or sets the silo gateway endpoints, each <c>host:port</c>, used when <see cref="Cluster"/> is <see cref="GatehouseClusterKind.StaticGateways"/>.</summary>
     /// <remarks>
     /// The default value is an empty list. Host names are resolved once, when the client starts;
     /// IPv6 addresses are written in brackets (<c>[::1]:30000</c>).
