@@ -1,0 +1,111 @@
+using System.Runtime.CompilerServices;
+using Gatehouse.Grains;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Client;
+
+/// <summary>An <see cref="IChatClient"/> that sends chat requests to a Gatehouse cluster through its gateway grain.</summary>
+/// <remarks>
+/// <para>
+/// Thread-safe; register it as a singleton (<c>AddGatehouseClient</c> does). It owns nothing: the Orleans
+/// <see cref="IClusterClient"/> belongs to the host, so <see cref="Dispose"/> does nothing.
+/// </para>
+/// <para>
+/// The model is <see cref="ChatOptions.ModelId"/>, else <see cref="GatehouseClientOptions.DefaultModel"/>; it is a
+/// Gatehouse model alias, and the response's <see cref="ChatResponse.ModelId"/> is the upstream model that answered.
+/// Which provider answered, how many attempts it took and the cache outcome are in
+/// <see cref="ChatResponse.AdditionalProperties"/> under <c>gatehouse.provider</c>, <c>gatehouse.attempts</c> and
+/// <c>gatehouse.cache</c> (on the first streamed update when streaming).
+/// </para>
+/// <para>
+/// Errors: a <see cref="Gatehouse.Errors.GatewayException"/> raised by the cluster (unknown key, model not allowed,
+/// rate limited with <see cref="Gatehouse.Errors.GatewayException.RetryAfter"/>, every upstream failed, ...) propagates
+/// to the caller unchanged; so does one raised here when no model is given. Content the gateway cannot carry
+/// (non-image media, hosted tools) fails with <see cref="NotSupportedException"/> before anything is sent.
+/// Cancelling <c>cancellationToken</c> cancels the grain call and, for a stream, the upstream stream.
+/// </para>
+/// </remarks>
+public sealed class GatehouseChatClient : IChatClient
+{
+    private readonly IClusterClient _clusterClient;
+    private readonly string _appKey;
+    private readonly string? _defaultModel;
+    private readonly ChatClientMetadata _metadata;
+
+    /// <summary>Initializes a new instance of the <see cref="GatehouseChatClient"/> class.</summary>
+    /// <param name="clusterClient">The Orleans client connected to the Gatehouse cluster.</param>
+    /// <param name="options">The client options: the app key and default model.</param>
+    public GatehouseChatClient(IClusterClient clusterClient, IOptions<GatehouseClientOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(clusterClient);
+        ArgumentNullException.ThrowIfNull(options);
+
+        _clusterClient = clusterClient;
+        _appKey = options.Value.AppKey;
+        _defaultModel = options.Value.DefaultModel;
+        _metadata = new ChatClientMetadata(GatehouseClientConstants.ProviderName, providerUri: null, defaultModelId: _defaultModel);
+    }
+
+    /// <inheritdoc />
+    public async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var request = ChatMapping.ToGatehouseRequest(messages, options, _defaultModel, stream: false);
+        var response = await Gateway.CompleteAsync(_appKey, request, cancellationToken).ConfigureAwait(false);
+        return ChatMapping.FromGatehouseResponse(response);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = ChatMapping.ToGatehouseRequest(messages, options, _defaultModel, stream: true);
+        var mapper = new ChatStreamMapper();
+
+        await foreach (var chunk in Gateway.StreamAsync(_appKey, request, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (mapper.Map(chunk) is { } update)
+            {
+                yield return update;
+            }
+        }
+
+        if (mapper.Complete() is { } last)
+        {
+            yield return last;
+        }
+    }
+
+    /// <inheritdoc />
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+
+        if (serviceKey is not null)
+        {
+            return null;
+        }
+
+        if (serviceType == typeof(ChatClientMetadata))
+        {
+            return _metadata;
+        }
+
+        if (serviceType == typeof(IClusterClient))
+        {
+            return _clusterClient;
+        }
+
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        // The cluster client belongs to the host's service provider, which disposes it.
+    }
+
+    // Stateless worker grain: the reference is cheap and resolving it per call keeps no stale activation.
+    private IGatewayGrain Gateway => _clusterClient.GetGrain<IGatewayGrain>(GrainKeys.Gateway);
+}

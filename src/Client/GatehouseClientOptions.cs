@@ -1,0 +1,56 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Gatehouse.Client;
+
+/// <summary>How the client finds the silos of a Gatehouse cluster.</summary>
+public enum GatehouseClusterKind
+{
+    /// <summary>One or more silos on this machine, reached on 127.0.0.1 at <see cref="GatehouseClientOptions.GatewayPort"/>.</summary>
+    Localhost = 0,
+
+    /// <summary>A fixed list of silo gateway endpoints, <see cref="GatehouseClientOptions.Gateways"/>.</summary>
+    StaticGateways = 1,
+}
+
+/// <summary>Options of the Gatehouse grain client: which cluster to join and which application calls it.</summary>
+/// <remarks>
+/// Validated when the host starts: a missing <see cref="AppKey"/> or an unusable gateway list fails
+/// startup with a message naming the option, rather than the first request.
+/// </remarks>
+public sealed class GatehouseClientOptions
+{
+    /// <summary>Gets or sets the application key the gateway authenticates every request with.</summary>
+    /// <remarks>Required. The key is sent with each call and hashed on the silo; it is never logged by the client.</remarks>
+    [Required]
+    public string AppKey { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets how the client finds the cluster's silos.</summary>
+    /// <remarks>The default value is <see cref="GatehouseClusterKind.Localhost"/>.</remarks>
+    public GatehouseClusterKind Cluster { get; set; } = GatehouseClusterKind.Localhost;
+
+    /// <summary>Gets or sets the gateway port of the silo on 127.0.0.1 when <see cref="Cluster"/> is <see cref="GatehouseClusterKind.Localhost"/>.</summary>
+    /// <remarks>The default value is 30000 (<see cref="GatehouseClientConstants.DefaultGatewayPort"/>).</remarks>
+    [Range(1, 65535)]
+    public int GatewayPort { get; set; } = GatehouseClientConstants.DefaultGatewayPort;
+
+    /// <summary>Gets or sets the silo gateway endpoints, each <c>host:port</c>, used when <see cref="Cluster"/> is <see cref="GatehouseClusterKind.StaticGateways"/>.</summary>
+    /// <remarks>
+    /// The default value is an empty list. Host names are resolved once, when the client starts;
+    /// IPv6 addresses are written in brackets (<c>[::1]:30000</c>).
+    /// </remarks>
+    public IList<string> Gateways { get; set; } = [];
+
+    /// <summary>Gets or sets the Orleans cluster id; it must match the silos'.</summary>
+    /// <remarks>The default value is <c>"gatehouse"</c> (<see cref="GatehouseClientConstants.DefaultClusterId"/>).</remarks>
+    [Required]
+    public string ClusterId { get; set; } = GatehouseClientConstants.DefaultClusterId;
+
+    /// <summary>Gets or sets the Orleans service id; it must match the silos'.</summary>
+    /// <remarks>The default value is <c>"gatehouse"</c> (<see cref="GatehouseClientConstants.DefaultServiceId"/>).</remarks>
+    [Required]
+    public string ServiceId { get; set; } = GatehouseClientConstants.DefaultServiceId;
+
+    /// <summary>Gets or sets the model alias used when a request's <c>ChatOptions.ModelId</c> is null.</summary>
+    /// <remarks>The default value is <see langword="null"/>: every request must then name its model.</remarks>
+    public string? DefaultModel { get; set; }
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Client;
+
+/// <summary>Checks the data annotations of <see cref="GatehouseClientOptions"/> (generated, reflection-free).</summary>
+[OptionsValidator]
+internal sealed partial class GatehouseClientOptionsValidator : IValidateOptions<GatehouseClientOptions>;
+
+/// <summary>Checks the rules that span several options, reporting every failure at once.</summary>
+internal sealed class GatehouseClientOptionsCrossFieldValidator : IValidateOptions<GatehouseClientOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatehouseClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(options.AppKey))
+        {
+            failures.Add($"{nameof(GatehouseClientOptions.AppKey)} is required: the key of the application calling the gateway.");
+        }
+
+        if (!Enum.IsDefined(options.Cluster))
+        {
+            failures.Add($"{nameof(GatehouseClientOptions.Cluster)} '{options.Cluster}' is not one of {string.Join(", ", Enum.GetNames<GatehouseClusterKind>())}.");
+        }
+
+        if (options.Cluster == GatehouseClusterKind.StaticGateways)
+        {
+            if (options.Gateways is not { Count: > 0 })
+            {
+                failures.Add($"{nameof(GatehouseClientOptions.Gateways)} must list at least one host:port endpoint when {nameof(GatehouseClientOptions.Cluster)} is {nameof(GatehouseClusterKind.StaticGateways)}.");
+            }
+            else
+            {
+                foreach (var gateway in options.Gateways)
+                {
+                    if (!GatewayEndpoints.TryParse(gateway, out _, out _))
+                    {
+                        failures.Add($"{nameof(GatehouseClientOptions.Gateways)} entry '{gateway}' is not host:port with a port in 1..65535.");
+                    }
+                }
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ClusterId))
+        {
+            failures.Add($"{nameof(GatehouseClientOptions.ClusterId)} must not be empty.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ServiceId))
+        {
+            failures.Add($"{nameof(GatehouseClientOptions.ServiceId)} must not be empty.");
+        }
+
+        if (options.DefaultModel is { } model && string.IsNullOrWhiteSpace(model))
+        {
+            failures.Add($"{nameof(GatehouseClientOptions.DefaultModel)} must be null or a model alias, not blank.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
