@@ -6,6 +6,9 @@ public static class GatehouseClientConstants
     /// <summary>The gateway port a localhost silo listens on for grain clients (the Orleans default).</summary>
     public const int DefaultGatewayPort = 30000;
 
+    /// <summary>How long one grain call may take before Orleans gives up on it: 10 minutes, matching the silo.</summary>
+    public static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(10);
+
     /// <summary>The Orleans cluster id of a Gatehouse cluster unless the silo's configuration names another.</summary>
     public const string DefaultClusterId = "gatehouse";
 

@@ -69,6 +69,8 @@ public static class GatehouseClientServiceCollectionExtensions
                     cluster.ClusterId = gatehouse.Value.ClusterId;
                     cluster.ServiceId = gatehouse.Value.ServiceId;
                 });
+            // A call lasts as long as its upstream allows (and a stream longer); Orleans' 30 s default would cut it first.
+            client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = GatehouseClientConstants.CallTimeout);
         });
 
         services.TryAddSingleton<GatehouseChatClient>();
