@@ -78,6 +78,13 @@ public sealed record UpstreamReply
     public int CompletionTokens { get; init; } = 7;
     /// <summary>Delay before the status line is sent (ends early when the client goes away).</summary>
     public int DelayMs { get; init; }
+    /// <summary>Streaming only: drop the connection after this many SSE events, without <c>[DONE]</c>.</summary>
+    public int? AbortAfterEvents { get; init; }
+    /// <summary>
+    /// With <see cref="AbortAfterEvents"/>: wait for this task before dropping the connection, so the client has
+    /// read the events already sent (a reset can discard data the client has not read yet).
+    /// </summary>
+    public Task? AbortWhen { get; init; }
 
     public static UpstreamReply RateLimited(int retryAfterSeconds) => new()
     {
@@ -126,6 +133,8 @@ public sealed record UpstreamReply
 public sealed class OpenAIUpstreamDouble : IAsyncDisposable
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false };
+    private static readonly object AbortAfterKey = new();
+    private static readonly object AbortWhenKey = new();
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
@@ -389,6 +398,12 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
 
     private async Task WriteStreamAsync(HttpContext context, RecordedRequest request, UpstreamReply reply, string id, long created, string model, string? text, string finish)
     {
+        if (reply.AbortAfterEvents is { } abortAfter)
+        {
+            context.Items[AbortAfterKey] = abortAfter;
+            context.Items[AbortWhenKey] = reply.AbortWhen;
+        }
+
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/event-stream; charset=utf-8";
         context.Response.Headers.CacheControl = "no-cache";
@@ -497,6 +512,22 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
 
     private static async Task WriteEventAsync(HttpContext context, Action<Utf8JsonWriter> write)
     {
+        if (context.Items[AbortAfterKey] is int remaining)
+        {
+            if (remaining == 0)
+            {
+                if (context.Items[AbortWhenKey] is Task abortWhen)
+                {
+                    await abortWhen.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+                }
+
+                context.Abort();
+                throw new OperationCanceledException("the double dropped the connection on purpose", context.RequestAborted);
+            }
+
+            context.Items[AbortAfterKey] = remaining - 1;
+        }
+
         using var buffer = new MemoryStream();
         buffer.Write("data: "u8);
         using (var w = new Utf8JsonWriter(buffer, WriterOptions))

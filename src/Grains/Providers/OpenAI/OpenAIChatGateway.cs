@@ -29,8 +29,17 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
     private readonly OpenAIClient _client;
     private readonly ConcurrentDictionary<string, ChatClient> _chatClients = new(StringComparer.Ordinal);
     private readonly Func<string, ChatClient> _createChatClient;
+    private readonly bool _compatible;
 
-    public OpenAIChatGateway(string providerName, ProviderOptions options, bool requireApiKey, TimeProvider timeProvider, ILogger logger)
+    /// <param name="providerName">The configured provider name, used in error messages and logs.</param>
+    /// <param name="options">The provider's options.</param>
+    /// <param name="compatible">
+    /// An OpenAI-compatible server rather than OpenAI: BaseUrl required, ApiKey optional, and the token limit sent
+    /// as <c>max_tokens</c>.
+    /// </param>
+    /// <param name="timeProvider">The clock for the call timeout.</param>
+    /// <param name="logger">The logger.</param>
+    public OpenAIChatGateway(string providerName, ProviderOptions options, bool compatible, TimeProvider timeProvider, ILogger logger)
     {
         ArgumentException.ThrowIfNullOrEmpty(providerName);
         ArgumentNullException.ThrowIfNull(options);
@@ -38,6 +47,8 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         ArgumentNullException.ThrowIfNull(logger);
 
         _providerName = providerName;
+        _compatible = compatible;
+        var requireApiKey = !compatible;
         _timeProvider = timeProvider;
         _logger = logger;
         _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
@@ -104,7 +115,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         ArgumentNullException.ThrowIfNull(request);
         var chatClient = GetChatClient(request.Model);
         var messages = OpenAIChatMapping.ToOpenAIMessages(request.Messages);
-        var options = OpenAIChatMapping.ToOpenAIOptions(request);
+        var options = OpenAIChatMapping.ToOpenAIOptions(request, legacyMaxTokens: _compatible);
 
         using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
         try
@@ -124,7 +135,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         ArgumentNullException.ThrowIfNull(request);
         var chatClient = GetChatClient(request.Model);
         var messages = OpenAIChatMapping.ToOpenAIMessages(request.Messages);
-        var options = OpenAIChatMapping.ToOpenAIOptions(request);
+        var options = OpenAIChatMapping.ToOpenAIOptions(request, legacyMaxTokens: _compatible);
 
         // TimeoutSeconds bounds the whole stream: a stalled upstream must not hold a caller (or a lease) forever.
         using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);

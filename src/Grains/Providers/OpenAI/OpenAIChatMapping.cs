@@ -72,14 +72,19 @@ internal static class OpenAIChatMapping
         }
     }
 
-    public static ChatCompletionOptions ToOpenAIOptions(ChatRequest request)
+    /// <param name="request">The canonical request.</param>
+    /// <param name="legacyMaxTokens">
+    /// Send the limit as <c>max_tokens</c> instead of the SDK's <c>max_completion_tokens</c>: OpenAI deprecated
+    /// <c>max_tokens</c> (its reasoning models reject it), but many OpenAI-compatible servers only understand it.
+    /// </param>
+    public static ChatCompletionOptions ToOpenAIOptions(ChatRequest request, bool legacyMaxTokens = false)
     {
         ArgumentNullException.ThrowIfNull(request);
         var options = new ChatCompletionOptions
         {
             Temperature = (float?)request.Temperature,
             TopP = (float?)request.TopP,
-            MaxOutputTokenCount = request.MaxTokens,
+            MaxOutputTokenCount = legacyMaxTokens ? null : request.MaxTokens,
             PresencePenalty = (float?)request.PresencePenalty,
             FrequencyPenalty = (float?)request.FrequencyPenalty,
             EndUserId = request.User,
@@ -92,6 +97,15 @@ internal static class OpenAIChatMapping
 #pragma warning disable OPENAI001
         options.Seed = request.Seed;
 #pragma warning restore OPENAI001
+
+        if (legacyMaxTokens && request.MaxTokens is { } maxTokens)
+        {
+            // JsonPatch is the SDK's supported way to send a field it does not model; it is marked experimental
+            // only because System.ClientModel may still rename it.
+#pragma warning disable SCME0001
+            options.Patch.Set("$.max_tokens"u8, maxTokens);
+#pragma warning restore SCME0001
+        }
 
         if (!request.Stop.IsDefaultOrEmpty)
         {

@@ -225,6 +225,31 @@ public sealed class OpenAIChatGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stream_ConnectionDropsMidStream_ThrowsUpstreamFailedAfterEarlierChunks()
+    {
+        var twoChunksRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.Behavior = _ => new UpstreamReply { Text = "a fairly long answer", AbortAfterEvents = 2, AbortWhen = twoChunksRead.Task };
+        var gateway = CreateGateway();
+        var received = new List<ChatChunk>();
+
+        var ex = await Assert.ThrowsAsync<GatewayException>(async () =>
+        {
+            await foreach (var chunk in gateway.GetStreamingResponseAsync(Request("x"), _testTimeout.Token))
+            {
+                received.Add(chunk);
+                if (received.Count == 2)
+                {
+                    twoChunksRead.SetResult();
+                }
+            }
+        });
+
+        Assert.Equal(GatewayError.UpstreamFailed, ex.Error);
+        Assert.Equal(2, received.Count);
+        Assert.Equal(ChatRole.Assistant, received[0].Role);
+    }
+
+    [Fact]
     public async Task GetResponse_RateLimited_ThrowsRateLimitedWithRetryAfter()
     {
         _upstream.Behavior = _ => UpstreamReply.RateLimited(retryAfterSeconds: 7);
@@ -379,10 +404,12 @@ public sealed class OpenAIChatGatewayTests : IAsyncLifetime
             "local", new ProviderOptions { Kind = ProviderKinds.OpenAICompatible, BaseUrl = _upstream.BaseUrlFor("local") });
         _gateways.Add(gateway);
 
-        var response = await gateway.GetResponseAsync(Request("hi"), _testTimeout.Token);
+        var response = await gateway.GetResponseAsync(Request("hi") with { MaxTokens = 42 }, _testTimeout.Token);
 
         Assert.Equal("echo: hi", response.Message.Text);
         Assert.Null(_upstream.LastRequest.Header("Authorization"));
+        Assert.Equal(42, _upstream.LastRequest.Json!["max_tokens"]!.GetValue<int>());
+        Assert.Null(_upstream.LastRequest.Json!["max_completion_tokens"]);
         Assert.Equal("local", _upstream.LastRequest.Tag);
         Assert.Equal(1, _upstream.RequestCountFor("local"));
     }
