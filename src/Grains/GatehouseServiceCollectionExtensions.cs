@@ -2,6 +2,7 @@ using Gatehouse.Apps;
 using Gatehouse.Configuration;
 using Gatehouse.Health;
 using Gatehouse.Providers;
+using Gatehouse.Providers.OpenAI;
 using Gatehouse.Providers.Simulated;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Configuration;
@@ -24,6 +25,8 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>());
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, SimulatedChatGatewayFactory>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OpenAIChatGatewayFactory>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OpenAICompatibleChatGatewayFactory>());
 
         services.TryAddSingleton<ProviderRegistry>();
         services.TryAddSingleton<RouteTable>();

@@ -267,16 +267,16 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Provider {ProviderName} did not answer within {TimeoutSeconds} s")]
+    [LoggerMessage(EventId = GatehouseEventIds.UpstreamTimedOut, Level = LogLevel.Warning, Message = "Provider {ProviderName} did not answer within {TimeoutSeconds} s")]
     private static partial void LogUpstreamTimeout(ILogger logger, string providerName, double timeoutSeconds);
 
-    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Provider {ProviderName} failed with HTTP {Status} ({Error})")]
+    [LoggerMessage(EventId = GatehouseEventIds.UpstreamFailed, Level = LogLevel.Warning, Message = "Provider {ProviderName} failed with HTTP {Status} ({Error})")]
     private static partial void LogUpstreamFailed(ILogger logger, string providerName, int status, GatewayError error);
 
-    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Provider {ProviderName} could not be reached")]
+    [LoggerMessage(EventId = GatehouseEventIds.UpstreamUnreachable, Level = LogLevel.Warning, Message = "Provider {ProviderName} could not be reached")]
     private static partial void LogUpstreamUnreachable(ILogger logger, string providerName, Exception exception);
 
-    [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Provider {ProviderName} sent a response that could not be read")]
+    [LoggerMessage(EventId = GatehouseEventIds.UpstreamResponseUnreadable, Level = LogLevel.Warning, Message = "Provider {ProviderName} sent a response that could not be read")]
     private static partial void LogUpstreamMalformed(ILogger logger, string providerName, Exception exception);
 
     /// <summary>The caller's token linked with the provider's timeout, remembering which of the two fired.</summary>
