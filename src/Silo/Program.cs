@@ -42,16 +42,17 @@ return 0;
 static void PrintBanner(WebApplication app)
 {
     var options = app.Services.GetRequiredService<IOptions<GatehouseOptions>>().Value;
-    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-    foreach (var address in addresses)
-    {
-        Console.WriteLine($"Gatehouse listening on {address} (OpenAI-compatible API at {address}/v1)");
-    }
-
     Console.WriteLine($"Models: {string.Join(", ", app.Services.GetRequiredService<RouteTable>().Aliases)}");
     if (options.Apps.TryGetValue(EmbeddedDefaults.DemoAppId, out var demo) && demo.Keys.Contains(EmbeddedDefaults.DemoAppKey))
     {
         Console.WriteLine($"No configuration given: running the embedded demo (Simulated provider). App key: {EmbeddedDefaults.DemoAppKey}");
+    }
+
+    // Printed last: scripts and tests treat this line as "ready".
+    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+    foreach (var address in addresses)
+    {
+        Console.WriteLine($"Gatehouse listening on {address} (OpenAI-compatible API at {address}/v1)");
     }
 }
 

@@ -9,7 +9,8 @@ using OpenAI.Chat;
 namespace Gatehouse.Tests.EndToEnd;
 
 /// <summary>The official OpenAI .NET SDK against the real silo process, in front of real HTTP upstream doubles.</summary>
-public sealed class OpenAIApiEndToEndTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
+[Collection(GatewayCollection.Name)]
+public sealed class OpenAIApiEndToEndTests(GatewayFixture fixture)
 {
     private OpenAIClient Sdk(string key = GatewayFixture.MainKey) => new(
         new ApiKeyCredential(key),
