@@ -190,6 +190,8 @@ public sealed class OpenAIRequestReaderTests
     [InlineData("""{"model":"gpt","messages":[{"role":"user","content":42}]}""", "messages[0].content")]
     [InlineData("""{"model":"gpt","messages":[{"role":"user","content":[{"type":"audio","audio":{}}]}]}""", "messages[0].content[0].type")]
     [InlineData("""{"model":"gpt","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"not a url"}}]}]}""", "messages[0].content[0].image_url.url")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":[{"type":"image_url","image_url":42}]}]}""", "messages[0].content[0].image_url")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":[{"type":"image_url","image_url":[]}]}]}""", "messages[0].content[0].image_url")]
     [InlineData("""{"model":"gpt","messages":[{"role":"system","content":[{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}]}]}""", "messages[0].content[0]")]
     [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi","tool_calls":[]}]}""", "messages[0].tool_calls")]
     [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"},{"role":"tool","content":"42"}]}""", "messages[1].tool_call_id")]

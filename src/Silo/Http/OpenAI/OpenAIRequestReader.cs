@@ -244,6 +244,11 @@ internal static class OpenAIRequestReader
                     throw Invalid($"'{path}.image_url' is a required property", $"{path}.image_url");
                 }
 
+                if (image.ValueKind is not (JsonValueKind.Object or JsonValueKind.String))
+                {
+                    throw WrongType($"{path}.image_url", "an object", image);
+                }
+
                 var (url, detail) = image.ValueKind == JsonValueKind.String
                     ? (image.GetString()!, null)
                     : (image.TryGetProperty("url", out var urlElement)
