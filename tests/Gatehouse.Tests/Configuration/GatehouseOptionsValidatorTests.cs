@@ -109,6 +109,21 @@ public sealed class GatehouseOptionsValidatorTests
         Assert.Equal("Gatehouse:Providers:local:BaseUrl is required for kind OpenAICompatible.", error);
     }
 
+    [Theory]
+    [InlineData("localhost:8000/v1")]
+    [InlineData("/v1")]
+    [InlineData("ftp://example.com/v1")]
+    [InlineData("not a url")]
+    public void Collect_BaseUrlNotHttp_NamesBaseUrl(string baseUrl)
+    {
+        var options = ValidOptions();
+        options.Providers["local"].BaseUrl = baseUrl;
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal($"Gatehouse:Providers:local:BaseUrl '{baseUrl}' is not an absolute http or https URL.", error);
+    }
+
     [Fact]
     public void Collect_FallbackToUnknownAlias_NamesFallbackKey()
     {
