@@ -207,6 +207,8 @@ public sealed class OpenAIRequestReaderTests
     [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"stream":"yes"}""", "stream")]
     [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"stream_options":{"include_usage":true}}""", "stream_options")]
     [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"stream":false,"stream_options":{"include_usage":true}}""", "stream_options")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":"usage"}""", "stream_options")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":"yes"}}""", "stream_options.include_usage")]
     [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"tools":{}}""", "tools")]
     [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":"{}"}}]}""", "tools[0].function.parameters")]
     [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"tool_choice":"sometimes"}""", "tool_choice")]

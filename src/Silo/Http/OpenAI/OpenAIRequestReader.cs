@@ -59,6 +59,11 @@ internal static class OpenAIRequestReader
                 case "user": user = value.ValueKind == JsonValueKind.Null ? null : ReadString(value, "user"); break;
                 case "stream": stream = value.ValueKind != JsonValueKind.Null && ReadBool(value, "stream"); break;
                 case "stream_options":
+                    if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+                    {
+                        throw WrongType("stream_options", "an object", value);
+                    }
+
                     if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("include_usage", out var include))
                     {
                         includeUsage = ReadBool(include, "stream_options.include_usage");
