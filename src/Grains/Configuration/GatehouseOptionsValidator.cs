@@ -40,9 +40,11 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
                 errors.Add($"{key}:Kind '{provider.Kind}' is not a known provider kind (one of {_kindList}).");
             }
 
-            if (provider.BaseUrl is not null && !Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out _))
+            // Uri alone is not enough: on Unix "/v1" parses as an absolute file: URI and "localhost:8000" as scheme "localhost".
+            if (provider.BaseUrl is not null
+                && (!Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out var baseUrl) || (baseUrl.Scheme != Uri.UriSchemeHttp && baseUrl.Scheme != Uri.UriSchemeHttps)))
             {
-                errors.Add($"{key}:BaseUrl '{provider.BaseUrl}' is not an absolute URL.");
+                errors.Add($"{key}:BaseUrl '{provider.BaseUrl}' is not an absolute http or https URL.");
             }
 
             if (string.Equals(provider.Kind, ProviderKinds.OpenAICompatible, StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(provider.BaseUrl))

@@ -59,6 +59,11 @@ internal static class OpenAIRequestReader
                 case "user": user = value.ValueKind == JsonValueKind.Null ? null : ReadString(value, "user"); break;
                 case "stream": stream = value.ValueKind != JsonValueKind.Null && ReadBool(value, "stream"); break;
                 case "stream_options":
+                    if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+                    {
+                        throw WrongType("stream_options", "an object", value);
+                    }
+
                     if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("include_usage", out var include))
                     {
                         includeUsage = ReadBool(include, "stream_options.include_usage");
@@ -242,6 +247,11 @@ internal static class OpenAIRequestReader
                 if (!part.TryGetProperty("image_url", out var image))
                 {
                     throw Invalid($"'{path}.image_url' is a required property", $"{path}.image_url");
+                }
+
+                if (image.ValueKind is not (JsonValueKind.Object or JsonValueKind.String))
+                {
+                    throw WrongType($"{path}.image_url", "an object", image);
                 }
 
                 var (url, detail) = image.ValueKind == JsonValueKind.String

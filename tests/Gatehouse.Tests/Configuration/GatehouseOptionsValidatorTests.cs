@@ -1,0 +1,322 @@
+using Gatehouse.Apps;
+using Gatehouse.Configuration;
+using Gatehouse.Providers.Simulated;
+using Gatehouse.Tests.Support;
+using Xunit;
+
+namespace Gatehouse.Tests.Configuration;
+
+public sealed class GatehouseOptionsValidatorTests
+{
+    private readonly GatehouseOptionsValidator _validator = new(
+    [
+        new SimulatedChatGatewayFactory(TimeProvider.System),
+        new KindOnlyChatGatewayFactory(ProviderKinds.OpenAI),
+        new KindOnlyChatGatewayFactory(ProviderKinds.OpenAICompatible),
+    ]);
+
+    [Fact]
+    public void Validate_ValidOptions_Succeeds()
+    {
+        var result = _validator.Validate(null, ValidOptions());
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+        Assert.Empty(_validator.Collect(ValidOptions()));
+    }
+
+    [Fact]
+    public void Collect_TargetNamesUnknownProvider_NamesTargetKey()
+    {
+        var options = ValidOptions();
+        options.Models["gpt"].Targets[0].Provider = "nope";
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Models:gpt:Targets:0:Provider 'nope' is not a configured provider.", error);
+    }
+
+    [Fact]
+    public void Collect_TargetWithoutProvider_NamesTargetKey()
+    {
+        var options = ValidOptions();
+        options.Models["gpt"].Targets[1].Provider = "";
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Models:gpt:Targets:1:Provider is required.", error);
+    }
+
+    [Fact]
+    public void Collect_UnknownProviderKind_NamesKindAndListsKnownKinds()
+    {
+        var options = ValidOptions();
+        options.Providers["sim"].Kind = "Bogus";
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Providers:sim:Kind 'Bogus' is not a known provider kind (one of OpenAI, OpenAICompatible, Simulated).", error);
+    }
+
+    [Fact]
+    public void Collect_OpenAIWithoutApiKey_NamesApiKey()
+    {
+        var options = ValidOptions();
+        options.Providers["openai"].ApiKey = null;
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Providers:openai:ApiKey is required for kind OpenAI (use env:NAME to read it from the environment).", error);
+    }
+
+    [Fact]
+    public void Collect_ApiKeyNamesUnsetEnvironmentVariable_NamesApiKeyAndVariable()
+    {
+        var variable = $"GATEHOUSE_TEST_UNSET_{Guid.NewGuid():N}";
+        var options = ValidOptions();
+        options.Providers["openai"].ApiKey = $"env:{variable}";
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal($"Gatehouse:Providers:openai:ApiKey refers to environment variable '{variable}', which is not set.", error);
+    }
+
+    [Fact]
+    public void Collect_ApiKeyNamesSetEnvironmentVariable_Succeeds()
+    {
+        var variable = $"GATEHOUSE_TEST_SET_{Guid.NewGuid():N}";
+        Environment.SetEnvironmentVariable(variable, "sk-from-env");
+        try
+        {
+            var options = ValidOptions();
+            options.Providers["openai"].ApiKey = $"env:{variable}";
+
+            Assert.Empty(_validator.Collect(options));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Fact]
+    public void Collect_OpenAICompatibleWithoutBaseUrl_NamesBaseUrl()
+    {
+        var options = ValidOptions();
+        options.Providers["local"].BaseUrl = null;
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Providers:local:BaseUrl is required for kind OpenAICompatible.", error);
+    }
+
+    [Theory]
+    [InlineData("localhost:8000/v1")]
+    [InlineData("/v1")]
+    [InlineData("ftp://example.com/v1")]
+    [InlineData("not a url")]
+    public void Collect_BaseUrlNotHttp_NamesBaseUrl(string baseUrl)
+    {
+        var options = ValidOptions();
+        options.Providers["local"].BaseUrl = baseUrl;
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal($"Gatehouse:Providers:local:BaseUrl '{baseUrl}' is not an absolute http or https URL.", error);
+    }
+
+    [Fact]
+    public void Collect_FallbackToUnknownAlias_NamesFallbackKey()
+    {
+        var options = ValidOptions();
+        options.Models["gpt"].Fallbacks.Add("nope");
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Models:gpt:Fallbacks:1 'nope' is not a configured model alias.", error);
+    }
+
+    [Fact]
+    public void Collect_AliasFallsBackToItself_NamesFallbackKey()
+    {
+        var options = ValidOptions();
+        options.Models["fast"].Fallbacks.Add("fast");
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Models:fast:Fallbacks:0 must not name the alias itself.", error);
+    }
+
+    [Fact]
+    public void Collect_AppModelNotConfigured_NamesAppModelKey()
+    {
+        var options = ValidOptions();
+        options.Apps["web"].Models.Add("nope");
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Apps:web:Models:1 'nope' is not a configured model alias.", error);
+    }
+
+    [Fact]
+    public void Collect_SameKeyInTwoApps_NamesSecondKeyAndFirstApp()
+    {
+        var options = ValidOptions();
+        options.Apps["batch"].Keys.Add("web-key");
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Apps:batch:Keys:1 is also a key of app 'web'.", error);
+    }
+
+    [Fact]
+    public void Collect_SameKeyPlainAndAsUppercaseHash_DetectsDuplicate()
+    {
+        var options = ValidOptions();
+        options.Apps["batch"].Keys.Add("SHA256:" + AppKeyHasher.Hash("web-key").ToUpperInvariant());
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Apps:batch:Keys:1 is also a key of app 'web'.", error);
+    }
+
+    [Theory]
+    [InlineData("sha256:abc")]
+    [InlineData("sha256:zz7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")]
+    [InlineData("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad00")]
+    public void Collect_MalformedSha256Key_NamesKey(string key)
+    {
+        var options = ValidOptions();
+        options.Apps["web"].Keys[0] = key;
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Apps:web:Keys:0 must be 'sha256:' followed by 64 hex digits.", error);
+    }
+
+    [Fact]
+    public void Collect_AppWithoutKeys_NamesKeys()
+    {
+        var options = ValidOptions();
+        options.Apps["web"].Keys.Clear();
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Apps:web:Keys must hold at least one key.", error);
+    }
+
+    [Fact]
+    public void Collect_NonPositiveLimits_NamesEachLimit()
+    {
+        var options = ValidOptions();
+        options.Providers["sim"].RequestsPerMinute = 0;
+        options.Providers["sim"].TokensPerMinute = -1;
+        options.Providers["sim"].MaxConcurrency = 0;
+        options.Providers["sim"].TimeoutSeconds = 0;
+        options.Models["gpt"].Targets[0].Weight = 0;
+        options.Apps["web"].RequestsPerMinute = 0;
+        options.Apps["web"].TokensPerMinute = -5;
+        options.Cache.TtlSeconds = 0;
+        options.MaxRequestBodyBytes = 0;
+
+        var errors = _validator.Collect(options);
+
+        Assert.Equal(
+        [
+            "Gatehouse:Providers:sim:TimeoutSeconds must be greater than 0.",
+            "Gatehouse:Providers:sim:RequestsPerMinute must be greater than 0.",
+            "Gatehouse:Providers:sim:TokensPerMinute must be greater than 0.",
+            "Gatehouse:Providers:sim:MaxConcurrency must be greater than 0.",
+            "Gatehouse:Models:gpt:Targets:0:Weight must be greater than 0.",
+            "Gatehouse:Apps:web:RequestsPerMinute must be greater than 0.",
+            "Gatehouse:Apps:web:TokensPerMinute must be greater than 0.",
+            "Gatehouse:Cache:TtlSeconds must be greater than 0.",
+            "Gatehouse:MaxRequestBodyBytes must be greater than 0.",
+        ], errors);
+    }
+
+    [Fact]
+    public void Collect_UnknownStrategy_NamesStrategyAndListsKnownOnes()
+    {
+        var options = ValidOptions();
+        options.Models["fast"].Strategy = "LeastBusy";
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Models:fast:Strategy 'LeastBusy' is not a known strategy (one of RoundRobin, Weighted).", error);
+    }
+
+    [Fact]
+    public void Collect_StrategyInOtherCase_Succeeds()
+    {
+        var options = ValidOptions();
+        options.Models["fast"].Strategy = "weighted";
+
+        Assert.Empty(_validator.Collect(options));
+    }
+
+    [Fact]
+    public void Validate_ManyProblems_ReportsEveryOneAtOnce()
+    {
+        var variable = $"GATEHOUSE_TEST_UNSET_{Guid.NewGuid():N}";
+        var options = ValidOptions();
+        options.Providers["sim"].Kind = "Bogus";
+        options.Providers["openai"].ApiKey = $"env:{variable}";
+        options.Models["gpt"].Targets[0].Provider = "nope";
+        options.Models["gpt"].Fallbacks.Add("missing");
+        options.Models["fast"].Fallbacks.Add("fast");
+        options.Models["fast"].Strategy = "LeastBusy";
+        options.Apps["web"].Models.Add("nope");
+        options.Apps["web"].RequestsPerMinute = 0;
+        options.Apps["batch"].Keys.Add("web-key");
+        options.Apps["batch"].Keys.Add("sha256:xyz");
+
+        var result = _validator.Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Equal(
+        [
+            "Gatehouse:Providers:sim:Kind 'Bogus' is not a known provider kind (one of OpenAI, OpenAICompatible, Simulated).",
+            $"Gatehouse:Providers:openai:ApiKey refers to environment variable '{variable}', which is not set.",
+            "Gatehouse:Models:gpt:Targets:0:Provider 'nope' is not a configured provider.",
+            "Gatehouse:Models:gpt:Fallbacks:1 'missing' is not a configured model alias.",
+            "Gatehouse:Models:fast:Strategy 'LeastBusy' is not a known strategy (one of RoundRobin, Weighted).",
+            "Gatehouse:Models:fast:Fallbacks:0 must not name the alias itself.",
+            "Gatehouse:Apps:web:Models:1 'nope' is not a configured model alias.",
+            "Gatehouse:Apps:web:RequestsPerMinute must be greater than 0.",
+            "Gatehouse:Apps:batch:Keys:1 is also a key of app 'web'.",
+            "Gatehouse:Apps:batch:Keys:2 must be 'sha256:' followed by 64 hex digits.",
+        ], result.Failures!);
+    }
+
+    private static GatehouseOptions ValidOptions() => new()
+    {
+        Providers =
+        {
+            ["sim"] = new ProviderOptions { Kind = ProviderKinds.Simulated },
+            ["openai"] = new ProviderOptions { Kind = ProviderKinds.OpenAI, ApiKey = "sk-test" },
+            ["local"] = new ProviderOptions { Kind = ProviderKinds.OpenAICompatible, BaseUrl = "http://localhost:8000/v1" },
+        },
+        Models =
+        {
+            ["gpt"] = new ModelOptions
+            {
+                Targets =
+                [
+                    new TargetOptions { Provider = "openai", Model = "gpt-4o-mini" },
+                    new TargetOptions { Provider = "local", Model = "llama3" },
+                ],
+                Fallbacks = ["fast"],
+            },
+            ["fast"] = new ModelOptions
+            {
+                Strategy = "Weighted",
+                Targets = [new TargetOptions { Provider = "sim", Model = "sim-fast", Weight = 2 }],
+            },
+        },
+        Apps =
+        {
+            ["web"] = new AppOptions { Keys = ["web-key"], Models = ["gpt"], RequestsPerMinute = 60 },
+            ["batch"] = new AppOptions { Keys = ["sha256:" + AppKeyHasher.Hash("batch-key")] },
+        },
+    };
+}

@@ -1,0 +1,13 @@
+using Gatehouse.Configuration;
+using Gatehouse.Providers;
+
+namespace Gatehouse.Tests.Support;
+
+/// <summary>Registers a provider kind for validation without being able to build its adapter.</summary>
+internal sealed class KindOnlyChatGatewayFactory(string kind) : IChatGatewayFactory
+{
+    public string Kind => kind;
+
+    public IChatGateway Create(string providerName, ProviderOptions options) =>
+        throw new NotSupportedException($"Kind '{kind}' is registered for validation only.");
+}
