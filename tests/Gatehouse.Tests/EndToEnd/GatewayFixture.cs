@@ -87,7 +87,7 @@ public sealed class GatewayFixture : IAsyncLifetime
     }
 
     /// <summary>The limited app's key is configured only as its hash, as an operator would.</summary>
-    private static string AppKeyHash(string key) => "sha256:" + Apps.AppKeyHasher.Hash(key);
+    private static string AppKeyHash(string key) => "sha256:" + Gatehouse.Apps.AppKeyHasher.Hash(key);
 
     private static JsonObject Provider(string kind, string baseUrl, string? apiKey = null, double timeoutSeconds = 10)
     {
