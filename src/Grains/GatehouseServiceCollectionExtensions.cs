@@ -1,5 +1,6 @@
 using Gatehouse.Apps;
 using Gatehouse.Configuration;
+using Gatehouse.Gateway;
 using Gatehouse.Health;
 using Gatehouse.Providers;
 using Gatehouse.Providers.OpenAI;
@@ -32,6 +33,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddSingleton<RouteTable>();
         services.TryAddSingleton<AppRegistry>();
         services.TryAddSingleton<RequestAuthorizer>();
+        services.TryAddSingleton<ChatPipeline>();
         services.TryAddSingleton<ProviderHealthReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<ProviderHealthReporter>());
         return services;

@@ -26,4 +26,18 @@ public sealed record RoutedCall
     /// <summary>The application (tenant) that made the call.</summary>
     [Id(0)] public required string AppId { get; init; }
     [Id(1)] public required ChatRequest Request { get; init; }
+    /// <summary>Per-request controls (cache directives, priority, deadline) that are not part of the chat request itself.</summary>
+    [Id(2)] public CallOptions Options { get; init; } = CallOptions.Default;
+}
+
+/// <summary>Per-request controls taken from the front end's headers; none of them changes the answer.</summary>
+[GenerateSerializer, Immutable, Alias("gatehouse.CallOptions")]
+public sealed record CallOptions
+{
+    public static readonly CallOptions Default = new();
+
+    /// <summary><c>Cache-Control: no-cache</c>: do not answer from the cache.</summary>
+    [Id(0)] public bool NoCacheRead { get; init; }
+    /// <summary><c>Cache-Control: no-store</c>: do not store the answer.</summary>
+    [Id(1)] public bool NoCacheStore { get; init; }
 }

@@ -35,7 +35,8 @@ public static class AppKeyHasher
     public static string? TryHashConfiguredKey(string? configured, out string? error)
     {
         error = null;
-        var value = SecretValue.Resolve(configured);
+        // Callers' keys are trimmed when read from headers, so configured keys must be too or they could never match.
+        var value = SecretValue.Resolve(configured)?.Trim();
         if (string.IsNullOrWhiteSpace(value))
         {
             error = configured?.StartsWith(SecretValue.EnvironmentPrefix, StringComparison.Ordinal) == true

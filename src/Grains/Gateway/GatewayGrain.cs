@@ -6,22 +6,19 @@ using Orleans.Concurrency;
 
 namespace Gatehouse.Gateway;
 
-/// <summary>The grain clients' entry point: checks the app key and the alias, then hands the call to the alias's router.</summary>
-[StatelessWorker, Reentrant]
-internal sealed class GatewayGrain(RequestAuthorizer authorizer) : Grain, IGatewayGrain
+/// <summary>The grain clients' entry point: checks the app key and the alias, then runs the <see cref="ChatPipeline"/>.</summary>
+// One activation per silo: a streamed answer is enumerated by several grain calls, which must all reach the
+// activation that started it (a second local worker has no record of the enumerator). Reentrancy gives the concurrency.
+[StatelessWorker(1), Reentrant]
+internal sealed class GatewayGrain(RequestAuthorizer authorizer, ChatPipeline pipeline) : Grain, IGatewayGrain
 {
-    public Task<ChatResponse> CompleteAsync(string appKey, ChatRequest request, CancellationToken cancellationToken = default)
-    {
-        var app = authorizer.Authorize(appKey, request.Model);
-        return GrainFactory.GetGrain<IRouterGrain>(GrainKeys.Router(request.Model))
-            .CompleteAsync(new RoutedCall { AppId = app.AppId, Request = request }, cancellationToken);
-    }
+    public Task<ChatResponse> CompleteAsync(string appKey, ChatRequest request, CancellationToken cancellationToken = default) =>
+        pipeline.CompleteAsync(authorizer.Authorize(appKey, request.Model), request, CallOptions.Default, cancellationToken);
 
     public async IAsyncEnumerable<ChatChunk> StreamAsync(string appKey, ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var app = authorizer.Authorize(appKey, request.Model);
-        var router = GrainFactory.GetGrain<IRouterGrain>(GrainKeys.Router(request.Model));
-        await foreach (var chunk in router.StreamAsync(new RoutedCall { AppId = app.AppId, Request = request }, cancellationToken).WithCancellation(cancellationToken))
+        await foreach (var chunk in pipeline.StreamAsync(app, request, CallOptions.Default, cancellationToken).WithCancellation(cancellationToken))
         {
             yield return chunk;
         }

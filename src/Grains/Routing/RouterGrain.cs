@@ -16,7 +16,9 @@ namespace Gatehouse.Routing;
 /// A reentrant stateless worker, so each silo routes its own requests locally with no single activation on the
 /// path of every request. Upstream calls are made here, on the silo that handles the request.
 /// </remarks>
-[StatelessWorker, Reentrant]
+// One activation per silo: a streamed answer is enumerated by several grain calls, which must all reach the
+// activation that started it (a second local worker has no record of the enumerator). Reentrancy gives the concurrency.
+[StatelessWorker(1), Reentrant]
 internal sealed partial class RouterGrain(RouteTable routes, ProviderHealthReporter health, TimeProvider timeProvider, ILogger<RouterGrain> logger)
     : Grain, IRouterGrain
 {

@@ -5,7 +5,7 @@ using Gatehouse.Apps;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Errors;
-using Gatehouse.Grains;
+using Gatehouse.Gateway;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Silo.Http.OpenAI;
@@ -25,7 +25,7 @@ internal static partial class OpenAIEndpoints
     }
 
     private static async Task ChatCompletionsAsync(
-        HttpContext context, RequestAuthorizer authorizer, IGrainFactory grains, IOptions<GatehouseOptions> options, ILogger<RouterEndpointLog> logger)
+        HttpContext context, RequestAuthorizer authorizer, ChatPipeline pipeline, IOptions<GatehouseOptions> options, ILogger<RouterEndpointLog> logger)
     {
         var cancellationToken = context.RequestAborted;
         try
@@ -35,15 +35,14 @@ internal static partial class OpenAIEndpoints
             var (request, stream) = OpenAIRequestReader.Read(body.RootElement);
             authorizer.EnsureMayUse(app, request.Model);
 
-            var router = grains.GetGrain<IRouterGrain>(GrainKeys.Router(request.Model));
-            var call = new RoutedCall { AppId = app.AppId, Request = request };
+            var callOptions = CallOptionsReader.Read(context.Request);
             if (stream)
             {
-                await StreamAsync(context, router.StreamAsync(call, cancellationToken), cancellationToken);
+                await StreamAsync(context, pipeline.StreamAsync(app, request, callOptions, cancellationToken), cancellationToken);
             }
             else
             {
-                var response = await router.CompleteAsync(call, cancellationToken);
+                var response = await pipeline.CompleteAsync(app, request, callOptions, cancellationToken);
                 GatewayHeaders.WriteRoute(context.Response, response.Route);
                 await WriteJsonAsync(context.Response, response, static (writer, r) => OpenAIResponseWriter.WriteCompletion(writer, r));
             }

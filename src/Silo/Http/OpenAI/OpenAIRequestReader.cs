@@ -196,9 +196,11 @@ internal static class OpenAIRequestReader
             toolCallId = ReadString(idElement, $"{path}.tool_call_id");
         }
 
-        if (content.IsEmpty && toolCalls.IsEmpty && role != ChatRole.Assistant)
+        if (content.IsEmpty && toolCalls.IsEmpty)
         {
-            throw Invalid($"'{path}.content' is a required property", $"{path}.content");
+            throw Invalid(role == ChatRole.Assistant
+                ? $"'{path}' must have 'content' or 'tool_calls'."
+                : $"'{path}.content' is a required property", $"{path}.content");
         }
 
         string? name = item.TryGetProperty("name", out var nameElement) && nameElement.ValueKind != JsonValueKind.Null
@@ -260,9 +262,11 @@ internal static class OpenAIRequestReader
                         ? ReadString(urlElement, $"{path}.image_url.url")
                         : throw Invalid($"'{path}.image_url.url' is a required property", $"{path}.image_url.url"),
                        image.TryGetProperty("detail", out var detailElement) ? ReadString(detailElement, $"{path}.image_url.detail") : null);
-                if (!url.StartsWith("data:", StringComparison.OrdinalIgnoreCase) && !Uri.TryCreate(url, UriKind.Absolute, out _))
+                // Only what a vendor can fetch itself: never a file: or other local scheme that an adapter might read.
+                if (!url.StartsWith("data:", StringComparison.OrdinalIgnoreCase)
+                    && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)))
                 {
-                    throw Invalid($"'{path}.image_url.url' must be an absolute URL or a data: URI.", $"{path}.image_url.url");
+                    throw Invalid($"'{path}.image_url.url' must be an http(s) URL or a data: URI.", $"{path}.image_url.url");
                 }
 
                 return new ContentPart { Kind = ContentPartKind.ImageUrl, ImageUrl = url, ImageDetail = detail };
