@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Gatehouse.Health;
 
 /// <summary>The cluster-wide view of one upstream's health, fed by every silo's <see cref="ProviderHealthReporter"/>.</summary>
-internal sealed class ProviderGrain(IOptions<GatehouseOptions> options) : Grain, IProviderGrain
+internal sealed partial class ProviderGrain(IOptions<GatehouseOptions> options) : Grain, IProviderGrain
 {
     /// <summary>Weight of the newest report in the moving averages.</summary>
     private const double Smoothing = 0.3;
