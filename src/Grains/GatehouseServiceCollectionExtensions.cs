@@ -3,6 +3,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Gateway;
 using Gatehouse.Health;
 using Gatehouse.Providers;
+using Gatehouse.Providers.Anthropic;
 using Gatehouse.Providers.OpenAI;
 using Gatehouse.Providers.Simulated;
 using Gatehouse.Routing;
@@ -28,6 +29,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, SimulatedChatGatewayFactory>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OpenAIChatGatewayFactory>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OpenAICompatibleChatGatewayFactory>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, AnthropicChatGatewayFactory>());
 
         services.TryAddSingleton<ProviderRegistry>();
         services.TryAddSingleton<RouteTable>();
