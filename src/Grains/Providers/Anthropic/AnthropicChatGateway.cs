@@ -13,13 +13,15 @@ namespace Gatehouse.Providers.Anthropic;
 
 /// <summary>An <see cref="IChatGateway"/> over Anthropic's Messages API, through the official Anthropic SDK.</summary>
 /// <remarks>
-/// Thread-safe; one instance per configured provider, owning one pooled <see cref="HttpClient"/>. The SDK sends the
-/// key as <c>x-api-key</c> with <c>anthropic-version</c>, parses SSE and classifies HTTP errors; its retries are off
+/// Thread-safe; one instance per configured provider, owning one pooled <see cref="HttpClient"/>. The SDK parses SSE
+/// and classifies HTTP errors; the key goes out only as <c>x-api-key</c> (see <see cref="AnthropicWireHandler"/>); its retries are off
 /// because retrying and failing over are the router's decisions. Bodies are built and read as raw JSON (see
 /// <see cref="AnthropicChatMapping"/>).
 /// </remarks>
 internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
 {
+    private const string ApiKeyHeader = "x-api-key";
+    private const string VersionHeader = "anthropic-version";
     private static readonly IReadOnlyDictionary<string, JsonElement> NoParameters = new Dictionary<string, JsonElement>();
 
     /// <summary>
@@ -58,7 +60,7 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
         var apiKey = SecretValue.Resolve(options.ApiKey) ?? throw new InvalidOperationException(
             $"Gatehouse:Providers:{providerName}:ApiKey is required for a provider of kind {options.Kind} (a key, or env:NAME of a variable that is set).");
 
-        _httpClient = new HttpClient(new RetryAfterCapture(new SocketsHttpHandler
+        _httpClient = new HttpClient(new AnthropicWireHandler(apiKey, new SocketsHttpHandler
         {
             // Recycle connections so DNS changes (failover of the upstream's endpoint) are picked up.
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
@@ -233,11 +235,24 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
         public string? RetryAfter { get; set; }
     }
 
-    /// <summary>Records <c>retry-after</c> of a failed response for the call that made it (see <see cref="CurrentHeaders"/>).</summary>
-    private sealed class RetryAfterCapture(HttpMessageHandler inner) : DelegatingHandler(inner)
+    /// <summary>
+    /// Puts the key in Anthropic's own <c>x-api-key</c> header with the pinned <c>anthropic-version</c>, and records
+    /// <c>retry-after</c> of a failed response for the call that made it (see <see cref="CurrentHeaders"/>).
+    /// </summary>
+    /// <remarks>
+    /// SDK 13.13 sends the key as <c>Authorization: Bearer</c> and its own newest API version; the gateway pins the
+    /// documented stable version so an SDK upgrade cannot change the wire format under a running deployment.
+    /// </remarks>
+    private sealed class AnthropicWireHandler(string apiKey, HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            var requestHeaders = request.Headers;
+            requestHeaders.Authorization = null;
+            requestHeaders.Remove(ApiKeyHeader);
+            requestHeaders.TryAddWithoutValidation(ApiKeyHeader, apiKey);
+            requestHeaders.Remove(VersionHeader);
+            requestHeaders.TryAddWithoutValidation(VersionHeader, AnthropicConstants.ApiVersion);
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode && CurrentHeaders.Value is { } headers && response.Headers.RetryAfter is { } retryAfter)
             {

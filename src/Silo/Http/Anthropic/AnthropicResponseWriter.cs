@@ -1,0 +1,303 @@
+using System.Buffers;
+using System.Text.Json;
+using Gatehouse.Chat;
+using Gatehouse.Errors;
+
+namespace Gatehouse.Silo.Http.Anthropic;
+
+/// <summary>Writes canonical answers in Anthropic's Messages API wire format, straight to a <see cref="Utf8JsonWriter"/>.</summary>
+internal static class AnthropicResponseWriter
+{
+    public static void WriteMessage(Utf8JsonWriter writer, ChatResponse response)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("id"u8, response.Id);
+        writer.WriteString("type"u8, "message"u8);
+        writer.WriteString("role"u8, "assistant"u8);
+        writer.WriteString("model"u8, response.Model);
+        writer.WriteStartArray("content"u8);
+        var message = response.Message;
+        var text = message.Text;
+        if (text.Length > 0 || message.ToolCalls.IsEmpty)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "text"u8);
+            writer.WriteString("text"u8, text);
+            writer.WriteEndObject();
+        }
+
+        foreach (var call in message.ToolCalls)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "tool_use"u8);
+            writer.WriteString("id"u8, call.Id);
+            writer.WriteString("name"u8, call.Name);
+            writer.WritePropertyName("input"u8);
+            WriteToolInput(writer, call.ArgumentsJson);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteString("stop_reason"u8, StopReason(response.FinishReason));
+        writer.WriteNull("stop_sequence"u8);
+        WriteUsage(writer, response.Usage?.PromptTokens ?? 0, response.Usage?.CompletionTokens ?? 0);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Anthropic's envelope: <c>{"type":"error","error":{"type","message"}}</c>.</summary>
+    public static void WriteError(Utf8JsonWriter writer, GatewayException error)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "error"u8);
+        writer.WriteStartObject("error"u8);
+        writer.WriteString("type"u8, ErrorType(error.Error));
+        writer.WriteString("message"u8, error.Message);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    public static string ErrorType(GatewayError error) => error switch
+    {
+        GatewayError.InvalidRequest or GatewayError.ContextLengthExceeded => "invalid_request_error",
+        GatewayError.Unauthenticated => "authentication_error",
+        GatewayError.ModelNotAllowed => "permission_error",
+        GatewayError.ModelNotFound => "not_found_error",
+        GatewayError.PayloadTooLarge => "request_too_large",
+        GatewayError.RateLimited => "rate_limit_error",
+        GatewayError.NoTargetAvailable => "overloaded_error",
+        _ => "api_error",
+    };
+
+    public static string StopReason(FinishReason reason) => reason switch
+    {
+        FinishReason.Length => "max_tokens",
+        FinishReason.ToolCalls => "tool_use",
+        FinishReason.ContentFilter => "refusal",
+        _ => "end_turn",
+    };
+
+    internal static void WriteUsage(Utf8JsonWriter writer, int inputTokens, int outputTokens)
+    {
+        writer.WriteStartObject("usage"u8);
+        writer.WriteNumber("input_tokens"u8, inputTokens);
+        writer.WriteNumber("output_tokens"u8, outputTokens);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Tool arguments are the model's JSON text; an upstream that produced invalid JSON still yields an object.</summary>
+    private static void WriteToolInput(Utf8JsonWriter writer, string argumentsJson)
+    {
+        if (!string.IsNullOrWhiteSpace(argumentsJson))
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(argumentsJson);
+                if (document.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    document.RootElement.WriteTo(writer);
+                    return;
+                }
+            }
+            catch (JsonException)
+            {
+                // Fall through to an empty input: Anthropic clients expect an object here.
+            }
+        }
+
+        writer.WriteStartObject();
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>
+/// Turns a canonical chunk stream into Anthropic's SSE event sequence: <c>message_start</c>, per content block
+/// <c>content_block_start</c> / <c>content_block_delta</c> (<c>text_delta</c>, <c>input_json_delta</c>) /
+/// <c>content_block_stop</c>, then <c>message_delta</c> (stop reason, usage) and <c>message_stop</c>.
+/// </summary>
+/// <remarks>One instance per response; not thread-safe. Writes to <paramref name="output"/>; the caller flushes.</remarks>
+internal sealed class AnthropicStreamWriter(IBufferWriter<byte> output) : IDisposable
+{
+    private readonly Utf8JsonWriter _writer = new(output, JsonWriting.Options);
+    private readonly Dictionary<int, int> _blockByToolIndex = [];
+    private bool _started;
+    private int _openBlock = -1;
+    private bool _openBlockIsText;
+    private int _nextBlock;
+    private FinishReason _finishReason;
+    private Usage? _usage;
+
+    /// <summary>Writes the events one chunk gives rise to (the first chunk also opens the message).</summary>
+    public void Write(ChatChunk chunk)
+    {
+        if (!_started)
+        {
+            Start(chunk);
+        }
+
+        if (!string.IsNullOrEmpty(chunk.TextDelta))
+        {
+            if (_openBlock < 0 || !_openBlockIsText)
+            {
+                StopOpenBlock();
+                StartBlock(isText: true, null);
+            }
+
+            Event("content_block_delta"u8, w =>
+            {
+                w.WriteString("type"u8, "content_block_delta"u8);
+                w.WriteNumber("index"u8, _openBlock);
+                w.WriteStartObject("delta"u8);
+                w.WriteString("type"u8, "text_delta"u8);
+                w.WriteString("text"u8, chunk.TextDelta);
+                w.WriteEndObject();
+            });
+        }
+
+        foreach (var delta in chunk.ToolCallDeltas)
+        {
+            if (!_blockByToolIndex.TryGetValue(delta.Index, out var block))
+            {
+                StopOpenBlock();
+                StartBlock(isText: false, delta);
+                block = _openBlock;
+                _blockByToolIndex[delta.Index] = block;
+            }
+
+            if (!string.IsNullOrEmpty(delta.ArgumentsDelta))
+            {
+                Event("content_block_delta"u8, w =>
+                {
+                    w.WriteString("type"u8, "content_block_delta"u8);
+                    w.WriteNumber("index"u8, block);
+                    w.WriteStartObject("delta"u8);
+                    w.WriteString("type"u8, "input_json_delta"u8);
+                    w.WriteString("partial_json"u8, delta.ArgumentsDelta);
+                    w.WriteEndObject();
+                });
+            }
+        }
+
+        if (chunk.FinishReason is { } finish)
+        {
+            _finishReason = finish;
+        }
+
+        if (chunk.Usage is { } usage)
+        {
+            _usage = usage;
+        }
+    }
+
+    /// <summary>Closes the open block and the message: <c>message_delta</c> with the stop reason and usage, <c>message_stop</c>.</summary>
+    public void Complete()
+    {
+        if (!_started)
+        {
+            Start(new ChatChunk { Id = string.Empty, Model = string.Empty });
+        }
+
+        StopOpenBlock();
+        Event("message_delta"u8, w =>
+        {
+            w.WriteString("type"u8, "message_delta"u8);
+            w.WriteStartObject("delta"u8);
+            w.WriteString("stop_reason"u8, AnthropicResponseWriter.StopReason(_finishReason));
+            w.WriteNull("stop_sequence"u8);
+            w.WriteEndObject();
+            w.WriteStartObject("usage"u8);
+            w.WriteNumber("input_tokens"u8, _usage?.PromptTokens ?? 0);
+            w.WriteNumber("output_tokens"u8, _usage?.CompletionTokens ?? 0);
+            w.WriteEndObject();
+        });
+        Event("message_stop"u8, w => w.WriteString("type"u8, "message_stop"u8));
+    }
+
+    /// <summary>A failure after the stream started: Anthropic's <c>event: error</c>.</summary>
+    public void WriteError(GatewayException error) => Event("error"u8, w =>
+    {
+        w.WriteString("type"u8, "error"u8);
+        w.WriteStartObject("error"u8);
+        w.WriteString("type"u8, AnthropicResponseWriter.ErrorType(error.Error));
+        w.WriteString("message"u8, error.Message);
+        w.WriteEndObject();
+    });
+
+    public void Dispose() => _writer.Dispose();
+
+    private void Start(ChatChunk chunk)
+    {
+        _started = true;
+        Event("message_start"u8, w =>
+        {
+            w.WriteString("type"u8, "message_start"u8);
+            w.WriteStartObject("message"u8);
+            w.WriteString("id"u8, chunk.Id);
+            w.WriteString("type"u8, "message"u8);
+            w.WriteString("role"u8, "assistant"u8);
+            w.WriteString("model"u8, chunk.Model);
+            w.WriteStartArray("content"u8);
+            w.WriteEndArray();
+            w.WriteNull("stop_reason"u8);
+            w.WriteNull("stop_sequence"u8);
+            // Input tokens are known up front only from some upstreams; message_delta carries the final counts.
+            AnthropicResponseWriter.WriteUsage(w, chunk.Usage?.PromptTokens ?? 0, 0);
+            w.WriteEndObject();
+        });
+    }
+
+    private void StartBlock(bool isText, ToolCallDelta? tool)
+    {
+        _openBlock = _nextBlock++;
+        _openBlockIsText = isText;
+        Event("content_block_start"u8, w =>
+        {
+            w.WriteString("type"u8, "content_block_start"u8);
+            w.WriteNumber("index"u8, _openBlock);
+            w.WriteStartObject("content_block"u8);
+            if (isText)
+            {
+                w.WriteString("type"u8, "text"u8);
+                w.WriteString("text"u8, ""u8);
+            }
+            else
+            {
+                w.WriteString("type"u8, "tool_use"u8);
+                w.WriteString("id"u8, tool!.Id ?? $"toolu_{_openBlock}");
+                w.WriteString("name"u8, tool.Name ?? string.Empty);
+                w.WriteStartObject("input"u8);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+        });
+    }
+
+    private void StopOpenBlock()
+    {
+        if (_openBlock < 0)
+        {
+            return;
+        }
+
+        var index = _openBlock;
+        _openBlock = -1;
+        Event("content_block_stop"u8, w =>
+        {
+            w.WriteString("type"u8, "content_block_stop"u8);
+            w.WriteNumber("index"u8, index);
+        });
+    }
+
+    private void Event(ReadOnlySpan<byte> name, Action<Utf8JsonWriter> writeFields)
+    {
+        output.Write("event: "u8);
+        output.Write(name);
+        output.Write("\ndata: "u8);
+        _writer.WriteStartObject();
+        writeFields(_writer);
+        _writer.WriteEndObject();
+        _writer.Flush();
+        _writer.Reset();
+        output.Write("\n\n"u8);
+    }
+}
