@@ -73,7 +73,7 @@ public sealed class AnthropicRequestReaderTests
         Assert.Equal("Checking.", messages[2].Text);
         Assert.Equal(
             [new ToolCall { Id = "toolu_1", Name = "weather", ArgumentsJson = """{"city": "Paris"}""" }, new ToolCall { Id = "toolu_2", Name = "weather", ArgumentsJson = """{"city": "Lyon"}""" }],
-            messages[2].ToolCalls);
+            messages[2].ToolCalls.ToArray());
         Assert.Equal((ChatRole.Tool, "toolu_1", "sunny"), (messages[3].Role, messages[3].ToolCallId, messages[3].Text));
         Assert.Equal((ChatRole.Tool, "toolu_2", "rainy"), (messages[4].Role, messages[4].ToolCallId, messages[4].Text));
         Assert.Equal((ChatRole.User, "And tomorrow?"), (messages[5].Role, messages[5].Text));
