@@ -114,7 +114,10 @@ internal static class AnthropicResponseWriter
 /// <c>content_block_start</c> / <c>content_block_delta</c> (<c>text_delta</c>, <c>input_json_delta</c>) /
 /// <c>content_block_stop</c>, then <c>message_delta</c> (stop reason, usage) and <c>message_stop</c>.
 /// </summary>
-/// <remarks>One instance per response; not thread-safe. Writes to <paramref name="output"/>; the caller flushes.</remarks>
+/// <remarks>
+/// One instance per response; not thread-safe. Writes straight to <paramref name="output"/> through one reused
+/// <see cref="Utf8JsonWriter"/>, with no per-event allocation; the caller flushes.
+/// </remarks>
 internal sealed class AnthropicStreamWriter(IBufferWriter<byte> output) : IDisposable
 {
     private readonly Utf8JsonWriter _writer = new(output, JsonWriting.Options);
@@ -131,7 +134,7 @@ internal sealed class AnthropicStreamWriter(IBufferWriter<byte> output) : IDispo
     {
         if (!_started)
         {
-            Start(chunk);
+            Start(chunk.Id, chunk.Model, chunk.Usage?.PromptTokens ?? 0);
         }
 
         if (!string.IsNullOrEmpty(chunk.TextDelta))
@@ -142,15 +145,13 @@ internal sealed class AnthropicStreamWriter(IBufferWriter<byte> output) : IDispo
                 StartBlock(isText: true, null);
             }
 
-            Event("content_block_delta"u8, w =>
-            {
-                w.WriteString("type"u8, "content_block_delta"u8);
-                w.WriteNumber("index"u8, _openBlock);
-                w.WriteStartObject("delta"u8);
-                w.WriteString("type"u8, "text_delta"u8);
-                w.WriteString("text"u8, chunk.TextDelta);
-                w.WriteEndObject();
-            });
+            var w = BeginEvent("content_block_delta"u8);
+            w.WriteNumber("index"u8, _openBlock);
+            w.WriteStartObject("delta"u8);
+            w.WriteString("type"u8, "text_delta"u8);
+            w.WriteString("text"u8, chunk.TextDelta);
+            w.WriteEndObject();
+            EndEvent();
         }
 
         foreach (var delta in chunk.ToolCallDeltas)
@@ -165,15 +166,13 @@ internal sealed class AnthropicStreamWriter(IBufferWriter<byte> output) : IDispo
 
             if (!string.IsNullOrEmpty(delta.ArgumentsDelta))
             {
-                Event("content_block_delta"u8, w =>
-                {
-                    w.WriteString("type"u8, "content_block_delta"u8);
-                    w.WriteNumber("index"u8, block);
-                    w.WriteStartObject("delta"u8);
-                    w.WriteString("type"u8, "input_json_delta"u8);
-                    w.WriteString("partial_json"u8, delta.ArgumentsDelta);
-                    w.WriteEndObject();
-                });
+                var w = BeginEvent("content_block_delta"u8);
+                w.WriteNumber("index"u8, block);
+                w.WriteStartObject("delta"u8);
+                w.WriteString("type"u8, "input_json_delta"u8);
+                w.WriteString("partial_json"u8, delta.ArgumentsDelta);
+                w.WriteEndObject();
+                EndEvent();
             }
         }
 
@@ -193,83 +192,88 @@ internal sealed class AnthropicStreamWriter(IBufferWriter<byte> output) : IDispo
     {
         if (!_started)
         {
-            Start(new ChatChunk { Id = string.Empty, Model = string.Empty });
+            Start(string.Empty, string.Empty, 0);
         }
 
         StopOpenBlock();
-        Event("message_delta"u8, w =>
-        {
-            w.WriteString("type"u8, "message_delta"u8);
-            w.WriteStartObject("delta"u8);
-            w.WriteString("stop_reason"u8, AnthropicResponseWriter.StopReason(_finishReason));
-            w.WriteNull("stop_sequence"u8);
-            w.WriteEndObject();
-            w.WriteStartObject("usage"u8);
-            w.WriteNumber("input_tokens"u8, _usage?.PromptTokens ?? 0);
-            w.WriteNumber("output_tokens"u8, _usage?.CompletionTokens ?? 0);
-            w.WriteEndObject();
-        });
-        Event("message_stop"u8, w => w.WriteString("type"u8, "message_stop"u8));
+        var w = BeginEvent("message_delta"u8);
+        w.WriteStartObject("delta"u8);
+        w.WriteString("stop_reason"u8, AnthropicResponseWriter.StopReason(_finishReason));
+        w.WriteNull("stop_sequence"u8);
+        w.WriteEndObject();
+        w.WriteStartObject("usage"u8);
+        w.WriteNumber("input_tokens"u8, _usage?.PromptTokens ?? 0);
+        w.WriteNumber("output_tokens"u8, _usage?.CompletionTokens ?? 0);
+        w.WriteEndObject();
+        EndEvent();
+        BeginEvent("message_stop"u8);
+        EndEvent();
     }
 
     /// <summary>A failure after the stream started: Anthropic's <c>event: error</c>.</summary>
-    public void WriteError(GatewayException error) => Event("error"u8, w =>
+    public void WriteError(GatewayException error)
     {
-        w.WriteString("type"u8, "error"u8);
+        var w = BeginEvent("error"u8);
         w.WriteStartObject("error"u8);
         w.WriteString("type"u8, AnthropicResponseWriter.ErrorType(error.Error));
         w.WriteString("message"u8, error.Message);
         w.WriteEndObject();
-    });
+        EndEvent();
+    }
 
     public void Dispose() => _writer.Dispose();
 
-    private void Start(ChatChunk chunk)
+    private void Start(string id, string model, int inputTokens)
     {
         _started = true;
-        Event("message_start"u8, w =>
-        {
-            w.WriteString("type"u8, "message_start"u8);
-            w.WriteStartObject("message"u8);
-            w.WriteString("id"u8, chunk.Id);
-            w.WriteString("type"u8, "message"u8);
-            w.WriteString("role"u8, "assistant"u8);
-            w.WriteString("model"u8, chunk.Model);
-            w.WriteStartArray("content"u8);
-            w.WriteEndArray();
-            w.WriteNull("stop_reason"u8);
-            w.WriteNull("stop_sequence"u8);
-            // Input tokens are known up front only from some upstreams; message_delta carries the final counts.
-            AnthropicResponseWriter.WriteUsage(w, chunk.Usage?.PromptTokens ?? 0, 0);
-            w.WriteEndObject();
-        });
+        var w = BeginEvent("message_start"u8);
+        w.WriteStartObject("message"u8);
+        w.WriteString("id"u8, id);
+        w.WriteString("type"u8, "message"u8);
+        w.WriteString("role"u8, "assistant"u8);
+        w.WriteString("model"u8, model);
+        w.WriteStartArray("content"u8);
+        w.WriteEndArray();
+        w.WriteNull("stop_reason"u8);
+        w.WriteNull("stop_sequence"u8);
+        // Input tokens are known up front only from some upstreams; message_delta carries the final counts.
+        AnthropicResponseWriter.WriteUsage(w, inputTokens, 0);
+        w.WriteEndObject();
+        EndEvent();
     }
 
     private void StartBlock(bool isText, ToolCallDelta? tool)
     {
         _openBlock = _nextBlock++;
         _openBlockIsText = isText;
-        Event("content_block_start"u8, w =>
+        var w = BeginEvent("content_block_start"u8);
+        w.WriteNumber("index"u8, _openBlock);
+        w.WriteStartObject("content_block"u8);
+        if (isText)
         {
-            w.WriteString("type"u8, "content_block_start"u8);
-            w.WriteNumber("index"u8, _openBlock);
-            w.WriteStartObject("content_block"u8);
-            if (isText)
+            w.WriteString("type"u8, "text"u8);
+            w.WriteString("text"u8, ""u8);
+        }
+        else
+        {
+            w.WriteString("type"u8, "tool_use"u8);
+            if (tool!.Id is { } id)
             {
-                w.WriteString("type"u8, "text"u8);
-                w.WriteString("text"u8, ""u8);
+                w.WriteString("id"u8, id);
             }
             else
             {
-                w.WriteString("type"u8, "tool_use"u8);
-                w.WriteString("id"u8, tool!.Id ?? $"toolu_{_openBlock}");
-                w.WriteString("name"u8, tool.Name ?? string.Empty);
-                w.WriteStartObject("input"u8);
-                w.WriteEndObject();
+                // A fragment without its head (an upstream that skipped it): the block still needs an id.
+                w.WriteString("id"u8, "toolu_" + _openBlock.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
 
+            w.WriteString("name"u8, tool.Name ?? string.Empty);
+            w.WriteStartObject("input"u8);
             w.WriteEndObject();
-        });
+        }
+
+        w.WriteEndObject();
+        EndEvent();
     }
 
     private void StopOpenBlock()
@@ -279,22 +283,25 @@ internal sealed class AnthropicStreamWriter(IBufferWriter<byte> output) : IDispo
             return;
         }
 
-        var index = _openBlock;
+        var w = BeginEvent("content_block_stop"u8);
+        w.WriteNumber("index"u8, _openBlock);
+        EndEvent();
         _openBlock = -1;
-        Event("content_block_stop"u8, w =>
-        {
-            w.WriteString("type"u8, "content_block_stop"u8);
-            w.WriteNumber("index"u8, index);
-        });
     }
 
-    private void Event(ReadOnlySpan<byte> name, Action<Utf8JsonWriter> writeFields)
+    /// <summary>Writes <c>event: name</c> and opens the data object with its <c>type</c>, which Anthropic repeats there.</summary>
+    private Utf8JsonWriter BeginEvent(ReadOnlySpan<byte> name)
     {
         output.Write("event: "u8);
         output.Write(name);
         output.Write("\ndata: "u8);
         _writer.WriteStartObject();
-        writeFields(_writer);
+        _writer.WriteString("type"u8, name);
+        return _writer;
+    }
+
+    private void EndEvent()
+    {
         _writer.WriteEndObject();
         _writer.Flush();
         _writer.Reset();
