@@ -318,6 +318,39 @@ public sealed class CrossProtocolEndToEndTests(CrossProtocolFixture fixture)
         Assert.Contains("HTTP 500", AssertAnthropicEnvelope(error.ResponseBody, "api_error"));
     }
 
+    [Fact]
+    public async Task MessagesStreaming_UpstreamFailsAfterFirstEvent_EndsWithErrorEventAndDoesNotFailOver()
+    {
+        var gptBefore = fixture.OpenAI.RequestCountFor("main");
+
+        using var response = await PostMessagesAsync("""{"model":"claude-cut","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"hi"}]}""");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("event: message_start\ndata: ", body);
+        Assert.EndsWith("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"provider 'anthropic-cut' failed (HTTP 529)\"}}\n\n", body);
+        Assert.DoesNotContain("message_stop", body);
+        Assert.Equal(gptBefore, fixture.OpenAI.RequestCountFor("main"));
+    }
+
+    [Fact]
+    public async Task ChatCompletionsStreaming_AnthropicUpstreamFailsAfterFirstEvent_EndsWithOpenAIErrorEvent()
+    {
+        using var http = new HttpClient { Timeout = CallTimeout };
+        using var request = new HttpRequestMessage(HttpMethod.Post, fixture.Silo.BaseUrl + "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"claude-cut","stream":true,"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new("Bearer", CrossProtocolFixture.AppKey);
+
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"error\":{\"message\":\"provider 'anthropic-cut' failed (HTTP 529)\"", body);
+        Assert.DoesNotContain("[DONE]", body);
+    }
+
     // ---- the /v1/messages front end's own checks ----
 
     [Fact]

@@ -7,7 +7,7 @@ namespace Gatehouse.Tests.EndToEnd;
 /// One real silo process in front of an OpenAI upstream double and an Anthropic upstream double, so either front
 /// end can be served by either vendor. Anthropic tags: <c>main</c> (healthy; asks for a tool when given tools and no
 /// tool result), <c>overloaded</c> (529), <c>badkey</c> (401), <c>badreq</c> (400), <c>toolong</c> ("prompt is too
-/// long"), <c>ratelimited</c> (429, retry-after 7). OpenAI tags: <c>main</c> (same tool behaviour), <c>flaky</c> (500).
+/// long"), <c>ratelimited</c> (429, retry-after 7), <c>cut</c> (an error event after the stream started). OpenAI tags: <c>main</c> (same tool behaviour), <c>flaky</c> (500).
 /// </summary>
 public sealed class CrossProtocolFixture : IAsyncLifetime
 {
@@ -43,6 +43,7 @@ public sealed class CrossProtocolFixture : IAsyncLifetime
             "badreq" => AnthropicReplies.BadRequest("messages.0.content.0.text: text content blocks must be non-empty"),
             "toolong" => AnthropicReplies.PromptTooLong(),
             "ratelimited" => AnthropicReplies.RateLimited(RetryAfterSeconds),
+            "cut" => new UpstreamReply { Text = "a partial answer that is cut short", AbortAfterEvents = 4 },
             _ when request.Json?["tools"] is not null && !HasToolResult(request) =>
                 new UpstreamReply { ToolCalls = [new UpstreamToolCall(AnthropicToolId, "get_weather", """{"city":"Paris"}""")] },
             _ => null,
@@ -62,6 +63,7 @@ public sealed class CrossProtocolFixture : IAsyncLifetime
                     ["anthropic-badreq"] = Provider("Anthropic", Anthropic.BaseUrlFor("badreq"), "env:E2E_ANTHROPIC_KEY"),
                     ["anthropic-toolong"] = Provider("Anthropic", Anthropic.BaseUrlFor("toolong"), "env:E2E_ANTHROPIC_KEY"),
                     ["anthropic-ratelimited"] = Provider("Anthropic", Anthropic.BaseUrlFor("ratelimited"), "env:E2E_ANTHROPIC_KEY"),
+                    ["anthropic-cut"] = Provider("Anthropic", Anthropic.BaseUrlFor("cut"), "env:E2E_ANTHROPIC_KEY"),
                 },
                 ["Models"] = new JsonObject
                 {
@@ -74,6 +76,7 @@ public sealed class CrossProtocolFixture : IAsyncLifetime
                     ["claude-badreq"] = Alias("anthropic-badreq", "claude-sonnet-4-5"),
                     ["claude-toolong"] = Alias("anthropic-toolong", "claude-sonnet-4-5"),
                     ["claude-ratelimited"] = Alias("anthropic-ratelimited", "claude-sonnet-4-5"),
+                    ["claude-cut"] = Alias("anthropic-cut", "claude-sonnet-4-5", fallbacks: ["gpt"]),
                 },
                 ["Apps"] = new JsonObject
                 {

@@ -30,7 +30,6 @@ internal static class AnthropicChatMapping
 {
     private const string DataUriPrefix = "data:";
     private const string Base64Marker = ";base64,";
-    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = false };
 
     /// <summary>Writes the Messages API body for <paramref name="request"/> (without <c>stream</c>, which the SDK adds).</summary>
     public static Dictionary<string, JsonElement> ToAnthropicBody(ChatRequest request, int defaultMaxTokens)
@@ -39,7 +38,7 @@ internal static class AnthropicChatMapping
         Validate(request);
 
         var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        using (var writer = new Utf8JsonWriter(buffer))
         {
             WriteBody(writer, request, defaultMaxTokens);
         }
