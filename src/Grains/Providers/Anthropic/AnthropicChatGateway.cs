@@ -13,10 +13,10 @@ namespace Gatehouse.Providers.Anthropic;
 
 /// <summary>An <see cref="IChatGateway"/> over Anthropic's Messages API, through the official Anthropic SDK.</summary>
 /// <remarks>
-/// Thread-safe; one instance per configured provider, owning one pooled <see cref="HttpClient"/>. The SDK parses SSE
-/// and classifies HTTP errors; the key goes out only as <c>x-api-key</c> (see <see cref="AnthropicWireHandler"/>); its retries are off
-/// because retrying and failing over are the router's decisions. Bodies are built and read as raw JSON (see
-/// <see cref="AnthropicChatMapping"/>).
+/// Thread-safe; one instance per configured provider, owning one pooled <see cref="HttpClient"/>. The SDK carries the
+/// call, parses SSE and types HTTP errors; its retries are off because retrying and failing over are the router's
+/// decisions. The key goes out only as <c>x-api-key</c> (see <see cref="AnthropicWireHandler"/>). Bodies are built and
+/// read as raw JSON (see <see cref="AnthropicChatMapping"/>).
 /// </remarks>
 internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
 {
@@ -26,7 +26,7 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
 
     /// <summary>
     /// The response headers of the call in flight on this async flow: the SDK's exceptions carry the status and body
-    /// but not <c>retry-after</c>, which <see cref="RetryAfterCapture"/> records here.
+    /// but not <c>retry-after</c>, which <see cref="AnthropicWireHandler"/> records here.
     /// </summary>
     private static readonly AsyncLocal<ErrorHeaders?> CurrentHeaders = new();
 
