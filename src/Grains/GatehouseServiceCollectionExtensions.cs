@@ -3,6 +3,8 @@ using Gatehouse.Configuration;
 using Gatehouse.Gateway;
 using Gatehouse.Health;
 using Gatehouse.Providers;
+using Gatehouse.Providers.Anthropic;
+using Gatehouse.Providers.Local;
 using Gatehouse.Providers.OpenAI;
 using Gatehouse.Providers.Simulated;
 using Gatehouse.Routing;
@@ -28,6 +30,8 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, SimulatedChatGatewayFactory>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OpenAIChatGatewayFactory>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OpenAICompatibleChatGatewayFactory>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, AnthropicChatGatewayFactory>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OllamaChatGatewayFactory>());
 
         services.TryAddSingleton<ProviderRegistry>();
         services.TryAddSingleton<RouteTable>();

@@ -2,6 +2,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Routing;
 using Gatehouse.Silo.Configuration;
 using Gatehouse.Silo.Hosting;
+using Gatehouse.Silo.Http.Anthropic;
 using Gatehouse.Silo.Http.OpenAI;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -13,6 +14,7 @@ builder.AddGatehouseSilo();
 
 var app = builder.Build();
 app.MapOpenAIApi();
+app.MapAnthropicApi();
 app.MapHealthEndpoints();
 
 try
@@ -52,7 +54,7 @@ static void PrintBanner(WebApplication app)
     var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
     foreach (var address in addresses)
     {
-        Console.WriteLine($"Gatehouse listening on {address} (OpenAI-compatible API at {address}/v1)");
+        Console.WriteLine($"Gatehouse listening on {address} (OpenAI-compatible API at {address}/v1, Anthropic-compatible at {address}/v1/messages)");
     }
 }
 

@@ -44,6 +44,11 @@ public sealed class ProviderOptions
     public int? MaxConcurrency { get; set; }
     /// <summary>Time allowed for one upstream call. The default value is 60 seconds.</summary>
     public double TimeoutSeconds { get; set; } = 60;
+    /// <summary>
+    /// Anthropic only: the <c>max_tokens</c> sent when the caller set none (Anthropic requires one).
+    /// The default value is 4096 (<c>AnthropicConstants.DefaultMaxTokens</c>).
+    /// </summary>
+    public int? DefaultMaxTokens { get; set; }
 
     /// <summary>Simulated only: delay before answering. The default value is 20 ms.</summary>
     public int LatencyMs { get; set; } = 20;

@@ -73,6 +73,7 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
             AddIfNotPositive(errors, $"{key}:RequestsPerMinute", provider.RequestsPerMinute);
             AddIfNotPositive(errors, $"{key}:TokensPerMinute", provider.TokensPerMinute);
             AddIfNotPositive(errors, $"{key}:MaxConcurrency", provider.MaxConcurrency);
+            AddIfNotPositive(errors, $"{key}:DefaultMaxTokens", provider.DefaultMaxTokens);
             if (provider.LatencyMs < 0)
             {
                 errors.Add($"{key}:LatencyMs must not be negative.");

@@ -68,6 +68,31 @@ public static class UpstreamErrors
         }
     }
 
+    /// <summary>
+    /// Builds the exception for an error an upstream reported inside a stream that had already started with HTTP 200
+    /// (Anthropic's <c>event: error</c>, an OpenAI-compatible server's <c>data: {"error":…}</c>): the error's
+    /// <c>type</c> stands in for the status the upstream would have answered with.
+    /// </summary>
+    public static GatewayException FromStreamError(string providerName, string? body) =>
+        FromHttpStatus(providerName, StatusForErrorType(ParseErrorBody(body).Type), body);
+
+    /// <summary>
+    /// The HTTP status a vendor's error <c>type</c> stands for (Anthropic's documented types, OpenAI's where they
+    /// differ); 500 for a type the gateway does not know, which keeps it in the retryable class.
+    /// </summary>
+    public static int StatusForErrorType(string? type) => type switch
+    {
+        "invalid_request_error" => 400,
+        "authentication_error" => 401,
+        "permission_error" => 403,
+        "not_found_error" => 404,
+        "request_too_large" => 413,
+        "rate_limit_error" or "rate_limit_exceeded" => 429,
+        "timeout_error" => 504,
+        "overloaded_error" => 529,
+        _ => 500,
+    };
+
     /// <summary>Builds the exception for an upstream that could not be reached or broke the connection.</summary>
     public static GatewayException FromTransportFailure(string providerName, Exception exception)
     {

@@ -4,7 +4,7 @@ namespace Gatehouse.Silo.Configuration;
 
 /// <summary>
 /// The demo configuration used when nothing configures providers, models or apps: a <c>Simulated</c> provider,
-/// aliases for it, and one app with a well-known key; plus OpenAI when <c>OPENAI_API_KEY</c> is set.
+/// aliases for it, and one app with a well-known key; plus OpenAI when <c>OPENAI_API_KEY</c> is set and Anthropic when <c>ANTHROPIC_API_KEY</c> is set.
 /// </summary>
 /// <remarks>
 /// It is applied only to an empty configuration, so a deployment that configures anything never gets the
@@ -30,6 +30,12 @@ internal static class EmbeddedDefaults
             options.Providers["openai"] = new ProviderOptions { Kind = ProviderKinds.OpenAI, ApiKey = "env:OPENAI_API_KEY" };
             options.Models["gpt-4o-mini"] = new ModelOptions { Targets = [new TargetOptions { Provider = "openai", Model = "gpt-4o-mini" }] };
             options.Models["gpt-4o"] = new ModelOptions { Targets = [new TargetOptions { Provider = "openai", Model = "gpt-4o" }] };
+        }
+
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY")))
+        {
+            options.Providers["anthropic"] = new ProviderOptions { Kind = ProviderKinds.Anthropic, ApiKey = "env:ANTHROPIC_API_KEY" };
+            options.Models["claude-sonnet-4-5"] = new ModelOptions { Targets = [new TargetOptions { Provider = "anthropic", Model = "claude-sonnet-4-5" }] };
         }
 
         options.Apps[DemoAppId] = new AppOptions { Keys = [DemoAppKey] };

@@ -211,6 +211,7 @@ public sealed class GatehouseOptionsValidatorTests
         options.Providers["sim"].RequestsPerMinute = 0;
         options.Providers["sim"].TokensPerMinute = -1;
         options.Providers["sim"].MaxConcurrency = 0;
+        options.Providers["sim"].DefaultMaxTokens = 0;
         options.Providers["sim"].TimeoutSeconds = 0;
         options.Models["gpt"].Targets[0].Weight = 0;
         options.Apps["web"].RequestsPerMinute = 0;
@@ -226,6 +227,7 @@ public sealed class GatehouseOptionsValidatorTests
             "Gatehouse:Providers:sim:RequestsPerMinute must be greater than 0.",
             "Gatehouse:Providers:sim:TokensPerMinute must be greater than 0.",
             "Gatehouse:Providers:sim:MaxConcurrency must be greater than 0.",
+            "Gatehouse:Providers:sim:DefaultMaxTokens must be greater than 0.",
             "Gatehouse:Models:gpt:Targets:0:Weight must be greater than 0.",
             "Gatehouse:Apps:web:RequestsPerMinute must be greater than 0.",
             "Gatehouse:Apps:web:TokensPerMinute must be greater than 0.",

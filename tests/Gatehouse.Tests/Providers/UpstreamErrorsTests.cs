@@ -126,4 +126,33 @@ public sealed class UpstreamErrorsTests
         Assert.Equal(GatewayError.UpstreamTimeout, ex.Error);
         Assert.Equal("provider 'p' did not answer within 0.5 s", ex.Message);
     }
+
+    [Theory]
+    [InlineData("""{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}""", GatewayError.UpstreamFailed, 529)]
+    [InlineData("""{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}""", GatewayError.RateLimited, 429)]
+    [InlineData("""{"type":"error","error":{"type":"api_error","message":"Internal server error"}}""", GatewayError.UpstreamFailed, 500)]
+    [InlineData("""{"type":"error","error":{"type":"invalid_request_error","message":"bad"}}""", GatewayError.InvalidRequest, 400)]
+    [InlineData("""{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}""", GatewayError.UpstreamAuthFailed, 401)]
+    [InlineData("""{"error":"an error was encountered while running the model"}""", GatewayError.UpstreamFailed, 500)]
+    [InlineData(null, GatewayError.UpstreamFailed, 500)]
+    public void FromStreamError_ErrorEvent_ClassifiedByItsType(string? body, GatewayError expected, int status)
+    {
+        var ex = UpstreamErrors.FromStreamError("p", body);
+
+        Assert.Equal(expected, ex.Error);
+        Assert.Equal(status, ex.UpstreamStatus);
+    }
+
+    [Theory]
+    [InlineData("invalid_request_error", 400)]
+    [InlineData("authentication_error", 401)]
+    [InlineData("permission_error", 403)]
+    [InlineData("not_found_error", 404)]
+    [InlineData("request_too_large", 413)]
+    [InlineData("rate_limit_error", 429)]
+    [InlineData("timeout_error", 504)]
+    [InlineData("overloaded_error", 529)]
+    [InlineData("something_new", 500)]
+    public void StatusForErrorType_AnthropicTypes_MapToTheirStatus(string type, int status) =>
+        Assert.Equal(status, UpstreamErrors.StatusForErrorType(type));
 }

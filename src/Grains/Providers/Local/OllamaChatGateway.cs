@@ -1,0 +1,304 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Gatehouse.Chat;
+using Gatehouse.Configuration;
+using Gatehouse.Errors;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Providers.Local;
+
+/// <summary>An <see cref="IChatGateway"/> over Ollama's native <c>/api/chat</c> (JSON, and NDJSON when streaming).</summary>
+/// <remarks>
+/// Thread-safe; one instance per configured provider, owning one pooled <see cref="HttpClient"/>. No SDK: the request
+/// is written with <see cref="Utf8JsonWriter"/> and answers are read with source-generated System.Text.Json.
+/// The key is optional (a local server has none); when set it is sent as <c>Authorization: Bearer</c>, as an
+/// authenticating proxy in front of Ollama expects.
+/// </remarks>
+internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
+{
+    public const string DefaultBaseUrl = "http://127.0.0.1:11434";
+
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+
+    private readonly string _providerName;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly HttpClient _httpClient;
+    private readonly Uri _chatUri;
+    private long _answerCounter;
+
+    public OllamaChatGateway(string providerName, ProviderOptions options, TimeProvider timeProvider, ILogger logger)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(providerName);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(logger);
+
+        _providerName = providerName;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
+
+        var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? DefaultBaseUrl : options.BaseUrl.TrimEnd('/');
+        if (!Uri.TryCreate(baseUrl + "/api/chat", UriKind.Absolute, out var chatUri) || (chatUri.Scheme != Uri.UriSchemeHttp && chatUri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new InvalidOperationException($"Gatehouse:Providers:{providerName}:BaseUrl must be an absolute http(s) URL.");
+        }
+
+        _chatUri = chatUri;
+        _httpClient = new HttpClient(new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            MaxConnectionsPerServer = int.MaxValue,
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+        })
+        {
+            // The gateway enforces TimeoutSeconds itself and tells a timeout from a cancellation.
+            Timeout = System.Threading.Timeout.InfiniteTimeSpan,
+        };
+
+        if (SecretValue.Resolve(options.ApiKey) is { } apiKey)
+        {
+            _httpClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+    }
+
+    public async Task<ChatResponse> GetResponseAsync(ChatRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var content = Body(request, stream: false);
+        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, _chatUri) { Content = content };
+            using var response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
+            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            var answer = await JsonSerializer.DeserializeAsync(body, OllamaJsonContext.Default.OllamaChatResponse, timeout.Token).ConfigureAwait(false)
+                ?? throw UpstreamErrors.MalformedResponse(_providerName);
+            if (answer.Error is not null)
+            {
+                throw UpstreamErrors.FromStreamError(_providerName, null);
+            }
+
+            return OllamaChatMapping.FromOllamaResponse(answer, request.Model, NewId(), _timeProvider.GetUtcNow().ToUnixTimeSeconds());
+        }
+        catch (Exception ex) when (ex is not GatewayException)
+        {
+            throw Translate(ex, timeout, cancellationToken);
+        }
+    }
+
+    public async IAsyncEnumerable<ChatChunk> GetStreamingResponseAsync(
+        ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var content = Body(request, stream: true);
+        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        var id = NewId();
+        var created = _timeProvider.GetUtcNow().ToUnixTimeSeconds();
+        HttpResponseMessage? response = null;
+        StreamReader? reader = null;
+        try
+        {
+            try
+            {
+                using var message = new HttpRequestMessage(HttpMethod.Post, _chatUri) { Content = content };
+                response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
+                reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false));
+            }
+            catch (Exception ex) when (ex is not GatewayException)
+            {
+                throw Translate(ex, timeout, cancellationToken);
+            }
+
+            var first = true;
+            var toolCalls = 0;
+            while (true)
+            {
+                OllamaChatResponse? line;
+                try
+                {
+                    var text = await reader.ReadLineAsync(timeout.Token).ConfigureAwait(false);
+                    if (text is null)
+                    {
+                        // Ollama always ends with a done line; a stream that stops short was cut.
+                        throw UpstreamErrors.FromTransportFailure(_providerName, new IOException("the stream ended before its done line"));
+                    }
+
+                    if (text.Length == 0)
+                    {
+                        continue;
+                    }
+
+                    line = JsonSerializer.Deserialize(text, OllamaJsonContext.Default.OllamaChatResponse);
+                    if (line?.Error is not null)
+                    {
+                        throw UpstreamErrors.FromStreamError(_providerName, text);
+                    }
+                }
+                catch (Exception ex) when (ex is not GatewayException)
+                {
+                    throw Translate(ex, timeout, cancellationToken);
+                }
+
+                if (line is null)
+                {
+                    continue;
+                }
+
+                var deltas = OllamaChatMapping.FromOllamaToolCallDeltas(line.Message?.ToolCalls, id, toolCalls);
+                toolCalls += deltas.Length;
+                var chunk = new ChatChunk
+                {
+                    Id = id,
+                    Model = string.IsNullOrEmpty(line.Model) ? request.Model : line.Model,
+                    Created = created,
+                    Role = first ? ChatRole.Assistant : null,
+                    TextDelta = string.IsNullOrEmpty(line.Message?.Content) ? null : line.Message.Content,
+                    ToolCallDeltas = deltas,
+                    FinishReason = line.Done ? OllamaChatMapping.FromOllamaDoneReason(line.DoneReason, toolCalls > 0) : null,
+                };
+                if (first || chunk.TextDelta is not null || !deltas.IsEmpty || chunk.FinishReason is not null)
+                {
+                    first = false;
+                    yield return chunk;
+                }
+
+                if (line.Done)
+                {
+                    if (request.IncludeUsage && OllamaChatMapping.FromOllamaUsage(line) is { } usage)
+                    {
+                        yield return new ChatChunk { Id = id, Model = chunk.Model, Created = created, Usage = usage };
+                    }
+
+                    yield break;
+                }
+            }
+        }
+        finally
+        {
+            reader?.Dispose();
+            response?.Dispose();
+        }
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    public void Dispose() => _httpClient.Dispose();
+
+    private static ByteArrayContent Body(ChatRequest request, bool stream)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            OllamaChatMapping.WriteRequest(writer, request, stream);
+        }
+
+        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
+        content.Headers.ContentType = JsonContentType;
+        return content;
+    }
+
+    private string NewId() =>
+        string.Create(CultureInfo.InvariantCulture, $"ollama-{_timeProvider.GetTimestamp():x}{Interlocked.Increment(ref _answerCounter):x}");
+
+    private async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        string? body = null;
+        try
+        {
+            body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            // The status alone still classifies the failure.
+        }
+
+        var retryAfter = response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(CultureInfo.InvariantCulture)
+            ?? response.Headers.RetryAfter?.Date?.ToString("r", CultureInfo.InvariantCulture);
+        var error = UpstreamErrors.FromHttpStatus(_providerName, (int)response.StatusCode, body, retryAfter, null, _timeProvider.GetUtcNow());
+        LogUpstreamFailed(_logger, _providerName, (int)response.StatusCode, error.Error);
+        throw error;
+    }
+
+    private Exception Translate(Exception exception, CallTimeout timeout, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return exception as OperationCanceledException ?? new OperationCanceledException(null, exception, cancellationToken);
+        }
+
+        if (timeout.TimedOut || exception is OperationCanceledException)
+        {
+            LogUpstreamTimeout(_logger, _providerName, _timeout.TotalSeconds);
+            return UpstreamErrors.Timeout(_providerName, _timeout);
+        }
+
+        if (UpstreamErrors.IsTransportFailure(exception))
+        {
+            LogUpstreamUnreachable(_logger, _providerName, exception);
+            return UpstreamErrors.FromTransportFailure(_providerName, exception);
+        }
+
+        LogUpstreamMalformed(_logger, _providerName, exception);
+        return UpstreamErrors.MalformedResponse(_providerName);
+    }
+
+    [LoggerMessage(EventId = GatehouseEventIds.UpstreamTimedOut, Level = LogLevel.Warning, Message = "Provider {ProviderName} did not answer within {TimeoutSeconds} s")]
+    private static partial void LogUpstreamTimeout(ILogger logger, string providerName, double timeoutSeconds);
+
+    [LoggerMessage(EventId = GatehouseEventIds.UpstreamFailed, Level = LogLevel.Warning, Message = "Provider {ProviderName} failed with HTTP {Status} ({Error})")]
+    private static partial void LogUpstreamFailed(ILogger logger, string providerName, int status, GatewayError error);
+
+    [LoggerMessage(EventId = GatehouseEventIds.UpstreamUnreachable, Level = LogLevel.Warning, Message = "Provider {ProviderName} could not be reached")]
+    private static partial void LogUpstreamUnreachable(ILogger logger, string providerName, Exception exception);
+
+    [LoggerMessage(EventId = GatehouseEventIds.UpstreamResponseUnreadable, Level = LogLevel.Warning, Message = "Provider {ProviderName} sent a response that could not be read")]
+    private static partial void LogUpstreamMalformed(ILogger logger, string providerName, Exception exception);
+
+    /// <summary>The caller's token linked with the provider's timeout, remembering which of the two fired.</summary>
+    private sealed class CallTimeout : IDisposable
+    {
+        private readonly CancellationTokenSource? _timeoutSource;
+        private readonly CancellationTokenSource? _linkedSource;
+
+        public CallTimeout(TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
+        {
+            if (timeout == System.Threading.Timeout.InfiniteTimeSpan)
+            {
+                Token = cancellationToken;
+                return;
+            }
+
+            _timeoutSource = new CancellationTokenSource(timeout, timeProvider);
+            _linkedSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeoutSource.Token);
+            Token = _linkedSource.Token;
+        }
+
+        public CancellationToken Token { get; }
+
+        public bool TimedOut => _timeoutSource?.IsCancellationRequested == true;
+
+        public void Dispose()
+        {
+            _linkedSource?.Dispose();
+            _timeoutSource?.Dispose();
+        }
+    }
+}

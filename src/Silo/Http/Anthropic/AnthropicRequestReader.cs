@@ -1,0 +1,480 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using Gatehouse.Chat;
+using Gatehouse.Errors;
+
+namespace Gatehouse.Silo.Http.Anthropic;
+
+/// <summary>Reads an Anthropic Messages API request body into the canonical <see cref="ChatRequest"/>.</summary>
+/// <remarks>
+/// Every problem becomes a <see cref="GatewayException"/> of kind <see cref="GatewayError.InvalidRequest"/> naming the
+/// field in Anthropic's dotted style (<c>messages.0.content</c>). Features the canonical model cannot carry
+/// (top_k, extended thinking, documents, server tools) are rejected rather than dropped.
+/// </remarks>
+internal static class AnthropicRequestReader
+{
+    public static (ChatRequest Request, bool Stream) Read(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid("The request body must be a JSON object.", null);
+        }
+
+        string? model = null;
+        int? maxTokens = null;
+        string? system = null;
+        var messages = ImmutableArray.CreateBuilder<ChatMessage>();
+        var hasMessages = false;
+        double? temperature = null, topP = null;
+        ImmutableArray<string> stop = [];
+        ImmutableArray<ToolDefinition> tools = [];
+        ToolChoice? toolChoice = null;
+        bool? parallelToolCalls = null;
+        string? user = null;
+        var stream = false;
+
+        foreach (var property in root.EnumerateObject())
+        {
+            var value = property.Value;
+            switch (property.Name)
+            {
+                case "model": model = ReadString(value, "model"); break;
+                case "max_tokens": maxTokens = ReadInt(value, "max_tokens", 1); break;
+                case "system": system = ReadSystem(value); break;
+                case "messages":
+                    hasMessages = true;
+                    ReadMessages(value, messages);
+                    break;
+                case "temperature": temperature = ReadNumber(value, "temperature", 0, 1); break;
+                case "top_p": topP = ReadNumber(value, "top_p", 0, 1); break;
+                case "stop_sequences": stop = ReadStrings(value, "stop_sequences"); break;
+                case "stream": stream = value.ValueKind != JsonValueKind.Null && ReadBool(value, "stream"); break;
+                case "tools": tools = ReadTools(value); break;
+                case "tool_choice": (toolChoice, parallelToolCalls) = ReadToolChoice(value); break;
+                case "metadata":
+                    if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("user_id", out var userId) && userId.ValueKind != JsonValueKind.Null)
+                    {
+                        user = ReadString(userId, "metadata.user_id");
+                    }
+
+                    break;
+                case "top_k":
+                    if (value.ValueKind != JsonValueKind.Null)
+                    {
+                        throw Invalid("top_k: Gatehouse does not support 'top_k' (not every upstream has it); use 'top_p'.", "top_k");
+                    }
+
+                    break;
+                case "thinking":
+                    if (value.ValueKind != JsonValueKind.Null
+                        && !(value.ValueKind == JsonValueKind.Object && value.TryGetProperty("type", out var thinkingType) && thinkingType.ValueEquals("disabled")))
+                    {
+                        throw Invalid("thinking: Gatehouse does not support extended thinking.", "thinking");
+                    }
+
+                    break;
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            throw Invalid("model: Field required", "model");
+        }
+
+        if (maxTokens is null)
+        {
+            throw Invalid("max_tokens: Field required", "max_tokens");
+        }
+
+        if (!hasMessages)
+        {
+            throw Invalid("messages: Field required", "messages");
+        }
+
+        if (messages.Count == 0)
+        {
+            throw Invalid("messages: at least one message is required", "messages");
+        }
+
+        if (toolChoice is { Mode: ToolChoiceMode.Function } && !tools.Any(t => t.Name == toolChoice.FunctionName))
+        {
+            throw Invalid($"tool_choice.name: tool '{toolChoice.FunctionName}' is not in 'tools'.", "tool_choice.name");
+        }
+
+        if (system is not null)
+        {
+            messages.Insert(0, ChatMessage.FromText(ChatRole.System, system));
+        }
+
+        var request = new ChatRequest
+        {
+            Model = model,
+            Messages = messages.ToImmutable(),
+            MaxTokens = maxTokens,
+            Temperature = temperature,
+            TopP = topP,
+            Stop = stop,
+            Tools = tools,
+            ToolChoice = toolChoice,
+            ParallelToolCalls = parallelToolCalls,
+            User = user,
+            // Anthropic streams always report usage (message_start and message_delta), so the writer needs it.
+            IncludeUsage = stream,
+        };
+        return (request, stream);
+    }
+
+    private static string? ReadSystem(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return null;
+            case JsonValueKind.String:
+                return value.GetString();
+            case JsonValueKind.Array:
+                var text = new StringBuilder();
+                var index = 0;
+                foreach (var block in value.EnumerateArray())
+                {
+                    var path = $"system.{index++}";
+                    if (BlockType(block, path) != "text")
+                    {
+                        throw Invalid($"{path}.type: system prompts may hold only text blocks.", $"{path}.type");
+                    }
+
+                    if (text.Length > 0)
+                    {
+                        text.Append("\n\n");
+                    }
+
+                    text.Append(ReadRequiredString(block, "text", path));
+                }
+
+                return text.ToString();
+            default:
+                throw WrongType("system", "a string or an array of text blocks", value);
+        }
+    }
+
+    private static void ReadMessages(JsonElement value, ImmutableArray<ChatMessage>.Builder messages)
+    {
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw WrongType("messages", "an array", value);
+        }
+
+        var index = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            var path = $"messages.{index++}";
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw WrongType(path, "an object", item);
+            }
+
+            if (!item.TryGetProperty("role", out var roleElement))
+            {
+                throw Invalid($"{path}.role: Field required", $"{path}.role");
+            }
+
+            var role = ReadString(roleElement, $"{path}.role") switch
+            {
+                "user" => ChatRole.User,
+                "assistant" => ChatRole.Assistant,
+                var other => throw Invalid($"{path}.role: Input should be 'user' or 'assistant' (got '{other}')", $"{path}.role"),
+            };
+
+            if (!item.TryGetProperty("content", out var content))
+            {
+                throw Invalid($"{path}.content: Field required", $"{path}.content");
+            }
+
+            if (content.ValueKind == JsonValueKind.String)
+            {
+                messages.Add(ChatMessage.FromText(role, content.GetString()!));
+                continue;
+            }
+
+            if (content.ValueKind != JsonValueKind.Array)
+            {
+                throw WrongType($"{path}.content", "a string or an array of content blocks", content);
+            }
+
+            ReadBlocks(content, role, $"{path}.content", messages);
+        }
+    }
+
+    /// <summary>
+    /// One Anthropic turn may become several canonical messages: each tool_result block is a tool message of its own,
+    /// followed by the turn's other content as a user message.
+    /// </summary>
+    private static void ReadBlocks(JsonElement content, ChatRole role, string path, ImmutableArray<ChatMessage>.Builder messages)
+    {
+        var parts = ImmutableArray.CreateBuilder<ContentPart>();
+        var calls = ImmutableArray.CreateBuilder<ToolCall>();
+        var index = 0;
+        foreach (var block in content.EnumerateArray())
+        {
+            var blockPath = $"{path}.{index++}";
+            switch (BlockType(block, blockPath))
+            {
+                case "text":
+                    parts.Add(ContentPart.FromText(ReadRequiredString(block, "text", blockPath)));
+                    break;
+                case "image" when role == ChatRole.User:
+                    parts.Add(ReadImage(block, blockPath));
+                    break;
+                case "tool_use" when role == ChatRole.Assistant:
+                    var input = block.TryGetProperty("input", out var inputElement) ? inputElement : default;
+                    if (input.ValueKind != JsonValueKind.Object)
+                    {
+                        throw WrongType($"{blockPath}.input", "an object", input);
+                    }
+
+                    calls.Add(new ToolCall
+                    {
+                        Id = ReadRequiredString(block, "id", blockPath),
+                        Name = ReadRequiredString(block, "name", blockPath),
+                        ArgumentsJson = input.GetRawText(),
+                    });
+                    break;
+                case "tool_result" when role == ChatRole.User:
+                    messages.Add(new ChatMessage
+                    {
+                        Role = ChatRole.Tool,
+                        ToolCallId = ReadRequiredString(block, "tool_use_id", blockPath),
+                        Content = [ContentPart.FromText(ReadToolResultContent(block, blockPath))],
+                    });
+                    break;
+                case var type:
+                    throw Invalid(
+                        $"{blockPath}.type: '{type}' blocks are not supported in {(role == ChatRole.User ? "user" : "assistant")} messages by Gatehouse.",
+                        $"{blockPath}.type");
+            }
+        }
+
+        if (parts.Count > 0 || calls.Count > 0)
+        {
+            messages.Add(new ChatMessage { Role = role, Content = parts.ToImmutable(), ToolCalls = calls.ToImmutable() });
+        }
+        else if (index == 0)
+        {
+            throw Invalid($"{path}: all messages must have non-empty content", path);
+        }
+    }
+
+    private static string ReadToolResultContent(JsonElement block, string path)
+    {
+        if (!block.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
+        {
+            return string.Empty;
+        }
+
+        if (content.ValueKind == JsonValueKind.String)
+        {
+            return content.GetString()!;
+        }
+
+        if (content.ValueKind != JsonValueKind.Array)
+        {
+            throw WrongType($"{path}.content", "a string or an array of text blocks", content);
+        }
+
+        var text = new StringBuilder();
+        var index = 0;
+        foreach (var part in content.EnumerateArray())
+        {
+            var partPath = $"{path}.content.{index++}";
+            if (BlockType(part, partPath) != "text")
+            {
+                throw Invalid($"{partPath}.type: Gatehouse supports only text in tool results.", $"{partPath}.type");
+            }
+
+            text.Append(ReadRequiredString(part, "text", partPath));
+        }
+
+        return text.ToString();
+    }
+
+    private static ContentPart ReadImage(JsonElement block, string path)
+    {
+        if (!block.TryGetProperty("source", out var source) || source.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid($"{path}.source: Field required", $"{path}.source");
+        }
+
+        return ReadRequiredString(source, "type", $"{path}.source") switch
+        {
+            "base64" => new ContentPart
+            {
+                Kind = ContentPartKind.ImageUrl,
+                ImageUrl = $"data:{ReadRequiredString(source, "media_type", $"{path}.source")};base64,{ReadRequiredString(source, "data", $"{path}.source")}",
+            },
+            "url" => new ContentPart { Kind = ContentPartKind.ImageUrl, ImageUrl = ReadRequiredString(source, "url", $"{path}.source") },
+            var other => throw Invalid($"{path}.source.type: '{other}' is not supported; use 'base64' or 'url'.", $"{path}.source.type"),
+        };
+    }
+
+    private static ImmutableArray<ToolDefinition> ReadTools(JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw WrongType("tools", "an array", value);
+        }
+
+        var tools = ImmutableArray.CreateBuilder<ToolDefinition>();
+        var index = 0;
+        foreach (var tool in value.EnumerateArray())
+        {
+            var path = $"tools.{index++}";
+            if (tool.ValueKind != JsonValueKind.Object)
+            {
+                throw WrongType(path, "an object", tool);
+            }
+
+            if (tool.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && !type.ValueEquals("custom"))
+            {
+                throw Invalid($"{path}.type: server tools ('{type.GetString()}') are not supported by Gatehouse; only custom tools.", $"{path}.type");
+            }
+
+            if (!tool.TryGetProperty("input_schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid($"{path}.input_schema: Field required (an object)", $"{path}.input_schema");
+            }
+
+            tools.Add(new ToolDefinition
+            {
+                Name = ReadRequiredString(tool, "name", path),
+                Description = tool.TryGetProperty("description", out var description) && description.ValueKind != JsonValueKind.Null
+                    ? ReadString(description, $"{path}.description")
+                    : null,
+                ParametersJson = schema.GetRawText(),
+            });
+        }
+
+        return tools.ToImmutable();
+    }
+
+    private static (ToolChoice? Choice, bool? ParallelToolCalls) ReadToolChoice(JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return (null, null);
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw WrongType("tool_choice", "an object", value);
+        }
+
+        var choice = ReadRequiredString(value, "type", "tool_choice") switch
+        {
+            "auto" => new ToolChoice { Mode = ToolChoiceMode.Auto },
+            "any" => new ToolChoice { Mode = ToolChoiceMode.Required },
+            "none" => new ToolChoice { Mode = ToolChoiceMode.None },
+            "tool" => new ToolChoice { Mode = ToolChoiceMode.Function, FunctionName = ReadRequiredString(value, "name", "tool_choice") },
+            var other => throw Invalid($"tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none' (got '{other}')", "tool_choice.type"),
+        };
+
+        bool? parallel = value.TryGetProperty("disable_parallel_tool_use", out var disable) && disable.ValueKind != JsonValueKind.Null
+            ? !ReadBool(disable, "tool_choice.disable_parallel_tool_use")
+            : null;
+        return (choice, parallel);
+    }
+
+    private static string BlockType(JsonElement block, string path)
+    {
+        if (block.ValueKind != JsonValueKind.Object)
+        {
+            throw WrongType(path, "an object", block);
+        }
+
+        return ReadRequiredString(block, "type", path);
+    }
+
+    private static string ReadRequiredString(JsonElement parent, string name, string path) =>
+        parent.TryGetProperty(name, out var value) ? ReadString(value, $"{path}.{name}") : throw Invalid($"{path}.{name}: Field required", $"{path}.{name}");
+
+    private static ImmutableArray<string> ReadStrings(JsonElement value, string path)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw WrongType(path, "an array of strings", value);
+        }
+
+        var strings = ImmutableArray.CreateBuilder<string>();
+        var index = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            strings.Add(ReadString(item, $"{path}.{index++}"));
+        }
+
+        return strings.ToImmutable();
+    }
+
+    private static string ReadString(JsonElement value, string path) =>
+        value.ValueKind == JsonValueKind.String ? value.GetString()! : throw WrongType(path, "a string", value);
+
+    private static bool ReadBool(JsonElement value, string path) => value.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw WrongType(path, "a boolean", value),
+    };
+
+    private static double? ReadNumber(JsonElement value, string path, double min, double max)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number)
+        {
+            throw WrongType(path, "a number", value);
+        }
+
+        var number = value.GetDouble();
+        return number >= min && number <= max
+            ? number
+            : throw Invalid($"{path}: Input should be between {min} and {max} (got {number})", path);
+    }
+
+    private static int ReadInt(JsonElement value, string path, int min)
+    {
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number))
+        {
+            throw WrongType(path, "an integer", value);
+        }
+
+        return number >= min ? number : throw Invalid($"{path}: Input should be greater than or equal to {min} (got {number})", path);
+    }
+
+    private static GatewayException WrongType(string path, string expected, JsonElement actual) =>
+        Invalid($"{path}: Input should be {expected} (got {Describe(actual.ValueKind)})", path);
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Undefined => "nothing",
+        _ => "null",
+    };
+
+    private static GatewayException Invalid(string message, string? param) => new(GatewayError.InvalidRequest, message, param);
+}
