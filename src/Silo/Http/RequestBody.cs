@@ -26,7 +26,7 @@ internal static class RequestBody
         catch (JsonException)
         {
             throw new GatewayException(GatewayError.InvalidRequest,
-                "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)");
+                "We could not parse the JSON body of your request. The API expects a JSON payload, but what was sent was not valid JSON.");
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
