@@ -46,7 +46,7 @@ public sealed class ChatPipeline(IGrainFactory grainFactory, IOptionsMonitor<Gat
     {
         var call = Call(app, request, callOptions);
         return CacheKey(app, request, callOptions) is { } key
-            ? grainFactory.GetGrain<IResponseCacheGrain>(key).StreamAsync(call, cancellationToken)
+            ? CachedStreamAsync(grainFactory.GetGrain<IResponseCacheGrain>(key), call, cancellationToken)
             : BypassStreamAsync(call, cancellationToken);
     }
 
@@ -65,6 +65,17 @@ public sealed class ChatPipeline(IGrainFactory grainFactory, IOptionsMonitor<Gat
         // and both to share an identical call already in flight.
         var deterministic = request.Temperature == 0 || request.Seed is not null;
         return deterministic || app.CacheAllRequests || callOptions.ForceCache ? RequestHasher.Key(app.CacheNamespace, request) : null;
+    }
+
+    private static async IAsyncEnumerable<ChatChunk> CachedStreamAsync(IResponseCacheGrain grain, RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // The token goes to the enumerator as well as to the method, whatever the consumer does: the method argument
+        // travels with the call that starts the enumeration, the enumerator's token with each MoveNext, and a cancelled
+        // MoveNext is what detaches this caller from the shared upstream call at once.
+        await foreach (var chunk in grain.StreamAsync(call, cancellationToken).WithCancellation(cancellationToken))
+        {
+            yield return chunk;
+        }
     }
 
     private async IAsyncEnumerable<ChatChunk> BypassStreamAsync(RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
