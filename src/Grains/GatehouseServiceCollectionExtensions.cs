@@ -1,4 +1,5 @@
 using Gatehouse.Apps;
+using Gatehouse.Caching;
 using Gatehouse.Configuration;
 using Gatehouse.Gateway;
 using Gatehouse.Health;
@@ -37,6 +38,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddSingleton<RouteTable>();
         services.TryAddSingleton<AppRegistry>();
         services.TryAddSingleton<RequestAuthorizer>();
+        services.TryAddSingleton<UsageRecorder>();
         services.TryAddSingleton<ChatPipeline>();
         services.TryAddSingleton<ProviderHealthReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<ProviderHealthReporter>());

@@ -40,4 +40,6 @@ public sealed record CallOptions
     [Id(0)] public bool NoCacheRead { get; init; }
     /// <summary><c>Cache-Control: no-store</c>: do not store the answer.</summary>
     [Id(1)] public bool NoCacheStore { get; init; }
+    /// <summary><c>x-gatehouse-cache: force</c>: cache and de-duplicate this request even if it is not deterministic.</summary>
+    [Id(2)] public bool ForceCache { get; init; }
 }

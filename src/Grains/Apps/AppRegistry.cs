@@ -9,6 +9,15 @@ public sealed record AppIdentity(string AppId, FrozenSet<string>? AllowedModels)
 {
     /// <summary>Whether the app may use the alias (every alias when the app lists none).</summary>
     public bool MayUse(string alias) => AllowedModels is null || AllowedModels.Contains(alias);
+
+    /// <summary>The app's configured <c>CacheNamespace</c>, if any.</summary>
+    public string? ConfiguredCacheNamespace { get; init; }
+
+    /// <summary>The namespace of the app's cache entries: its configured <c>CacheNamespace</c>, else its id.</summary>
+    public string CacheNamespace => ConfiguredCacheNamespace ?? AppId;
+
+    /// <summary>Whether every request of the app is cached, not only deterministic ones.</summary>
+    public bool CacheAllRequests { get; init; }
 }
 
 /// <summary>Finds the app a presented key belongs to, by the key's hash.</summary>
@@ -39,7 +48,11 @@ public sealed class AppRegistry : IDisposable
         var byId = new Dictionary<string, AppIdentity>(StringComparer.Ordinal);
         foreach (var (appId, app) in options.Apps)
         {
-            var identity = new AppIdentity(appId, app.Models.Count == 0 ? null : app.Models.ToFrozenSet(StringComparer.Ordinal));
+            var identity = new AppIdentity(appId, app.Models.Count == 0 ? null : app.Models.ToFrozenSet(StringComparer.Ordinal))
+            {
+                ConfiguredCacheNamespace = app.CacheNamespace,
+                CacheAllRequests = app.CacheAllRequests,
+            };
             byId[appId] = identity;
             foreach (var key in app.Keys)
             {

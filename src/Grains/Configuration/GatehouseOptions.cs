@@ -92,12 +92,34 @@ public sealed class AppOptions
     public double? BudgetUsdPerDay { get; set; }
     /// <summary>Aliases the app may use; every alias when empty.</summary>
     public List<string> Models { get; set; } = [];
+    /// <summary>
+    /// The cache namespace the app's entries live in; apps naming the same namespace share entries. The default value is
+    /// null: the app id, so no other app sees the app's answers.
+    /// </summary>
+    public string? CacheNamespace { get; set; }
+    /// <summary>
+    /// Cache and de-duplicate every request of the app, not only deterministic ones (temperature 0 or a seed).
+    /// The default value is false.
+    /// </summary>
+    public bool CacheAllRequests { get; set; }
 }
 
+/// <summary>The response cache and single-flight de-duplication (see <c>Caching/ResponseCacheGrain</c>).</summary>
 public sealed class CacheOptions
 {
+    /// <summary>Whether eligible requests are cached and de-duplicated. The default value is true.</summary>
     public bool Enabled { get; set; } = true;
-    public int TtlSeconds { get; set; } = 3600;
+    /// <summary>How long a stored answer is served. The default value is 3600 seconds.</summary>
+    public int TtlSeconds { get; set; } = CacheConstants.DefaultTtlSeconds;
+    /// <summary>Largest answer stored, in bytes (a larger one is returned but not stored). The default value is 1 MiB.</summary>
+    public int MaxEntryBytes { get; set; } = CacheConstants.DefaultMaxEntryBytes;
+}
+
+/// <summary>Defaults and fixed values of the response cache.</summary>
+public static class CacheConstants
+{
+    public const int DefaultTtlSeconds = 3600;
+    public const int DefaultMaxEntryBytes = 1024 * 1024;
 }
 
 public sealed class ClusterOptions

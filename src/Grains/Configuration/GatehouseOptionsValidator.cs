@@ -167,11 +167,20 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
 
             AddIfNotPositive(errors, $"{key}:RequestsPerMinute", app.RequestsPerMinute);
             AddIfNotPositive(errors, $"{key}:TokensPerMinute", app.TokensPerMinute);
+            if (app.CacheNamespace is not null && string.IsNullOrWhiteSpace(app.CacheNamespace))
+            {
+                errors.Add($"{key}:CacheNamespace must not be blank (leave it out to use the app id).");
+            }
         }
 
         if (options.Cache.TtlSeconds <= 0)
         {
             errors.Add($"{root}:Cache:TtlSeconds must be greater than 0.");
+        }
+
+        if (options.Cache.MaxEntryBytes <= 0)
+        {
+            errors.Add($"{root}:Cache:MaxEntryBytes must be greater than 0.");
         }
 
         if (options.MaxRequestBodyBytes <= 0)

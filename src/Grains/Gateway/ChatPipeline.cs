@@ -1,6 +1,10 @@
+using System.Runtime.CompilerServices;
 using Gatehouse.Apps;
+using Gatehouse.Caching;
 using Gatehouse.Chat;
+using Gatehouse.Configuration;
 using Gatehouse.Grains;
+using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Gateway;
 
@@ -8,14 +12,96 @@ namespace Gatehouse.Gateway;
 /// The one request path behind every front end (OpenAI HTTP, Anthropic HTTP, grain clients): it runs on the silo
 /// that received the request, after the caller was authenticated and authorized.
 /// </summary>
-/// <remarks>Thread-safe singleton. Failures surface as <see cref="Errors.GatewayException"/>.</remarks>
-public sealed class ChatPipeline(IGrainFactory grainFactory)
+/// <remarks>
+/// Thread-safe singleton. A cacheable request goes to the <see cref="IResponseCacheGrain"/> of its hash (which calls the
+/// router); any other goes straight to the alias's router and is marked <see cref="CacheStatus.Bypass"/>.
+/// Failures surface as <see cref="Errors.GatewayException"/>.
+/// </remarks>
+public sealed class ChatPipeline(IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, UsageRecorder usage)
 {
-    public Task<ChatResponse> CompleteAsync(AppIdentity app, ChatRequest request, CallOptions options, CancellationToken cancellationToken) =>
-        Router(request).CompleteAsync(Call(app, request, options), cancellationToken);
+    public async Task<ChatResponse> CompleteAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, CancellationToken cancellationToken)
+    {
+        var call = Call(app, request, callOptions);
+        if (CacheKey(app, request, callOptions) is { } key)
+        {
+            return await grainFactory.GetGrain<IResponseCacheGrain>(key).CompleteAsync(call, cancellationToken);
+        }
 
-    public IAsyncEnumerable<ChatChunk> StreamAsync(AppIdentity app, ChatRequest request, CallOptions options, CancellationToken cancellationToken) =>
-        Router(request).StreamAsync(Call(app, request, options), cancellationToken);
+        ChatResponse response;
+        try
+        {
+            response = await Router(request).CompleteAsync(call, cancellationToken);
+        }
+        catch
+        {
+            usage.RecordUpstreamCall(app.AppId, null);
+            throw;
+        }
+
+        usage.RecordUpstreamCall(app.AppId, response.Usage);
+        return response.Route is { } route ? response with { Route = route with { Cache = CacheStatus.Bypass } } : response;
+    }
+
+    public IAsyncEnumerable<ChatChunk> StreamAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, CancellationToken cancellationToken)
+    {
+        var call = Call(app, request, callOptions);
+        return CacheKey(app, request, callOptions) is { } key
+            ? CachedStreamAsync(grainFactory.GetGrain<IResponseCacheGrain>(key), call, cancellationToken)
+            : BypassStreamAsync(call, cancellationToken);
+    }
+
+    /// <summary>
+    /// The cache grain key when the request is cached and de-duplicated: caching is on, and the request is deterministic
+    /// (temperature 0 or a seed) or the app or the request opted in; null otherwise.
+    /// </summary>
+    internal string? CacheKey(AppIdentity app, ChatRequest request, CallOptions callOptions)
+    {
+        if (!options.CurrentValue.Cache.Enabled)
+        {
+            return null;
+        }
+
+        // Both no-cache and no-store still go through the grain: the first to refresh, the second to skip the write,
+        // and both to share an identical call already in flight.
+        var deterministic = request.Temperature == 0 || request.Seed is not null;
+        return deterministic || app.CacheAllRequests || callOptions.ForceCache ? RequestHasher.Key(app.CacheNamespace, request) : null;
+    }
+
+    private static async IAsyncEnumerable<ChatChunk> CachedStreamAsync(IResponseCacheGrain grain, RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // The token goes to the enumerator as well as to the method, whatever the consumer does: the method argument
+        // travels with the call that starts the enumeration, the enumerator's token with each MoveNext, and a cancelled
+        // MoveNext is what detaches this caller from the shared upstream call at once.
+        await foreach (var chunk in grain.StreamAsync(call, cancellationToken).WithCancellation(cancellationToken))
+        {
+            yield return chunk;
+        }
+    }
+
+    private async IAsyncEnumerable<ChatChunk> BypassStreamAsync(RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var includeUsage = call.Request.IncludeUsage;
+        var upstreamCall = includeUsage ? call : call with { Request = call.Request with { IncludeUsage = true } };
+        Usage? billed = null;
+        var first = true;
+        try
+        {
+            await foreach (var chunk in Router(call.Request).StreamAsync(upstreamCall, cancellationToken).WithCancellation(cancellationToken))
+            {
+                billed = chunk.Usage ?? billed;
+                var shaped = ChunkShaping.ForCaller(chunk, first ? CacheStatus.Bypass : null, includeUsage);
+                first = false;
+                if (shaped is not null)
+                {
+                    yield return shaped;
+                }
+            }
+        }
+        finally
+        {
+            usage.RecordUpstreamCall(call.AppId, billed);
+        }
+    }
 
     private IRouterGrain Router(ChatRequest request) => grainFactory.GetGrain<IRouterGrain>(GrainKeys.Router(request.Model));
 

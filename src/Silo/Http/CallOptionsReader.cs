@@ -5,12 +5,17 @@ namespace Gatehouse.Silo.Http;
 /// <summary>Reads the per-request controls (<see cref="CallOptions"/>) from request headers, the same for every front end.</summary>
 internal static class CallOptionsReader
 {
+    /// <summary>The request header whose value <c>force</c> opts a non-deterministic request into the cache.</summary>
+    public const string CacheHeader = GatewayHeaders.Cache;
+
     public static CallOptions Read(HttpRequest request)
     {
         var cacheControl = request.Headers.CacheControl;
+        var force = request.Headers.TryGetValue(CacheHeader, out var cacheHeader)
+            && cacheHeader.Any(v => string.Equals(v?.Trim(), "force", StringComparison.OrdinalIgnoreCase));
         if (cacheControl.Count == 0)
         {
-            return CallOptions.Default;
+            return force ? new CallOptions { ForceCache = true } : CallOptions.Default;
         }
 
         var noCache = false;
@@ -24,6 +29,6 @@ internal static class CallOptionsReader
             }
         }
 
-        return noCache || noStore ? new CallOptions { NoCacheRead = noCache, NoCacheStore = noStore } : CallOptions.Default;
+        return noCache || noStore || force ? new CallOptions { NoCacheRead = noCache, NoCacheStore = noStore, ForceCache = force } : CallOptions.Default;
     }
 }

@@ -65,6 +65,18 @@ public sealed class AppRegistryTests
     }
 
     [Fact]
+    public void Find_CacheSettings_DefaultToOwnNamespaceAndDeterministicOnly()
+    {
+        using var plain = new AppRegistry(Monitor(new AppOptions { Keys = ["k"] }));
+        using var shared = new AppRegistry(Monitor(new AppOptions { Keys = ["k"], CacheNamespace = "team", CacheAllRequests = true }));
+
+        Assert.Equal("app", plain.Find("app")!.CacheNamespace);
+        Assert.False(plain.Find("app")!.CacheAllRequests);
+        Assert.Equal("team", shared.Find("app")!.CacheNamespace);
+        Assert.True(shared.Find("app")!.CacheAllRequests);
+    }
+
+    [Fact]
     public void Find_AppWithModels_MayUseOnlyThose()
     {
         using var registry = new AppRegistry(Monitor(new AppOptions { Keys = ["k"], Models = ["gpt"] }));

@@ -25,6 +25,28 @@ public sealed class GatehouseOptionsValidatorTests
     }
 
     [Fact]
+    public void Collect_CacheMaxEntryBytesNotPositive_NamesKey()
+    {
+        var options = ValidOptions();
+        options.Cache.MaxEntryBytes = 0;
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Cache:MaxEntryBytes must be greater than 0.", error);
+    }
+
+    [Fact]
+    public void Collect_BlankCacheNamespace_NamesAppKey()
+    {
+        var options = ValidOptions();
+        options.Apps["web"].CacheNamespace = " ";
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.Equal("Gatehouse:Apps:web:CacheNamespace must not be blank (leave it out to use the app id).", error);
+    }
+
+    [Fact]
     public void Collect_TargetNamesUnknownProvider_NamesTargetKey()
     {
         var options = ValidOptions();

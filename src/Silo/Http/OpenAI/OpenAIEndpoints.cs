@@ -79,8 +79,15 @@ internal static partial class OpenAIEndpoints
                 writer.Flush();
                 writer.Reset();
                 output.Write(EventEnd);
-                await output.FlushAsync(cancellationToken);
-                hasChunk = await enumerator.MoveNextAsync();
+                // Flush only when the next chunk is not already there: a live stream still goes out chunk by chunk,
+                // while a replayed one (a cache hit arrives as one batch) costs one write instead of one per chunk.
+                var next = enumerator.MoveNextAsync();
+                if (!next.IsCompleted)
+                {
+                    await output.FlushAsync(cancellationToken);
+                }
+
+                hasChunk = await next;
             }
         }
         catch (GatewayException ex)

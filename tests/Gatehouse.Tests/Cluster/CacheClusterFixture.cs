@@ -1,0 +1,86 @@
+using Gatehouse.Apps;
+using Gatehouse.Caching;
+using Gatehouse.Gateway;
+using Gatehouse.Providers;
+using Gatehouse.Tests.Fakes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+
+namespace Gatehouse.Tests.Cluster;
+
+/// <summary>
+/// Three in-process silos for the response cache: one fake upstream shared by all silos (so a test sees every silo's
+/// calls in one place) and one <see cref="FakeTimeProvider"/> driving grain time (TTL and expiry timers), while the
+/// silos' background areas stay on real time.
+/// </summary>
+public sealed class CacheClusterFixture : IAsyncLifetime
+{
+    public const string AppKey = "gk-cache-cluster";
+    /// <summary>An app used by one test only, so that its usage counters are exact.</summary>
+    public const string CountedAppKey = "gk-cache-counted";
+    public const string Alias = "cached";
+    public const string Provider = "cacheup";
+    public const int TtlSeconds = 60;
+
+    public static readonly Dictionary<string, string?> Config = new()
+    {
+        [$"Gatehouse:Providers:{Provider}:Kind"] = FakeChatGatewayFactory.FakeKind,
+        [$"Gatehouse:Models:{Alias}:Targets:0:Provider"] = Provider,
+        [$"Gatehouse:Models:{Alias}:Targets:0:Model"] = "cache-model",
+        ["Gatehouse:Apps:cacher:Keys:0"] = AppKey,
+        ["Gatehouse:Apps:counted:Keys:0"] = CountedAppKey,
+        ["Gatehouse:Cache:TtlSeconds"] = TtlSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    public FakeUpstreams Upstreams { get; } = new();
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public FakeChatGateway Upstream => Upstreams.Get(Provider);
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(3);
+        var upstreams = Upstreams;
+        var time = Time;
+        builder.ConfigureSilo((siloOptions, silo) =>
+        {
+            silo.Services.AddSingleton<TimeProvider>(time);
+            silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(Config).Build();
+            silo.Services.AddGatehouseGrains(configuration.GetSection("Gatehouse"));
+            silo.Services.AddSingleton<IChatGatewayFactory>(new FakeChatGatewayFactory(upstreams, siloOptions.SiloName));
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    public IServiceProvider ServicesOf(InProcessSiloHandle silo) => Cluster.GetSiloServiceProvider(silo.SiloAddress);
+
+    public IGrainFactory GrainFactoryOf(int silo) => ServicesOf(Cluster.Silos[silo]).GetRequiredService<IGrainFactory>();
+
+    public ChatPipeline PipelineOf(InProcessSiloHandle silo) => ServicesOf(silo).GetRequiredService<ChatPipeline>();
+
+    public AppIdentity App => AppOf(AppKey);
+
+    public AppIdentity AppOf(string key) => ServicesOf(Cluster.Silos[0]).GetRequiredService<RequestAuthorizer>().Authorize(key, Alias);
+
+    /// <summary>The cluster-wide usage of an app: the sum of every silo's counters.</summary>
+    public AppUsage UsageOf(string appId) => Cluster.Silos.Aggregate(default(AppUsage), (sum, silo) => sum + ServicesOf(silo).GetRequiredService<UsageRecorder>().Snapshot(appId));
+}
+
+[CollectionDefinition(Name)]
+public sealed class CacheClusterCollection : ICollectionFixture<CacheClusterFixture>
+{
+    public const string Name = "cache-cluster";
+}
