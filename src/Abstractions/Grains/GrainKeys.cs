@@ -11,4 +11,7 @@ public static class GrainKeys
 
     /// <summary><see cref="IProviderGrain"/> key: the provider name as configured.</summary>
     public static string Provider(string providerName) => providerName;
+
+    /// <summary><see cref="IAppQuotaGrain"/> key: the app id as configured.</summary>
+    public static string AppQuota(string appId) => appId;
 }

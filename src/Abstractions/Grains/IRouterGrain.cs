@@ -40,4 +40,8 @@ public sealed record CallOptions
     [Id(0)] public bool NoCacheRead { get; init; }
     /// <summary><c>Cache-Control: no-store</c>: do not store the answer.</summary>
     [Id(1)] public bool NoCacheStore { get; init; }
+    /// <summary><c>x-gatehouse-priority</c>: may only lower the app's configured priority; null = the app's.</summary>
+    [Id(2)] public RequestPriority? Priority { get; init; }
+    /// <summary><c>x-gatehouse-max-wait-ms</c>: how long a request may queue for an empty bucket; null = the configured default.</summary>
+    [Id(3)] public TimeSpan? MaxWait { get; init; }
 }

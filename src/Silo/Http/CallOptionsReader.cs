@@ -1,3 +1,4 @@
+using System.Globalization;
 using Gatehouse.Grains;
 
 namespace Gatehouse.Silo.Http;
@@ -5,10 +6,16 @@ namespace Gatehouse.Silo.Http;
 /// <summary>Reads the per-request controls (<see cref="CallOptions"/>) from request headers, the same for every front end.</summary>
 internal static class CallOptionsReader
 {
+    public const string PriorityHeader = "x-gatehouse-priority";
+    public const string MaxWaitHeader = "x-gatehouse-max-wait-ms";
+
     public static CallOptions Read(HttpRequest request)
     {
-        var cacheControl = request.Headers.CacheControl;
-        if (cacheControl.Count == 0)
+        var headers = request.Headers;
+        var cacheControl = headers.CacheControl;
+        var priority = headers[PriorityHeader];
+        var maxWait = headers[MaxWaitHeader];
+        if (cacheControl.Count == 0 && priority.Count == 0 && maxWait.Count == 0)
         {
             return CallOptions.Default;
         }
@@ -24,6 +31,24 @@ internal static class CallOptionsReader
             }
         }
 
-        return noCache || noStore ? new CallOptions { NoCacheRead = noCache, NoCacheStore = noStore } : CallOptions.Default;
+        return new CallOptions
+        {
+            NoCacheRead = noCache,
+            NoCacheStore = noStore,
+            Priority = ReadPriority(priority.ToString()),
+            MaxWait = ReadMaxWait(maxWait.ToString()),
+        };
     }
+
+    /// <summary>high, normal or low (any case); anything else is ignored rather than failing the request.</summary>
+    private static RequestPriority? ReadPriority(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "high" => RequestPriority.High,
+        "normal" => RequestPriority.Normal,
+        "low" => RequestPriority.Low,
+        _ => null,
+    };
+
+    private static TimeSpan? ReadMaxWait(string value) =>
+        int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? TimeSpan.FromMilliseconds(ms) : null;
 }
