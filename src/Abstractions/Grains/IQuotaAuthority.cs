@@ -45,6 +45,8 @@ public sealed record LeaseRequest
     [Id(6)] public int TokensWanted { get; init; }
     /// <summary>How long the authority may queue the request when the bucket is empty.</summary>
     [Id(7)] public TimeSpan MaxWait { get; init; }
+    /// <summary>A window with less time than this left is treated as spent: the grant comes from the next one (the holder's safety margin).</summary>
+    [Id(8)] public TimeSpan MinValidity { get; init; }
 }
 
 /// <summary>Capacity granted for one window, or a rejection with the time until the next window.</summary>
@@ -67,6 +69,8 @@ public sealed record LeaseGrant
     /// <summary>What is left of the limit over the last minute after this grant (granted batches count as used).</summary>
     [Id(8)] public int? RequestsRemaining { get; init; }
     [Id(9)] public int? TokensRemaining { get; init; }
+    /// <summary>How long the request waited in the authority's queue: the holder adds it to its send time (both are durations, so clocks need not agree).</summary>
+    [Id(10)] public TimeSpan Queued { get; init; }
 }
 
 /// <summary>Units handed back and token usage to debit.</summary>

@@ -75,6 +75,7 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
         var lease = _leases.GetOrAdd(scope, static s => new Lease(s));
         var started = _timeProvider.GetTimestamp();
         var demandCounted = false;
+        var lateGrants = 0;
         while (true)
         {
             Task<LeaseGrant>? shared = null;
@@ -123,7 +124,16 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
                 continue;
             }
 
-            return await RefillAsync(scope, lease, tokens, appId, priority, requestsWanted, tokensWanted, remaining, cancellationToken).ConfigureAwait(false);
+            if (lateGrants > 0 && remaining <= TimeSpan.Zero)
+            {
+                return new QuotaTicket(lease, lease.Generation, tokens, admitted: false, SafetyMargin * 2);
+            }
+
+            lateGrants++;
+            if (await RefillAsync(scope, lease, tokens, appId, priority, requestsWanted, tokensWanted, remaining, cancellationToken).ConfigureAwait(false) is { } ticket)
+            {
+                return ticket;
+            }
         }
     }
 
@@ -326,7 +336,8 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
         }
     }
 
-    private async Task<QuotaTicket> RefillAsync(
+    /// <summary>Asks the authority for a batch; null when the grant came too late to use (handed back; the caller tries again).</summary>
+    private async Task<QuotaTicket?> RefillAsync(
         QuotaScope scope, Lease lease, int tokens, string appId, RequestPriority priority, int requestsWanted, int tokensWanted, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         maxWait = maxWait < TimeSpan.Zero ? TimeSpan.Zero : maxWait;
@@ -340,6 +351,7 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
             RequestsWanted = scope.RequestsPerMinute is null ? 0 : requestsWanted,
             TokensWanted = scope.TokensPerMinute is null ? 0 : tokensWanted,
             MaxWait = maxWait,
+            MinValidity = SafetyMargin * 2,
         };
 
         // Taken before the request leaves: the lease's expiry is measured from here, so transit time only shortens it.
@@ -394,8 +406,17 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
                 lease.AddReturn(lease.Generation, lease.Requests, lease.Tokens);
             }
 
+            // The grant happened no earlier than send time + queueing time at the authority; transit only shortens the lease.
+            var expiresAt = sent + (long)((grant.Queued + grant.ValidFor - SafetyMargin).TotalSeconds * _timeProvider.TimestampFrequency);
+            if (now >= expiresAt)
+            {
+                // Answered after the window's usable part (a slow network or a loaded silo): using it could overrun the window.
+                lease.AddReturn(grant.GrantedAtTicks, grant.Requests, grant.Tokens);
+                return null;
+            }
+
             lease.Generation = grant.GrantedAtTicks;
-            lease.ExpiresAt = sent + (long)((grant.ValidFor - SafetyMargin).TotalSeconds * _timeProvider.TimestampFrequency);
+            lease.ExpiresAt = expiresAt;
             lease.Requests = grant.Requests - request.RequestsNeeded;
             lease.Tokens = grant.Tokens - request.TokensNeeded;
             return new QuotaTicket(lease, lease.Generation, tokens, admitted: true, TimeSpan.Zero);

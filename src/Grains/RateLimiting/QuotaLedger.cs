@@ -68,7 +68,7 @@ internal sealed class QuotaLedger
     {
         waiter = null;
         // Nobody jumps the queue: a request waits behind waiters of its priority or higher.
-        if (!HasWaitersAtOrAbove(request.Priority) && TryGrant(request, now) is { } grant)
+        if (!HasWaitersAtOrAbove(request.Priority) && TryGrant(request, now, now) is { } grant)
         {
             return grant;
         }
@@ -78,7 +78,7 @@ internal sealed class QuotaLedger
             return Rejected(now);
         }
 
-        waiter = new QuotaWaiter(request, now + request.MaxWait);
+        waiter = new QuotaWaiter(request, now, now + request.MaxWait);
         var key = (request.Priority, request.AppId);
         if (!_queuesByApp.TryGetValue(key, out var app))
         {
@@ -144,7 +144,7 @@ internal sealed class QuotaLedger
             {
                 var app = node.Value;
                 var waiter = app.Waiters.First!.Value;
-                if (TryGrant(waiter.Request, now) is not { } grant)
+                if (TryGrant(waiter.Request, now, waiter.EnqueuedAt) is not { } grant)
                 {
                     // Strict order: a lower priority (or the next app) never overtakes a waiter that does not fit yet.
                     return;
@@ -204,17 +204,20 @@ internal sealed class QuotaLedger
         return next == DateTimeOffset.MaxValue ? now : next;
     }
 
-    private LeaseGrant? TryGrant(LeaseRequest request, DateTimeOffset now)
+    private LeaseGrant? TryGrant(LeaseRequest request, DateTimeOffset now, DateTimeOffset arrivedAt)
     {
         if (now < _notBefore
+            || NextCapacityAt(now) - now < request.MinValidity
             || (_requests is not null && request.RequestsNeeded > 0 && !_requests.CanTake(request.RequestsNeeded, now))
             || (_tokens is not null && request.TokensNeeded > 0 && !_tokens.CanTake(request.TokensNeeded, now)))
         {
             return null;
         }
 
-        var requests = Size(_requests, request.RequestsNeeded, request.RequestsWanted, now);
-        var tokens = Size(_tokens, request.TokensNeeded, request.TokensWanted, now);
+        // Under contention a waiter gets only what it needs: a batch would idle on one silo while others queue.
+        var contended = _waiting > 0;
+        var requests = Size(_requests, request.RequestsNeeded, contended ? request.RequestsNeeded : request.RequestsWanted, now);
+        var tokens = Size(_tokens, request.TokensNeeded, contended ? request.TokensNeeded : request.TokensWanted, now);
         _requests?.Take(requests, now);
         _tokens?.Take(tokens, now);
 
@@ -236,6 +239,7 @@ internal sealed class QuotaLedger
             TokensLimit = _tokens?.Limit,
             RequestsRemaining = _requests?.RemainingInMinute(now),
             TokensRemaining = _tokens?.RemainingInMinute(now),
+            Queued = now - arrivedAt,
         };
     }
 
@@ -312,8 +316,10 @@ internal sealed class QuotaLedger
 }
 
 /// <summary>A lease request queued at the authority until capacity refills or its deadline passes.</summary>
-internal sealed class QuotaWaiter(LeaseRequest request, DateTimeOffset deadline)
+internal sealed class QuotaWaiter(LeaseRequest request, DateTimeOffset enqueuedAt, DateTimeOffset deadline)
 {
+    public DateTimeOffset EnqueuedAt { get; } = enqueuedAt;
+
     private readonly TaskCompletionSource<LeaseGrant> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public LeaseRequest Request { get; } = request;
