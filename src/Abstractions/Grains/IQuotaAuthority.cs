@@ -47,6 +47,9 @@ public sealed record LeaseRequest
     [Id(7)] public TimeSpan MaxWait { get; init; }
     /// <summary>A window with less time than this left is treated as spent: the grant comes from the next one (the holder's safety margin).</summary>
     [Id(8)] public TimeSpan MinValidity { get; init; }
+    /// <summary>Requests and tokens the holder's callers are waiting for right now (this call included): the batch granted when others queue too.</summary>
+    [Id(9)] public int RequestsWaiting { get; init; }
+    [Id(10)] public int TokensWaiting { get; init; }
 }
 
 /// <summary>Capacity granted for one window, or a rejection with the time until the next window.</summary>

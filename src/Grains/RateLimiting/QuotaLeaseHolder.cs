@@ -74,65 +74,87 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
         tokens = scope.TokensPerMinute is null ? 0 : tokens;
         var lease = _leases.GetOrAdd(scope, static s => new Lease(s));
         var started = _timeProvider.GetTimestamp();
-        var demandCounted = false;
+        var waiting = false;
         var lateGrants = 0;
-        while (true)
+        try
         {
-            Task<LeaseGrant>? shared = null;
-            int requestsWanted, tokensWanted;
-            lock (lease)
+            while (true)
             {
-                var now = _timeProvider.GetTimestamp();
-                if (!demandCounted)
+                Task<LeaseGrant>? shared = null;
+                int requestsWanted, tokensWanted, requestsWaiting, tokensWaiting;
+                lock (lease)
                 {
-                    lease.CountDemand(tokens, now, _timeProvider);
-                    demandCounted = true;
+                    var now = _timeProvider.GetTimestamp();
+                    if (!waiting)
+                    {
+                        lease.CountDemand(tokens, now, _timeProvider);
+                        if (lease.TryTake(tokens, now))
+                        {
+                            return new QuotaTicket(lease, lease.Generation, tokens, admitted: true, TimeSpan.Zero);
+                        }
+
+                        // From here on this caller waits for capacity: counted so a contended grant covers every waiting caller.
+                        waiting = true;
+                        lease.WaitingRequests++;
+                        lease.WaitingTokens += tokens;
+                    }
+                    else if (lease.TryTake(tokens, now))
+                    {
+                        return new QuotaTicket(lease, lease.Generation, tokens, admitted: true, TimeSpan.Zero);
+                    }
+
+                    if (lease.Refill is { } inFlight && lease.RefillPriority >= priority)
+                    {
+                        shared = inFlight;
+                    }
+
+                    (requestsWanted, tokensWanted) = lease.Wanted(tokens);
+                    (requestsWaiting, tokensWaiting) = (lease.WaitingRequests, lease.WaitingTokens);
                 }
 
-                if (lease.TryTake(tokens, now))
+                var remaining = maxWait - _timeProvider.GetElapsedTime(started);
+                if (shared is not null)
                 {
-                    return new QuotaTicket(lease, lease.Generation, tokens, admitted: true, TimeSpan.Zero);
+                    if (remaining <= TimeSpan.Zero)
+                    {
+                        return await RejectedAsync(shared, lease, tokens);
+                    }
+
+                    try
+                    {
+                        await shared.WaitAsync(remaining, _timeProvider, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                    }
+
+                    continue;
                 }
 
-                if (lease.Refill is { } inFlight && lease.RefillPriority >= priority)
+                if (lateGrants > 0 && remaining <= TimeSpan.Zero)
                 {
-                    shared = inFlight;
+                    return new QuotaTicket(lease, lease.Generation, tokens, admitted: false, SafetyMargin * 2);
                 }
 
-                (requestsWanted, tokensWanted) = lease.Wanted(tokens);
+                lateGrants++;
+                if (await RefillAsync(scope, lease, tokens, appId, priority, (requestsWanted, tokensWanted), (requestsWaiting, tokensWaiting), remaining, cancellationToken).ConfigureAwait(false) is { } ticket)
+                {
+                    return ticket;
+                }
             }
-
-            var remaining = maxWait - _timeProvider.GetElapsedTime(started);
-            if (shared is not null)
+        }
+        finally
+        {
+            if (waiting)
             {
-                if (remaining <= TimeSpan.Zero)
+                lock (lease)
                 {
-                    return await RejectedAsync(shared, lease, tokens);
+                    lease.WaitingRequests--;
+                    lease.WaitingTokens -= tokens;
                 }
-
-                try
-                {
-                    await shared.WaitAsync(remaining, _timeProvider, cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                }
-
-                continue;
-            }
-
-            if (lateGrants > 0 && remaining <= TimeSpan.Zero)
-            {
-                return new QuotaTicket(lease, lease.Generation, tokens, admitted: false, SafetyMargin * 2);
-            }
-
-            lateGrants++;
-            if (await RefillAsync(scope, lease, tokens, appId, priority, requestsWanted, tokensWanted, remaining, cancellationToken).ConfigureAwait(false) is { } ticket)
-            {
-                return ticket;
             }
         }
     }
@@ -338,7 +360,8 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
 
     /// <summary>Asks the authority for a batch; null when the grant came too late to use (handed back; the caller tries again).</summary>
     private async Task<QuotaTicket?> RefillAsync(
-        QuotaScope scope, Lease lease, int tokens, string appId, RequestPriority priority, int requestsWanted, int tokensWanted, TimeSpan maxWait, CancellationToken cancellationToken)
+        QuotaScope scope, Lease lease, int tokens, string appId, RequestPriority priority,
+        (int Requests, int Tokens) wanted, (int Requests, int Tokens) waiting, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         maxWait = maxWait < TimeSpan.Zero ? TimeSpan.Zero : maxWait;
         var request = new LeaseRequest
@@ -348,8 +371,10 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
             Priority = priority,
             RequestsNeeded = scope.RequestsPerMinute is null ? 0 : 1,
             TokensNeeded = tokens,
-            RequestsWanted = scope.RequestsPerMinute is null ? 0 : requestsWanted,
-            TokensWanted = scope.TokensPerMinute is null ? 0 : tokensWanted,
+            RequestsWanted = scope.RequestsPerMinute is null ? 0 : wanted.Requests,
+            TokensWanted = scope.TokensPerMinute is null ? 0 : wanted.Tokens,
+            RequestsWaiting = scope.RequestsPerMinute is null ? 0 : Math.Max(1, waiting.Requests),
+            TokensWaiting = scope.TokensPerMinute is null ? 0 : Math.Max(tokens, waiting.Tokens),
             MaxWait = maxWait,
             MinValidity = SafetyMargin * 2,
         };
@@ -477,6 +502,8 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
         public Task<LeaseGrant>? Refill;
         public RequestPriority RefillPriority;
         public int TokensOwed;
+        public int WaitingRequests;
+        public int WaitingTokens;
         private long _returnGeneration;
         private int _returnRequests;
         private int _returnTokens;

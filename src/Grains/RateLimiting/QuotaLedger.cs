@@ -214,10 +214,11 @@ internal sealed class QuotaLedger
             return null;
         }
 
-        // Under contention a waiter gets only what it needs: a batch would idle on one silo while others queue.
+        // Under contention a holder gets only what its callers are waiting for now: a batch sized for its future
+        // demand would idle on one silo while others queue.
         var contended = _waiting > 0;
-        var requests = Size(_requests, request.RequestsNeeded, contended ? request.RequestsNeeded : request.RequestsWanted, now);
-        var tokens = Size(_tokens, request.TokensNeeded, contended ? request.TokensNeeded : request.TokensWanted, now);
+        var requests = Size(_requests, request.RequestsNeeded, contended ? request.RequestsWaiting : request.RequestsWanted, now);
+        var tokens = Size(_tokens, request.TokensNeeded, contended ? request.TokensWaiting : request.TokensWanted, now);
         _requests?.Take(requests, now);
         _tokens?.Take(tokens, now);
 
