@@ -8,6 +8,7 @@ using Gatehouse.RateLimiting;
 using Gatehouse.Tests.Fakes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
 using Orleans.TestingHost;
 
 namespace Gatehouse.Tests.Cluster;
@@ -86,6 +87,13 @@ public sealed class QuotaCluster : IAsyncDisposable
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(Config()).Build();
             silo.Services.AddGatehouseGrains(configuration.GetSection("Gatehouse"));
             silo.Services.AddSingleton<IChatGatewayFactory>(new FakeChatGatewayFactory(upstreams, siloOptions.SiloName));
+            // A killed silo is declared dead within a couple of seconds, so its grains (authorities included) move while the test runs.
+            silo.Services.Configure<ClusterMembershipOptions>(membership =>
+            {
+                membership.ProbeTimeout = TimeSpan.FromMilliseconds(500);
+                membership.NumMissedProbesLimit = 2;
+                membership.NumVotesForDeathDeclaration = 1;
+            });
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
