@@ -55,7 +55,7 @@ try
     var callsBefore = pipelines.Sum(p => p.GetRequiredService<QuotaLeaseHolder>().AuthorityCalls);
     upstream.Arrivals.Clear();
 
-    var started = DateTimeOffset.UtcNow;
+    var started = TimeProvider.System.GetUtcNow();
     using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
     long admitted = 0, refused = 0;
     var options = new CallOptions { MaxWait = TimeSpan.FromMilliseconds(500) };
@@ -90,7 +90,7 @@ try
     }
 
     await Task.WhenAll(tasks);
-    var ended = DateTimeOffset.UtcNow;
+    var ended = TimeProvider.System.GetUtcNow();
     var authorityCalls = pipelines.Sum(p => p.GetRequiredService<QuotaLeaseHolder>().AuthorityCalls) - callsBefore;
     var settlements = pipelines.Sum(p => p.GetRequiredService<QuotaLeaseHolder>().SettlementCalls);
 
@@ -130,7 +130,7 @@ internal sealed class BenchUpstream : IChatGatewayFactory, IChatGateway
 
     public Task<ChatResponse> GetResponseAsync(ChatRequest request, CancellationToken cancellationToken = default)
     {
-        Arrivals.Enqueue(DateTimeOffset.UtcNow.UtcTicks);
+        Arrivals.Enqueue(TimeProvider.System.GetUtcNow().UtcTicks);
         return Task.FromResult(new ChatResponse
         {
             Id = "bench",

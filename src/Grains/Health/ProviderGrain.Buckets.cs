@@ -7,7 +7,9 @@ namespace Gatehouse.Health;
 
 // The upstream's buckets: requests/minute, tokens/minute and the concurrency cap, shared by every silo and app.
 // Reentrant so that a lease request queued for the next window never blocks health reports or other silos' calls.
-[Reentrant]
+// Never collected when idle: a fresh activation must sit out one window (see QuotaLedger), which should cost only
+// when a silo dies, not after every quiet spell.
+[Reentrant, CollectionAgeLimit(AlwaysActive = true)]
 internal sealed partial class ProviderGrain
 {
     private QuotaAuthorityHost? _quota;

@@ -7,7 +7,8 @@ namespace Gatehouse.RateLimiting;
 
 /// <summary>The authority for one app's own quota (<c>Apps:&lt;id&gt;:RequestsPerMinute</c>, <c>TokensPerMinute</c>), shared by every silo.</summary>
 /// <remarks>Reentrant: a lease request queued for the next window does not block the calls behind it. Silos draw leases; nothing here is per request.</remarks>
-[Reentrant]
+// Never collected when idle: a fresh activation must sit out one window (see QuotaLedger), which should cost only when a silo dies.
+[Reentrant, CollectionAgeLimit(AlwaysActive = true)]
 internal sealed class AppQuotaGrain(IOptions<GatehouseOptions> options, TimeProvider timeProvider) : Grain, IAppQuotaGrain
 {
     private QuotaAuthorityHost? _quota;
