@@ -221,21 +221,27 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
         }
     }
 
-    /// <summary>Takes a concurrency slot of the scope for the duration of one upstream call; dispose the result to release it.</summary>
-    public async ValueTask<SlotTicket?> AcquireSlotAsync(QuotaScope scope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes a concurrency slot of the scope for the duration of one upstream call, waiting up to
+    /// <paramref name="maxWait"/> for one to be released on this silo; null when none came. Dispose the result to release it.
+    /// </summary>
+    /// <remarks>
+    /// Waiters are served highest priority first by calls ending on this silo, and by the background renewal, which
+    /// asks the authority for more slots while anyone waits. Slots other silos hold come back at their renewal.
+    /// </remarks>
+    public async ValueTask<SlotTicket?> AcquireSlotAsync(QuotaScope scope, RequestPriority priority, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         if (scope.MaxConcurrency is null)
         {
             return SlotTicket.None;
         }
 
-        var pool = _slots.GetOrAdd(scope, static s => new SlotPool(s));
+        var pool = _slots.GetOrAdd(scope, s => new SlotPool(s, _timeProvider));
         int needed, wanted;
         lock (pool)
         {
-            if (_timeProvider.GetTimestamp() < pool.ExpiresAt && pool.InFlight < pool.Held)
+            if (pool.TryTake())
             {
-                pool.Take();
                 return new SlotTicket(pool);
             }
 
@@ -243,17 +249,46 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
             wanted = needed + Math.Max(1, needed / 4);
         }
 
-        var grant = await LeaseSlotsAsync(scope, pool, wanted, needed, cancellationToken).ConfigureAwait(false);
+        await LeaseSlotsAsync(scope, pool, wanted, needed, cancellationToken).ConfigureAwait(false);
+        SlotWaiter waiter;
         lock (pool)
         {
-            if (grant is not null && _timeProvider.GetTimestamp() < pool.ExpiresAt && pool.InFlight < pool.Held)
+            if (pool.TryTake())
             {
-                pool.Take();
                 return new SlotTicket(pool);
             }
+
+            if (maxWait <= TimeSpan.Zero)
+            {
+                return null;
+            }
+
+            waiter = pool.Enqueue(priority);
         }
 
-        return null;
+        try
+        {
+            await waiter.Completion.Task.WaitAsync(maxWait, _timeProvider, cancellationToken).ConfigureAwait(false);
+            return new SlotTicket(pool);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            lock (pool)
+            {
+                if (!pool.Dequeue(waiter) && waiter.Completion.Task.IsCompletedSuccessfully)
+                {
+                    // Handed a slot just as the wait ended: give it to the next waiter rather than leak it.
+                    pool.ReleaseLocked();
+                }
+            }
+
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            return null;
+        }
     }
 
     /// <summary>Sends pending settlements and renews concurrency leases; runs in the background every <see cref="FlushInterval"/>.</summary>
@@ -294,14 +329,15 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
             lock (pool)
             {
                 var renewAt = pool.ExpiresAt - _timeProvider.TimestampFrequency * (long)(_options.ConcurrencyLeaseSeconds / 2);
-                if (pool.Held == 0 || _timeProvider.GetTimestamp() < renewAt)
+                if (pool.Waiting == 0 && (pool.Held == 0 || _timeProvider.GetTimestamp() < renewAt))
                 {
                     continue;
                 }
 
-                // Keep what was in use at the peak since the last renewal; idle slots drift back to the authority.
+                // Keep what was in use at the peak since the last renewal (idle slots drift back to the authority),
+                // plus a slot for everyone waiting here.
                 needed = pool.InFlight;
-                wanted = Math.Max(pool.InFlight, pool.PeakSinceRenewal);
+                wanted = Math.Max(pool.InFlight, pool.PeakSinceRenewal) + pool.Waiting;
                 pool.PeakSinceRenewal = pool.InFlight;
             }
 
@@ -472,6 +508,7 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
             {
                 pool.Held = grant.Held;
                 pool.ExpiresAt = sent + (long)((grant.ValidFor - SafetyMargin).TotalSeconds * _timeProvider.TimestampFrequency);
+                pool.ServeWaiters();
             }
 
             return grant;
@@ -583,27 +620,80 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
         }
     }
 
-    internal sealed class SlotPool(QuotaScope scope)
+    /// <summary>This silo's concurrency slots on one scope and the callers waiting for one. Guarded by locking the instance.</summary>
+    internal sealed class SlotPool(QuotaScope scope, TimeProvider timeProvider)
     {
+        private readonly PriorityQueue<SlotWaiter, (int, long)> _waiters = new();
+        private long _sequence;
+
         public QuotaScope Scope { get; } = scope;
         public int Held;
         public int InFlight;
         public int PeakSinceRenewal;
         public long ExpiresAt;
+        public int Waiting;
 
-        public void Take()
+        public bool TryTake()
         {
+            if (timeProvider.GetTimestamp() >= ExpiresAt || InFlight >= Held)
+            {
+                return false;
+            }
+
             InFlight++;
             PeakSinceRenewal = Math.Max(PeakSinceRenewal, InFlight);
+            return true;
+        }
+
+        public SlotWaiter Enqueue(RequestPriority priority)
+        {
+            var waiter = new SlotWaiter();
+            // Highest priority first, then first come first served.
+            _waiters.Enqueue(waiter, (-(int)priority, _sequence++));
+            Waiting++;
+            return waiter;
+        }
+
+        /// <summary>Removes a waiter that gave up; false if it was already served.</summary>
+        public bool Dequeue(SlotWaiter waiter)
+        {
+            if (!_waiters.Remove(waiter, out _, out _))
+            {
+                return false;
+            }
+
+            Waiting--;
+            return true;
         }
 
         public void Release()
         {
             lock (this)
             {
-                InFlight--;
+                ReleaseLocked();
             }
         }
+
+        public void ReleaseLocked()
+        {
+            InFlight--;
+            ServeWaiters();
+        }
+
+        public void ServeWaiters()
+        {
+            while (Waiting > 0 && TryTake())
+            {
+                var waiter = _waiters.Dequeue();
+                Waiting--;
+                waiter.Completion.TrySetResult();
+            }
+        }
+    }
+
+    internal sealed class SlotWaiter
+    {
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
 

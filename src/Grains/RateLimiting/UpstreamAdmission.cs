@@ -12,6 +12,9 @@ namespace Gatehouse.RateLimiting;
 /// <remarks>Thread-safe singleton.</remarks>
 public sealed class UpstreamAdmission(QuotaLeaseHolder leases, QuotaScopes scopes, TokenEstimator estimator)
 {
+    /// <summary>A concurrency cap has no refill schedule: slots come back when calls end, typically well within a second.</summary>
+    private static readonly TimeSpan SlotRetryAfter = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// Takes a request, the call's estimated tokens and a concurrency slot of <paramref name="provider"/>, waiting up to
     /// the call's max-wait. A refusal is returned (not thrown) as a retryable <see cref="GatewayError.RateLimited"/>
@@ -26,10 +29,12 @@ public sealed class UpstreamAdmission(QuotaLeaseHolder leases, QuotaScopes scope
         }
 
         var ticket = QuotaTicket.Unlimited;
+        var priority = scopes.PriorityOf(call.AppId, call.Options);
+        var maxWait = scopes.MaxWaitOf(call.Options);
         if (scope.HasRateLimits)
         {
             var tokens = scope.TokensPerMinute is null ? 0 : estimator.Estimate(call.Request, scopes.ProviderDefaultMaxTokens(provider));
-            ticket = await leases.AcquireAsync(scope, tokens, call.AppId, scopes.PriorityOf(call.AppId, call.Options), scopes.MaxWaitOf(call.Options), cancellationToken)
+            ticket = await leases.AcquireAsync(scope, tokens, call.AppId, priority, maxWait, cancellationToken)
                 .ConfigureAwait(false);
             if (!ticket.Admitted)
             {
@@ -38,12 +43,12 @@ public sealed class UpstreamAdmission(QuotaLeaseHolder leases, QuotaScopes scope
             }
         }
 
-        var slot = await leases.AcquireSlotAsync(scope, cancellationToken).ConfigureAwait(false);
+        var slot = await leases.AcquireSlotAsync(scope, priority, maxWait, cancellationToken).ConfigureAwait(false);
         if (slot is null)
         {
             // The request unit stays debited: the upstream was not called, but handing it back would cost an authority call.
             return new UpstreamPermit(leases, ticket, null,
-                new GatewayException(GatewayError.RateLimited, $"The upstream '{provider}' is at its concurrency limit.", retryAfter: TimeSpan.FromSeconds(1)));
+                new GatewayException(GatewayError.RateLimited, $"The upstream '{provider}' is at its concurrency limit.", retryAfter: SlotRetryAfter));
         }
 
         return new UpstreamPermit(leases, ticket, slot, null);
