@@ -6,6 +6,8 @@ public static class GatehouseEventIds
     public const int AttemptFailed = 1000;
     public const int AllTargetsFailed = 1001;
     public const int HealthFlushFailed = 1100;
+    public const int QuotaAuthorityFailed = 1110;
+    public const int QuotaSettleFailed = 1111;
     public const int ConfigurationInvalid = 1200;
     public const int EmbeddedDefaults = 1201;
     public const int UnhandledRequestError = 1300;

@@ -17,4 +17,7 @@ public static class GrainKeys
     /// a version salt and the cache namespace (the app id, or the app's <c>CacheNamespace</c>), e.g. <c>3f9a…</c> (64 chars).
     /// </summary>
     public static string ResponseCache(ReadOnlySpan<byte> requestHash) => Convert.ToHexStringLower(requestHash);
+
+    /// <summary><see cref="IAppQuotaGrain"/> key: the app id as configured.</summary>
+    public static string AppQuota(string appId) => appId;
 }

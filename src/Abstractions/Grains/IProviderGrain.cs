@@ -1,9 +1,9 @@
 namespace Gatehouse.Grains;
 
-/// <summary>The cluster-wide authority for one upstream (key: the provider name): its health, and later its buckets.</summary>
-/// <remarks>Silos report outcomes in batches, off the request path; nothing here is called per request.</remarks>
+/// <summary>The cluster-wide authority for one upstream (key: the provider name): its health and its buckets.</summary>
+/// <remarks>Silos report outcomes and draw bucket leases in batches, off the request path; nothing here is called per request.</remarks>
 [Alias("gatehouse.IProviderGrain")]
-public interface IProviderGrain : IGrainWithStringKey
+public interface IProviderGrain : IGrainWithStringKey, IQuotaAuthority
 {
     /// <summary>Adds one silo's counters since its previous report.</summary>
     [Alias("ReportHealth")]

@@ -42,4 +42,8 @@ public sealed record CallOptions
     [Id(1)] public bool NoCacheStore { get; init; }
     /// <summary><c>x-gatehouse-cache: force</c>: cache and de-duplicate this request even if it is not deterministic.</summary>
     [Id(2)] public bool ForceCache { get; init; }
+    /// <summary><c>x-gatehouse-priority</c>: may only lower the app's configured priority; null = the app's.</summary>
+    [Id(3)] public RequestPriority? Priority { get; init; }
+    /// <summary><c>x-gatehouse-max-wait-ms</c>: how long a request may queue for an empty bucket; null = the configured default.</summary>
+    [Id(4)] public TimeSpan? MaxWait { get; init; }
 }

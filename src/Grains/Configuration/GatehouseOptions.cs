@@ -12,6 +12,8 @@ public sealed class GatehouseOptions
     /// <summary>Applications (tenants) by id.</summary>
     public Dictionary<string, AppOptions> Apps { get; set; } = new(StringComparer.Ordinal);
     public CacheOptions Cache { get; set; } = new();
+    /// <summary>How requests queue for and draw on the distributed rate-limit buckets.</summary>
+    public RateLimiting.RateLimitOptions RateLimits { get; set; } = new();
     /// <summary>The admin API key (or <c>env:NAME</c>); the admin API is off when unset.</summary>
     public string? AdminKey { get; set; }
     public ClusterOptions Cluster { get; set; } = new();
@@ -42,6 +44,8 @@ public sealed class ProviderOptions
     public int? RequestsPerMinute { get; set; }
     public int? TokensPerMinute { get; set; }
     public int? MaxConcurrency { get; set; }
+    /// <summary>Completion tokens assumed for a request without <c>max_tokens</c> when estimating its token cost; <c>RateLimits:DefaultMaxTokensEstimate</c> when unset.</summary>
+    public int? DefaultMaxTokensEstimate { get; set; }
     /// <summary>Time allowed for one upstream call. The default value is 60 seconds.</summary>
     public double TimeoutSeconds { get; set; } = 60;
     /// <summary>
@@ -90,6 +94,10 @@ public sealed class AppOptions
     public int? RequestsPerMinute { get; set; }
     public int? TokensPerMinute { get; set; }
     public double? BudgetUsdPerDay { get; set; }
+    /// <summary><c>High</c>, <c>Normal</c> or <c>Low</c>: who is served first when a bucket is empty. The default value is <c>Normal</c>.</summary>
+    public Grains.RequestPriority Priority { get; set; } = Grains.RequestPriority.Normal;
+    /// <summary>Completion tokens assumed for this app's requests without <c>max_tokens</c> (app bucket); the provider's or the global default when unset.</summary>
+    public int? DefaultMaxTokensEstimate { get; set; }
     /// <summary>Aliases the app may use; every alias when empty.</summary>
     public List<string> Models { get; set; } = [];
     /// <summary>

@@ -74,6 +74,7 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
             AddIfNotPositive(errors, $"{key}:TokensPerMinute", provider.TokensPerMinute);
             AddIfNotPositive(errors, $"{key}:MaxConcurrency", provider.MaxConcurrency);
             AddIfNotPositive(errors, $"{key}:DefaultMaxTokens", provider.DefaultMaxTokens);
+            AddIfNotPositive(errors, $"{key}:DefaultMaxTokensEstimate", provider.DefaultMaxTokensEstimate);
             if (provider.LatencyMs < 0)
             {
                 errors.Add($"{key}:LatencyMs must not be negative.");
@@ -171,7 +172,15 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
             {
                 errors.Add($"{key}:CacheNamespace must not be blank (leave it out to use the app id).");
             }
+
+            AddIfNotPositive(errors, $"{key}:DefaultMaxTokensEstimate", app.DefaultMaxTokensEstimate);
+            if (!Enum.IsDefined(app.Priority))
+            {
+                errors.Add($"{key}:Priority must be High, Normal or Low.");
+            }
         }
+
+        CollectRateLimits(errors, options.RateLimits, $"{root}:{RateLimiting.RateLimitConstants.SectionName}");
 
         if (options.Cache.TtlSeconds <= 0)
         {
@@ -212,6 +221,40 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
         }
 
         return errors;
+    }
+
+    private static void CollectRateLimits(List<string> errors, RateLimiting.RateLimitOptions rateLimits, string key)
+    {
+        if (rateLimits.DefaultMaxWaitMs < 0)
+        {
+            errors.Add($"{key}:DefaultMaxWaitMs must not be negative.");
+        }
+
+        if (rateLimits.MaxWaitCapMs < 0)
+        {
+            errors.Add($"{key}:MaxWaitCapMs must not be negative.");
+        }
+
+        if (rateLimits.LeaseSafetyMarginMs < 0 || rateLimits.LeaseSafetyMarginMs >= 500)
+        {
+            errors.Add($"{key}:LeaseSafetyMarginMs must be between 0 and 499 (a window can be as short as one second).");
+        }
+
+        if (rateLimits.MaxBatchShare is <= 0 or > 1)
+        {
+            errors.Add($"{key}:MaxBatchShare must be greater than 0 and at most 1.");
+        }
+
+        AddIfNotPositive(errors, $"{key}:DefaultMaxTokensEstimate", rateLimits.DefaultMaxTokensEstimate);
+        if (rateLimits.ImageTokenEstimate < 0)
+        {
+            errors.Add($"{key}:ImageTokenEstimate must not be negative.");
+        }
+
+        if (rateLimits.ConcurrencyLeaseSeconds <= 0)
+        {
+            errors.Add($"{key}:ConcurrencyLeaseSeconds must be greater than 0.");
+        }
     }
 
     private static void AddIfNotPositive(List<string> errors, string key, int? value)

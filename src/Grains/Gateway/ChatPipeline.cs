@@ -4,6 +4,7 @@ using Gatehouse.Caching;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
+using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Gateway;
@@ -15,11 +16,46 @@ namespace Gatehouse.Gateway;
 /// <remarks>
 /// Thread-safe singleton. A cacheable request goes to the <see cref="IResponseCacheGrain"/> of its hash (which calls the
 /// router); any other goes straight to the alias's router and is marked <see cref="CacheStatus.Bypass"/>.
-/// Failures surface as <see cref="Errors.GatewayException"/>.
+/// Every request first passes the app's own quota: it counts against the app's requests per minute whether or not
+/// the cache answers it, and its token estimate is reconciled with the tokens actually billed upstream (none for a
+/// hit or a shared answer). Failures surface as <see cref="Errors.GatewayException"/>.
 /// </remarks>
-public sealed class ChatPipeline(IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, UsageRecorder usage)
+public sealed class ChatPipeline(IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, UsageRecorder usage, AppQuotas appQuotas)
 {
+    private static readonly Usage NothingBilled = new();
+
     public async Task<ChatResponse> CompleteAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, CancellationToken cancellationToken)
+    {
+        var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, cancellationToken);
+        var response = await CompleteWithinQuotaAsync(app, request, callOptions, cancellationToken);
+        appQuotas.Reconcile(quota, Billed(response.Route?.Cache, response.Usage));
+        return response;
+    }
+
+    public async IAsyncEnumerable<ChatChunk> StreamAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, cancellationToken);
+        var call = Call(app, request, callOptions);
+        var chunks = CacheKey(app, request, callOptions) is { } key
+            ? CachedStreamAsync(grainFactory.GetGrain<IResponseCacheGrain>(key), call, cancellationToken)
+            : BypassStreamAsync(call, cancellationToken);
+        string? cacheStatus = null;
+        Usage? reported = null;
+        await foreach (var chunk in chunks.WithCancellation(cancellationToken))
+        {
+            cacheStatus ??= chunk.Route?.Cache;
+            reported = chunk.Usage ?? reported;
+            yield return chunk;
+        }
+
+        appQuotas.Reconcile(quota, Billed(cacheStatus, reported));
+    }
+
+    /// <summary>What the upstream billed for this caller: nothing when the answer came from the cache or another caller's call.</summary>
+    private static Usage? Billed(string? cacheStatus, Usage? reported) =>
+        cacheStatus is CacheStatus.Hit or CacheStatus.Shared ? NothingBilled : reported;
+
+    private async Task<ChatResponse> CompleteWithinQuotaAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, CancellationToken cancellationToken)
     {
         var call = Call(app, request, callOptions);
         if (CacheKey(app, request, callOptions) is { } key)
@@ -40,14 +76,6 @@ public sealed class ChatPipeline(IGrainFactory grainFactory, IOptionsMonitor<Gat
 
         usage.RecordUpstreamCall(app.AppId, response.Usage);
         return response.Route is { } route ? response with { Route = route with { Cache = CacheStatus.Bypass } } : response;
-    }
-
-    public IAsyncEnumerable<ChatChunk> StreamAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, CancellationToken cancellationToken)
-    {
-        var call = Call(app, request, callOptions);
-        return CacheKey(app, request, callOptions) is { } key
-            ? CachedStreamAsync(grainFactory.GetGrain<IResponseCacheGrain>(key), call, cancellationToken)
-            : BypassStreamAsync(call, cancellationToken);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Gatehouse.Chat;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Health;
+using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 
@@ -19,7 +20,8 @@ namespace Gatehouse.Routing;
 // One activation per silo: a streamed answer is enumerated by several grain calls, which must all reach the
 // activation that started it (a second local worker has no record of the enumerator). Reentrancy gives the concurrency.
 [StatelessWorker(1), Reentrant]
-internal sealed partial class RouterGrain(RouteTable routes, ProviderHealthReporter health, TimeProvider timeProvider, ILogger<RouterGrain> logger)
+internal sealed partial class RouterGrain(
+    RouteTable routes, ProviderHealthReporter health, UpstreamAdmission admission, TimeProvider timeProvider, ILogger<RouterGrain> logger)
     : Grain, IRouterGrain
 {
     public async Task<ChatResponse> CompleteAsync(RoutedCall call, CancellationToken cancellationToken = default)
@@ -30,10 +32,20 @@ internal sealed partial class RouterGrain(RouteTable routes, ProviderHealthRepor
         foreach (var (target, viaFallback) in Plan(alias))
         {
             attempts++;
+            // [issue 4 quota seam] The upstream's buckets and a concurrency slot for this attempt, from this silo's leases;
+            // a refusal is a retryable RateLimited failure (not an upstream failure: health is not told) and the loop moves on.
+            using var permit = await admission.AcquireAsync(target.Provider, call, cancellationToken);
+            if (permit.Rejected is { } limited)
+            {
+                (failures ??= []).Add(new AttemptFailure(target, viaFallback, limited));
+                continue;
+            }
+
             var started = timeProvider.GetTimestamp();
             try
             {
                 var response = await target.Gateway.GetResponseAsync(call.Request with { Model = target.Model }, cancellationToken);
+                permit.Complete(response.Usage);
                 health.RecordSuccess(target.Provider, timeProvider.GetElapsedTime(started));
                 return response with { Route = new RouteInfo { Provider = target.Provider, Model = response.Model, Attempts = attempts } };
             }
@@ -54,8 +66,16 @@ internal sealed partial class RouterGrain(RouteTable routes, ProviderHealthRepor
         foreach (var (target, viaFallback) in Plan(alias))
         {
             attempts++;
+            // [issue 4 quota seam] As in CompleteAsync; the permit also reads the stream's usage chunk to reconcile tokens.
+            using var permit = await admission.AcquireAsync(target.Provider, call, cancellationToken);
+            if (permit.Rejected is { } limited)
+            {
+                (failures ??= []).Add(new AttemptFailure(target, viaFallback, limited));
+                continue;
+            }
+
             var started = timeProvider.GetTimestamp();
-            var chunks = target.Gateway.GetStreamingResponseAsync(call.Request with { Model = target.Model }, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var chunks = permit.Track(target.Gateway.GetStreamingResponseAsync(call.Request with { Model = target.Model }, cancellationToken)).GetAsyncEnumerator(cancellationToken);
             bool hasFirst;
             try
             {

@@ -47,6 +47,27 @@ public sealed class GatehouseOptionsValidatorTests
     }
 
     [Fact]
+    public void Collect_InvalidRateLimits_NamesEveryKey()
+    {
+        var options = ValidOptions();
+        options.RateLimits.DefaultMaxWaitMs = -1;
+        options.RateLimits.MaxBatchShare = 0;
+        options.RateLimits.LeaseSafetyMarginMs = 500;
+        options.RateLimits.DefaultMaxTokensEstimate = 0;
+
+        var errors = _validator.Collect(options);
+
+        Assert.Equal(
+            [
+                "Gatehouse:RateLimits:DefaultMaxWaitMs must not be negative.",
+                "Gatehouse:RateLimits:LeaseSafetyMarginMs must be between 0 and 499 (a window can be as short as one second).",
+                "Gatehouse:RateLimits:MaxBatchShare must be greater than 0 and at most 1.",
+                "Gatehouse:RateLimits:DefaultMaxTokensEstimate must be greater than 0.",
+            ],
+            errors);
+    }
+
+    [Fact]
     public void Collect_TargetNamesUnknownProvider_NamesTargetKey()
     {
         var options = ValidOptions();

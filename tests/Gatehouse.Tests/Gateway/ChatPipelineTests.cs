@@ -18,8 +18,8 @@ public sealed class ChatPipelineTests
 
     private readonly GatehouseOptions _options = new();
 
-    // The decision needs no grain: the factory is never touched.
-    private ChatPipeline Pipeline() => new(null!, new TestOptionsMonitor<GatehouseOptions>(_options), new UsageRecorder());
+    // The decision needs no grain and no quota: the factory and the quotas are never touched.
+    private ChatPipeline Pipeline() => new(null!, new TestOptionsMonitor<GatehouseOptions>(_options), new UsageRecorder(), null!);
 
     private static ChatRequest Request(double? temperature = null, long? seed = null) => new()
     {

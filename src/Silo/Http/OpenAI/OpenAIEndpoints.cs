@@ -6,6 +6,7 @@ using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Gateway;
+using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Silo.Http.OpenAI;
@@ -25,12 +26,13 @@ internal static partial class OpenAIEndpoints
     }
 
     private static async Task ChatCompletionsAsync(
-        HttpContext context, RequestAuthorizer authorizer, ChatPipeline pipeline, IOptions<GatehouseOptions> options, ILogger<RouterEndpointLog> logger)
+        HttpContext context, RequestAuthorizer authorizer, ChatPipeline pipeline, AppQuotas quotas, IOptions<GatehouseOptions> options, ILogger<RouterEndpointLog> logger)
     {
         var cancellationToken = context.RequestAborted;
+        AppIdentity? app = null;
         try
         {
-            var app = authorizer.Authenticate(AppKeyReader.Read(context.Request));
+            app = authorizer.Authenticate(AppKeyReader.Read(context.Request));
             using var body = await RequestBody.ReadJsonAsync(context.Request, options.Value.MaxRequestBodyBytes, cancellationToken);
             var (request, stream) = OpenAIRequestReader.Read(body.RootElement);
             authorizer.EnsureMayUse(app, request.Model);
@@ -38,12 +40,13 @@ internal static partial class OpenAIEndpoints
             var callOptions = CallOptionsReader.Read(context.Request);
             if (stream)
             {
-                await StreamAsync(context, pipeline.StreamAsync(app, request, callOptions, cancellationToken), cancellationToken);
+                await StreamAsync(context, pipeline.StreamAsync(app, request, callOptions, cancellationToken), () => quotas.Snapshot(app.AppId), cancellationToken);
             }
             else
             {
                 var response = await pipeline.CompleteAsync(app, request, callOptions, cancellationToken);
                 GatewayHeaders.WriteRoute(context.Response, response.Route);
+                RateLimitHeaders.Write(context.Response, quotas.Snapshot(app.AppId));
                 await WriteJsonAsync(context.Response, response, static (writer, r) => OpenAIResponseWriter.WriteCompletion(writer, r));
             }
         }
@@ -53,17 +56,23 @@ internal static partial class OpenAIEndpoints
         }
         catch (Exception ex) when (!context.Response.HasStarted)
         {
+            if (app is not null)
+            {
+                RateLimitHeaders.Write(context.Response, quotas.Snapshot(app.AppId));
+            }
+
             await WriteErrorAsync(context, ErrorResponses.ToGatewayException(ex, logger));
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, IAsyncEnumerable<ChatChunk> chunks, CancellationToken cancellationToken)
+    private static async Task StreamAsync(HttpContext context, IAsyncEnumerable<ChatChunk> chunks, Func<RateLimitSnapshot?> rateLimits, CancellationToken cancellationToken)
     {
         await using var enumerator = chunks.GetAsyncEnumerator(cancellationToken);
         // Headers go out with the first chunk: until it arrives the router may still fail over or fail cleanly.
         var hasChunk = await enumerator.MoveNextAsync();
         var response = context.Response;
         GatewayHeaders.WriteRoute(response, hasChunk ? enumerator.Current.Route : null);
+        RateLimitHeaders.Write(response, rateLimits());
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";

@@ -1,0 +1,147 @@
+// Quota bench: several in-process silos (Orleans TestingHost) and several apps saturate one upstream whose
+// requests/minute limit is shared by all; a fake upstream records each arrival. Reports, per 1 s window, what
+// the upstream received against its limit, and how many calls the authority grains received per 1,000 requests.
+// Usage: dotnet run -c Release --project bench/QuotaBench -- [seconds=10] [upstreamRpm=6000] [silos=3] [callersPerAppPerSilo=16]
+using System.Collections.Concurrent;
+using System.Globalization;
+using Gatehouse;
+using Gatehouse.Apps;
+using Gatehouse.Chat;
+using Gatehouse.Configuration;
+using Gatehouse.Errors;
+using Gatehouse.Gateway;
+using Gatehouse.Grains;
+using Gatehouse.Providers;
+using Gatehouse.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+var seconds = Arg(0, 10);
+var upstreamRpm = Arg(1, 6_000);
+var silos = Arg(2, 3);
+var callers = Arg(3, 16);
+// Apps ask for more than the upstream allows in total (0.5 + 0.4 + 0.4 = 1.3x), so the upstream is the bottleneck.
+var apps = new Dictionary<string, int> { ["alpha"] = upstreamRpm / 2, ["bravo"] = upstreamRpm * 2 / 5, ["charlie"] = upstreamRpm * 2 / 5 };
+
+var config = new Dictionary<string, string?>
+{
+    ["Gatehouse:Providers:upstream:Kind"] = BenchUpstream.Kind,
+    ["Gatehouse:Providers:upstream:RequestsPerMinute"] = upstreamRpm.ToString(CultureInfo.InvariantCulture),
+    ["Gatehouse:Models:bench:Targets:0:Provider"] = "upstream",
+    ["Gatehouse:Models:bench:Targets:0:Model"] = "bench-model",
+};
+foreach (var (app, rpm) in apps)
+{
+    config[$"Gatehouse:Apps:{app}:Keys:0"] = "gk-" + app;
+    config[$"Gatehouse:Apps:{app}:RequestsPerMinute"] = rpm.ToString(CultureInfo.InvariantCulture);
+}
+
+var upstream = new BenchUpstream();
+var builder = new InProcessTestClusterBuilder((short)silos);
+builder.ConfigureSilo((_, silo) =>
+{
+    silo.Services.AddGatehouseGrains(new ConfigurationBuilder().AddInMemoryCollection(config).Build().GetSection("Gatehouse"));
+    silo.Services.AddSingleton<IChatGatewayFactory>(upstream);
+});
+var cluster = builder.Build();
+await cluster.DeployAsync();
+try
+{
+    var pipelines = cluster.Silos.Select(s => cluster.GetSiloServiceProvider(s.SiloAddress)).ToList();
+    // Warm-up: a fresh authority grants nothing for one window (a previous activation's leases may be live).
+    var patient = new CallOptions { MaxWait = TimeSpan.FromSeconds(5) };
+    await Task.WhenAll(apps.Keys.Select(app => pipelines[0].GetRequiredService<ChatPipeline>().CompleteAsync(new AppIdentity(app, null), Ask(app), patient, default)));
+    var callsBefore = pipelines.Sum(p => p.GetRequiredService<QuotaLeaseHolder>().AuthorityCalls);
+    upstream.Arrivals.Clear();
+
+    var started = TimeProvider.System.GetUtcNow();
+    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+    long admitted = 0, refused = 0;
+    var options = new CallOptions { MaxWait = TimeSpan.FromMilliseconds(500) };
+    var tasks = new List<Task>();
+    foreach (var services in pipelines)
+    {
+        var pipeline = services.GetRequiredService<ChatPipeline>();
+        foreach (var app in apps.Keys)
+        {
+            for (var i = 0; i < callers; i++)
+            {
+                tasks.Add(Task.Run(async () =>
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        try
+                        {
+                            await pipeline.CompleteAsync(new AppIdentity(app, null), Ask(app), options, stop.Token);
+                            Interlocked.Increment(ref admitted);
+                        }
+                        catch (GatewayException ex) when (ex.Error == GatewayError.RateLimited)
+                        {
+                            Interlocked.Increment(ref refused);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                        }
+                    }
+                }));
+            }
+        }
+    }
+
+    await Task.WhenAll(tasks);
+    var ended = TimeProvider.System.GetUtcNow();
+    var authorityCalls = pipelines.Sum(p => p.GetRequiredService<QuotaLeaseHolder>().AuthorityCalls) - callsBefore;
+    var settlements = pipelines.Sum(p => p.GetRequiredService<QuotaLeaseHolder>().SettlementCalls);
+
+    var budget = upstreamRpm / 60;
+    var first = (started.UtcTicks / TimeSpan.TicksPerSecond) + 1;
+    var last = (ended.UtcTicks / TimeSpan.TicksPerSecond) - 1;
+    var perWindow = upstream.Arrivals.GroupBy(t => t / TimeSpan.TicksPerSecond).ToDictionary(g => g.Key, g => g.Count());
+    var whole = Enumerable.Range(0, (int)(last - first + 1)).Select(i => perWindow.GetValueOrDefault(first + i)).ToList();
+    var overruns = perWindow.Count(w => w.Value > budget);
+
+    Console.WriteLine($"silos={silos} apps={apps.Count} callers={silos * apps.Count * callers} upstreamRpm={upstreamRpm} (budget {budget}/s) duration={seconds}s");
+    Console.WriteLine($"admitted={admitted} refused(429)={refused} upstream arrivals={upstream.Arrivals.Count}");
+    Console.WriteLine($"whole 1 s windows={whole.Count}: admitted per window min={whole.Min()} avg={whole.Average():0.0} max={whole.Max()} limit={budget} utilization={whole.Average() / budget:P1}");
+    Console.WriteLine($"windows over the limit (any, incl. partial)={overruns}; per window: {string.Join(" ", whole)}");
+    Console.WriteLine($"authority lease calls={authorityCalls} ({authorityCalls * 1000.0 / Math.Max(1, admitted + refused):0.0} per 1,000 requests; app + upstream authorities), settlement calls={settlements}");
+}
+finally
+{
+    await cluster.StopAllSilosAsync();
+    await cluster.DisposeAsync();
+}
+
+static ChatRequest Ask(string app) => new() { Model = "bench", Messages = [ChatMessage.FromText(ChatRole.User, app)] };
+
+int Arg(int index, int fallback) => args.Length > index && int.TryParse(args[index], CultureInfo.InvariantCulture, out var value) ? value : fallback;
+
+/// <summary>The upstream every silo shares: answers at once and records the arrival time (UTC ticks).</summary>
+internal sealed class BenchUpstream : IChatGatewayFactory, IChatGateway
+{
+    public const string Kind = "BenchFake";
+
+    public ConcurrentQueue<long> Arrivals { get; } = new();
+
+    string IChatGatewayFactory.Kind => Kind;
+
+    public IChatGateway Create(string providerName, ProviderOptions options) => this;
+
+    public Task<ChatResponse> GetResponseAsync(ChatRequest request, CancellationToken cancellationToken = default)
+    {
+        Arrivals.Enqueue(TimeProvider.System.GetUtcNow().UtcTicks);
+        return Task.FromResult(new ChatResponse
+        {
+            Id = "bench",
+            Model = request.Model,
+            Message = ChatMessage.FromText(ChatRole.Assistant, "ok"),
+            Usage = new Usage { PromptTokens = 5, CompletionTokens = 1 },
+        });
+    }
+
+    public IAsyncEnumerable<ChatChunk> GetStreamingResponseAsync(ChatRequest request, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+}

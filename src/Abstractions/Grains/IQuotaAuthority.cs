@@ -1,0 +1,112 @@
+namespace Gatehouse.Grains;
+
+/// <summary>
+/// The cluster-wide authority for a set of per-minute buckets (requests, tokens) and a concurrency cap: it hands
+/// capacity to per-silo lease holders in batches, debited up front, so the limit holds across every silo.
+/// </summary>
+/// <remarks>
+/// Called only when a silo's lease runs out, never per request. Reentrant: a call may wait (bounded by
+/// <see cref="LeaseRequest.MaxWait"/> and the caller's cancellation) for the next window while others proceed.
+/// </remarks>
+[Alias("gatehouse.IQuotaAuthority")]
+public interface IQuotaAuthority : IAddressable
+{
+    /// <summary>Grants a batch valid for the authority's current window, waiting up to <see cref="LeaseRequest.MaxWait"/> when empty.</summary>
+    [Alias("AcquireLease")]
+    Task<LeaseGrant> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Credits unused units back (only while their window is still current) and debits token usage the estimate missed.</summary>
+    [Alias("Settle")]
+    ValueTask SettleAsync(LeaseSettlement settlement, CancellationToken cancellationToken = default);
+
+    /// <summary>Takes, renews or gives back concurrency slots; returns the slots the holder now has and until when.</summary>
+    [Alias("LeaseSlots")]
+    Task<SlotGrant> LeaseSlotsAsync(SlotRequest request, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The per-app quota authority (key: the app id, see <see cref="GrainKeys.AppQuota"/>).</summary>
+[Alias("gatehouse.IAppQuotaGrain")]
+public interface IAppQuotaGrain : IGrainWithStringKey, IQuotaAuthority;
+
+/// <summary>A silo's ask for a batch of capacity.</summary>
+[GenerateSerializer, Immutable, Alias("gatehouse.LeaseRequest")]
+public sealed record LeaseRequest
+{
+    /// <summary>The silo-local lease holder asking (one per silo process).</summary>
+    [Id(0)] public required string HolderId { get; init; }
+    /// <summary>The app the triggering request belongs to: equal-priority apps are served round-robin.</summary>
+    [Id(1)] public required string AppId { get; init; }
+    [Id(2)] public RequestPriority Priority { get; init; } = RequestPriority.Normal;
+    /// <summary>Requests the triggering call needs now (0 or 1); the grant is all-or-nothing on the needed units.</summary>
+    [Id(3)] public int RequestsNeeded { get; init; }
+    [Id(4)] public int TokensNeeded { get; init; }
+    /// <summary>The batch the holder would like (≥ needed), sized from its recent demand.</summary>
+    [Id(5)] public int RequestsWanted { get; init; }
+    [Id(6)] public int TokensWanted { get; init; }
+    /// <summary>How long the authority may queue the request when the bucket is empty.</summary>
+    [Id(7)] public TimeSpan MaxWait { get; init; }
+    /// <summary>A window with less time than this left is treated as spent: the grant comes from the next one (the holder's safety margin).</summary>
+    [Id(8)] public TimeSpan MinValidity { get; init; }
+    /// <summary>Requests and tokens the holder's callers are waiting for right now (this call included): the batch granted when others queue too.</summary>
+    [Id(9)] public int RequestsWaiting { get; init; }
+    [Id(10)] public int TokensWaiting { get; init; }
+}
+
+/// <summary>Capacity granted for one window, or a rejection with the time until the next window.</summary>
+[GenerateSerializer, Immutable, Alias("gatehouse.LeaseGrant")]
+public sealed record LeaseGrant
+{
+    /// <summary>False when nothing was granted before the deadline; see <see cref="RetryAfter"/>.</summary>
+    [Id(0)] public bool Granted { get; init; }
+    /// <summary>The authority's clock (UTC ticks) at the grant: returned units are credited only to windows still current.</summary>
+    [Id(1)] public long GrantedAtTicks { get; init; }
+    [Id(2)] public int Requests { get; init; }
+    [Id(3)] public int Tokens { get; init; }
+    /// <summary>Time left in the window when the authority answered; the holder measures it from before it sent the request.</summary>
+    [Id(4)] public TimeSpan ValidFor { get; init; }
+    /// <summary>Time until capacity is next expected (the next window start), when not granted.</summary>
+    [Id(5)] public TimeSpan RetryAfter { get; init; }
+    /// <summary>The configured per-minute limits (null = unlimited).</summary>
+    [Id(6)] public int? RequestsLimit { get; init; }
+    [Id(7)] public int? TokensLimit { get; init; }
+    /// <summary>What is left of the limit over the last minute after this grant (granted batches count as used).</summary>
+    [Id(8)] public int? RequestsRemaining { get; init; }
+    [Id(9)] public int? TokensRemaining { get; init; }
+    /// <summary>How long the request waited in the authority's queue: the holder adds it to its send time (both are durations, so clocks need not agree).</summary>
+    [Id(10)] public TimeSpan Queued { get; init; }
+}
+
+/// <summary>Units handed back and token usage to debit.</summary>
+[GenerateSerializer, Immutable, Alias("gatehouse.LeaseSettlement")]
+public sealed record LeaseSettlement
+{
+    /// <summary><see cref="LeaseGrant.GrantedAtTicks"/> of the returned units: credited only if their window is still current.</summary>
+    [Id(0)] public long GrantedAtTicks { get; init; }
+    [Id(1)] public int RequestsReturned { get; init; }
+    [Id(2)] public int TokensReturned { get; init; }
+    /// <summary>Tokens used beyond what was leased (estimate too low): debited now, carried into the next windows if need be.</summary>
+    [Id(3)] public int TokensOwed { get; init; }
+}
+
+/// <summary>A holder's wish for concurrency slots: the total it wants to hold after the call.</summary>
+[GenerateSerializer, Immutable, Alias("gatehouse.SlotRequest")]
+public sealed record SlotRequest
+{
+    [Id(0)] public required string HolderId { get; init; }
+    /// <summary>Slots the holder wants to hold in total (0 gives all back).</summary>
+    [Id(1)] public int Wanted { get; init; }
+    /// <summary>Slots the holder cannot do without (in flight + the caller's one): the call waits for these.</summary>
+    [Id(2)] public int Needed { get; init; }
+    [Id(3)] public TimeSpan MaxWait { get; init; }
+}
+
+/// <summary>The slots a holder now holds and for how long (renew before it runs out).</summary>
+[GenerateSerializer, Immutable, Alias("gatehouse.SlotGrant")]
+public sealed record SlotGrant
+{
+    [Id(0)] public int Held { get; init; }
+    [Id(1)] public TimeSpan ValidFor { get; init; }
+    /// <summary>Null when the authority has no concurrency cap.</summary>
+    [Id(2)] public int? Limit { get; init; }
+    [Id(3)] public TimeSpan RetryAfter { get; init; }
+}

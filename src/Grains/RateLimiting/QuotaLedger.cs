@@ -1,0 +1,333 @@
+using Gatehouse.Grains;
+
+namespace Gatehouse.RateLimiting;
+
+/// <summary>
+/// The authority's side of the requests and tokens buckets: grants batches for the current window, queues what
+/// cannot be granted yet, and serves the queue as windows refill — highest priority first, round-robin between apps
+/// of equal priority.
+/// </summary>
+/// <remarks>
+/// Not thread-safe: owned by one grain activation, which calls <see cref="Pump"/> at <see cref="NextWakeUp"/>.
+/// A fresh ledger grants nothing for one window length (<c>notBefore</c>): a previous activation of the authority
+/// (on a silo that died, or deactivated) may have leases out that are valid until the end of its window, and this
+/// activation cannot know how much of that window they used.
+/// </remarks>
+internal sealed class QuotaLedger
+{
+    private readonly WindowedBucket? _requests;
+    private readonly WindowedBucket? _tokens;
+    private readonly double _maxBatchShare;
+    private readonly DateTimeOffset _notBefore;
+    // Index = (int)RequestPriority; per priority, the apps with waiters in round-robin order, each with its FIFO.
+    private readonly LinkedList<AppQueue>[] _queues = [new(), new(), new()];
+    private readonly Dictionary<(RequestPriority, string), AppQueue> _queuesByApp = [];
+    private int _waiting;
+
+    public QuotaLedger(int? requestsPerMinute, int? tokensPerMinute, double maxBatchShare, DateTimeOffset createdAt)
+    {
+        _requests = requestsPerMinute is { } rpm ? new WindowedBucket(rpm) : null;
+        _tokens = tokensPerMinute is { } tpm ? new WindowedBucket(tpm) : null;
+        _maxBatchShare = maxBatchShare;
+        var blackout = TimeSpan.Zero;
+        foreach (var bucket in Buckets)
+        {
+            blackout = bucket.Schedule.MaxWindowLength > blackout ? bucket.Schedule.MaxWindowLength : blackout;
+        }
+
+        _notBefore = createdAt + blackout;
+    }
+
+    public int Waiting => _waiting;
+
+    /// <summary>When <see cref="Pump"/> must run next: the next refill or the earliest waiter deadline; null when no one waits.</summary>
+    public DateTimeOffset? NextWakeUp(DateTimeOffset now)
+    {
+        if (_waiting == 0)
+        {
+            return null;
+        }
+
+        var wake = NextCapacityAt(now);
+        foreach (var queue in _queues)
+        {
+            foreach (var app in queue)
+            {
+                foreach (var waiter in app.Waiters)
+                {
+                    wake = waiter.Deadline < wake ? waiter.Deadline : wake;
+                }
+            }
+        }
+
+        return wake;
+    }
+
+    /// <summary>Grants now, or queues the request (returning the waiter) when it may wait, or rejects it.</summary>
+    public LeaseGrant? Acquire(LeaseRequest request, DateTimeOffset now, out QuotaWaiter? waiter)
+    {
+        waiter = null;
+        // Nobody jumps the queue: a request waits behind waiters of its priority or higher.
+        if (!HasWaitersAtOrAbove(request.Priority) && TryGrant(request, now, now) is { } grant)
+        {
+            return grant;
+        }
+
+        if (request.MaxWait <= TimeSpan.Zero)
+        {
+            return Rejected(now);
+        }
+
+        waiter = new QuotaWaiter(request, now, now + request.MaxWait);
+        var key = (request.Priority, request.AppId);
+        if (!_queuesByApp.TryGetValue(key, out var app))
+        {
+            app = new AppQueue(request.AppId, request.Priority);
+            _queuesByApp[key] = app;
+            app.Node = _queues[(int)request.Priority].AddLast(app);
+        }
+
+        app.Waiters.AddLast(waiter);
+        _waiting++;
+        return null;
+    }
+
+    /// <summary>Removes a waiter whose caller gave up (cancellation); false if it was already answered.</summary>
+    public bool Remove(QuotaWaiter waiter)
+    {
+        if (!_queuesByApp.TryGetValue((waiter.Request.Priority, waiter.Request.AppId), out var app) || !app.Waiters.Remove(waiter))
+        {
+            return false;
+        }
+
+        _waiting--;
+        DropIfEmpty(app);
+        return true;
+    }
+
+    /// <summary>Answers waiters past their deadline, then grants to waiters in priority order as capacity allows.</summary>
+    public void Pump(DateTimeOffset now)
+    {
+        if (_waiting == 0)
+        {
+            return;
+        }
+
+        foreach (var queue in _queues)
+        {
+            for (var node = queue.First; node is not null;)
+            {
+                var next = node.Next;
+                var app = node.Value;
+                for (var w = app.Waiters.First; w is not null;)
+                {
+                    var nextWaiter = w.Next;
+                    if (w.Value.Deadline <= now)
+                    {
+                        app.Waiters.Remove(w);
+                        _waiting--;
+                        w.Value.Complete(Rejected(now));
+                    }
+
+                    w = nextWaiter;
+                }
+
+                DropIfEmpty(app);
+                node = next;
+            }
+        }
+
+        for (var priority = _queues.Length - 1; priority >= 0; priority--)
+        {
+            var queue = _queues[priority];
+            while (queue.First is { } node)
+            {
+                var app = node.Value;
+                var waiter = app.Waiters.First!.Value;
+                if (TryGrant(waiter.Request, now, waiter.EnqueuedAt) is not { } grant)
+                {
+                    // Strict order: a lower priority (or the next app) never overtakes a waiter that does not fit yet.
+                    return;
+                }
+
+                app.Waiters.RemoveFirst();
+                _waiting--;
+                waiter.Complete(grant);
+                // Round-robin: the app just served goes to the back of its priority's line.
+                queue.Remove(node);
+                if (app.Waiters.Count > 0)
+                {
+                    queue.AddLast(node);
+                }
+                else
+                {
+                    _queuesByApp.Remove((app.Priority, app.AppId));
+                }
+            }
+        }
+    }
+
+    public void Settle(LeaseSettlement settlement, DateTimeOffset now)
+    {
+        var grantedAt = new DateTimeOffset(settlement.GrantedAtTicks, TimeSpan.Zero);
+        if (settlement.RequestsReturned > 0)
+        {
+            _requests?.Return(settlement.RequestsReturned, grantedAt, now);
+        }
+
+        if (settlement.TokensReturned > 0)
+        {
+            _tokens?.Return(settlement.TokensReturned, grantedAt, now);
+        }
+
+        if (settlement.TokensOwed > 0)
+        {
+            _tokens?.Owe(settlement.TokensOwed, now);
+        }
+    }
+
+    /// <summary>The moment capacity is next expected: the next window start (after the start-up blackout).</summary>
+    public DateTimeOffset NextCapacityAt(DateTimeOffset now)
+    {
+        if (now < _notBefore)
+        {
+            return _notBefore;
+        }
+
+        var next = DateTimeOffset.MaxValue;
+        foreach (var bucket in Buckets)
+        {
+            var start = bucket.NextWindowStart(now);
+            next = start < next ? start : next;
+        }
+
+        return next == DateTimeOffset.MaxValue ? now : next;
+    }
+
+    private LeaseGrant? TryGrant(LeaseRequest request, DateTimeOffset now, DateTimeOffset arrivedAt)
+    {
+        if (now < _notBefore
+            || NextCapacityAt(now) - now < request.MinValidity
+            || (_requests is not null && request.RequestsNeeded > 0 && !_requests.CanTake(request.RequestsNeeded, now))
+            || (_tokens is not null && request.TokensNeeded > 0 && !_tokens.CanTake(request.TokensNeeded, now)))
+        {
+            return null;
+        }
+
+        // Under contention a holder gets only what its callers are waiting for now: a batch sized for its future
+        // demand would idle on one silo while others queue.
+        var contended = _waiting > 0;
+        var requests = Size(_requests, request.RequestsNeeded, contended ? request.RequestsWaiting : request.RequestsWanted, now);
+        var tokens = Size(_tokens, request.TokensNeeded, contended ? request.TokensWaiting : request.TokensWanted, now);
+        _requests?.Take(requests, now);
+        _tokens?.Take(tokens, now);
+
+        var validUntil = DateTimeOffset.MaxValue;
+        foreach (var bucket in Buckets)
+        {
+            var end = bucket.NextWindowStart(now);
+            validUntil = end < validUntil ? end : validUntil;
+        }
+
+        return new LeaseGrant
+        {
+            Granted = true,
+            GrantedAtTicks = now.UtcTicks,
+            Requests = requests,
+            Tokens = tokens,
+            ValidFor = validUntil == DateTimeOffset.MaxValue ? TimeSpan.FromMinutes(1) : validUntil - now,
+            RequestsLimit = _requests?.Limit,
+            TokensLimit = _tokens?.Limit,
+            RequestsRemaining = _requests?.RemainingInMinute(now),
+            TokensRemaining = _tokens?.RemainingInMinute(now),
+            Queued = now - arrivedAt,
+        };
+    }
+
+    /// <summary>The batch to grant: what was wanted, capped by what is left and by a share of the window's budget.</summary>
+    private int Size(WindowedBucket? bucket, int needed, int wanted, DateTimeOffset now)
+    {
+        wanted = Math.Max(needed, wanted);
+        if (bucket is null)
+        {
+            return wanted;
+        }
+
+        var available = bucket.Available(now);
+        // The cap keeps one busy silo from draining a window the others are about to ask for.
+        var cap = Math.Max(1, (int)Math.Ceiling(bucket.Schedule.BudgetOf(bucket.Schedule.WindowOf(now)) * _maxBatchShare));
+        return Math.Max(needed, Math.Min(wanted, Math.Min(available, cap)));
+    }
+
+    private LeaseGrant Rejected(DateTimeOffset now) => new()
+    {
+        Granted = false,
+        RetryAfter = NextCapacityAt(now) - now,
+        RequestsLimit = _requests?.Limit,
+        TokensLimit = _tokens?.Limit,
+        RequestsRemaining = _requests?.RemainingInMinute(now),
+        TokensRemaining = _tokens?.RemainingInMinute(now),
+    };
+
+    private bool HasWaitersAtOrAbove(RequestPriority priority)
+    {
+        for (var p = (int)priority; p < _queues.Length; p++)
+        {
+            if (_queues[p].Count > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void DropIfEmpty(AppQueue app)
+    {
+        if (app.Waiters.Count == 0 && app.Node?.List is { } list)
+        {
+            list.Remove(app.Node);
+            _queuesByApp.Remove((app.Priority, app.AppId));
+        }
+    }
+
+    private IEnumerable<WindowedBucket> Buckets
+    {
+        get
+        {
+            if (_requests is not null)
+            {
+                yield return _requests;
+            }
+
+            if (_tokens is not null)
+            {
+                yield return _tokens;
+            }
+        }
+    }
+
+    private sealed class AppQueue(string appId, RequestPriority priority)
+    {
+        public string AppId { get; } = appId;
+        public RequestPriority Priority { get; } = priority;
+        public LinkedList<QuotaWaiter> Waiters { get; } = new();
+        public LinkedListNode<AppQueue>? Node { get; set; }
+    }
+}
+
+/// <summary>A lease request queued at the authority until capacity refills or its deadline passes.</summary>
+internal sealed class QuotaWaiter(LeaseRequest request, DateTimeOffset enqueuedAt, DateTimeOffset deadline)
+{
+    public DateTimeOffset EnqueuedAt { get; } = enqueuedAt;
+
+    private readonly TaskCompletionSource<LeaseGrant> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public LeaseRequest Request { get; } = request;
+
+    public DateTimeOffset Deadline { get; } = deadline;
+
+    public Task<LeaseGrant> Task => _completion.Task;
+
+    public void Complete(LeaseGrant grant) => _completion.TrySetResult(grant);
+}

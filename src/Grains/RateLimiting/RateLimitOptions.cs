@@ -1,0 +1,45 @@
+namespace Gatehouse.RateLimiting;
+
+/// <summary>The <c>Gatehouse:RateLimits</c> section: how requests wait for and draw on the distributed buckets.</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>How long a request may queue for an empty bucket by default. The default value is 1000 ms.</summary>
+    public int DefaultMaxWaitMs { get; set; } = RateLimitConstants.DefaultMaxWaitMs;
+
+    /// <summary>The most a caller may ask for with <c>x-gatehouse-max-wait-ms</c>. The default value is 30000 ms.</summary>
+    public int MaxWaitCapMs { get; set; } = RateLimitConstants.MaxWaitCapMs;
+
+    /// <summary>
+    /// How long before its window ends a silo stops using a lease, measured from before it asked (covers clock-rate
+    /// drift and the time between admission and the upstream call). The default value is 20 ms.
+    /// </summary>
+    public int LeaseSafetyMarginMs { get; set; } = RateLimitConstants.LeaseSafetyMarginMs;
+
+    /// <summary>The largest share of a window's budget one batch may take (0..1]. The default value is 0.25.</summary>
+    public double MaxBatchShare { get; set; } = RateLimitConstants.MaxBatchShare;
+
+    /// <summary>Completion tokens assumed when neither the request (<c>max_tokens</c>) nor provider or app gives a figure. The default value is 256.</summary>
+    public int DefaultMaxTokensEstimate { get; set; } = RateLimitConstants.DefaultMaxTokensEstimate;
+
+    /// <summary>Tokens counted per image part. The default value is 765 (OpenAI's high-detail 1024×1024 tile cost).</summary>
+    public int ImageTokenEstimate { get; set; } = RateLimitConstants.ImageTokenEstimate;
+
+    /// <summary>How long a silo holds concurrency slots without renewing them. The default value is 10 seconds.</summary>
+    public double ConcurrencyLeaseSeconds { get; set; } = RateLimitConstants.ConcurrencyLeaseSeconds;
+}
+
+/// <summary>Defaults of <see cref="RateLimitOptions"/>.</summary>
+public static class RateLimitConstants
+{
+    public const string SectionName = "RateLimits";
+    public const int DefaultMaxWaitMs = 1000;
+    public const int MaxWaitCapMs = 30_000;
+    public const int LeaseSafetyMarginMs = 20;
+    public const double MaxBatchShare = 0.25;
+    public const int DefaultMaxTokensEstimate = 256;
+    public const int ImageTokenEstimate = 765;
+    public const double ConcurrencyLeaseSeconds = 10;
+    /// <summary>OpenAI's documented per-message framing cost, plus the reply's priming tokens once per request.</summary>
+    public const int PerMessageOverheadTokens = 3;
+    public const int ReplyPrimingTokens = 3;
+}

@@ -1,0 +1,60 @@
+using Gatehouse.Grains;
+using Gatehouse.RateLimiting;
+
+namespace Gatehouse.Tests.RateLimiting;
+
+public sealed class SlotLedgerTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(60);
+
+    private static SlotRequest Want(string holder, int wanted, int needed) => new() { HolderId = holder, Wanted = wanted, Needed = needed };
+
+    [Fact]
+    public void Lease_TwoHoldersAskingForMoreThanTheCap_SecondGetsWhatIsLeft()
+    {
+        var ledger = new SlotLedger(limit: 4, Ttl, Grace);
+
+        var first = ledger.Lease(Want("a", 3, 1), Start);
+        var second = ledger.Lease(Want("b", 3, 1), Start);
+
+        Assert.Equal(3, first.Held);
+        Assert.Equal(1, second.Held);
+        Assert.Equal(Ttl, second.ValidFor);
+    }
+
+    [Fact]
+    public void Lease_NoSlotLeft_RefusesTheExtraSlotAndKeepsTheOnesInFlight()
+    {
+        var ledger = new SlotLedger(limit: 2, Ttl, Grace);
+        ledger.Lease(Want("a", 1, 1), Start);
+        ledger.Lease(Want("b", 1, 1), Start);
+
+        var refused = ledger.Lease(Want("b", 2, 2), Start);
+
+        Assert.Equal(1, refused.Held);
+        Assert.True(refused.RetryAfter > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Lease_HolderStoppedRenewing_ItsSlotsComeBackOnlyAfterExpiryPlusGrace()
+    {
+        var ledger = new SlotLedger(limit: 2, Ttl, Grace);
+        ledger.Lease(Want("dead", 2, 2), Start);
+
+        Assert.Equal(0, ledger.Lease(Want("live", 1, 1), Start + Ttl + Grace - TimeSpan.FromTicks(1)).Held);
+        Assert.Equal(2, ledger.Lease(Want("live", 2, 1), Start + Ttl + Grace).Held);
+    }
+
+    [Fact]
+    public void Lease_RenewalWithFewerWanted_GivesIdleSlotsBack()
+    {
+        var ledger = new SlotLedger(limit: 4, Ttl, Grace);
+        ledger.Lease(Want("a", 4, 1), Start);
+
+        ledger.Lease(Want("a", 1, 1), Start.AddSeconds(5));
+
+        Assert.Equal(3, ledger.Lease(Want("b", 3, 1), Start.AddSeconds(5)).Held);
+    }
+}
