@@ -30,6 +30,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OpenAICompatibleChatGatewayFactory>());
 
         services.TryAddSingleton<ProviderRegistry>();
+        services.TryAddSingleton<UpstreamStates>();
         services.TryAddSingleton<RouteTable>();
         services.TryAddSingleton<AppRegistry>();
         services.TryAddSingleton<RequestAuthorizer>();

@@ -40,4 +40,9 @@ public sealed record CallOptions
     [Id(0)] public bool NoCacheRead { get; init; }
     /// <summary><c>Cache-Control: no-store</c>: do not store the answer.</summary>
     [Id(1)] public bool NoCacheStore { get; init; }
+    /// <summary>
+    /// <c>x-gatehouse-max-wait-ms</c>: how long the request may wait for an upstream whose circuit is open to be
+    /// probed again, when every target is cooling down; the silo's <c>Routing:MaxWaitMs</c> when null.
+    /// </summary>
+    [Id(2)] public TimeSpan? MaxWait { get; init; }
 }

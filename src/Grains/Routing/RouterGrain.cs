@@ -5,97 +5,287 @@ using Gatehouse.Grains;
 using Gatehouse.Health;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Polly;
 
 namespace Gatehouse.Routing;
 
 /// <summary>
-/// Routes one alias's requests: the policy picks the first target, the alias's other targets follow, then the
-/// targets of each <c>Fallbacks</c> alias in order. Only retryable failures move on to the next candidate.
+/// Routes one alias's requests: the policy picks the first of the targets whose circuit admits traffic, the alias's
+/// other targets follow, then the targets of each <c>Fallbacks</c> alias in order. Each target is called through its
+/// provider's retry pipeline; only retryable failures move on to the next candidate. A prompt too long for the
+/// context window moves on to the <c>ContextWindowFallbacks</c> aliases instead.
 /// </summary>
 /// <remarks>
 /// A reentrant stateless worker, so each silo routes its own requests locally with no single activation on the
-/// path of every request. Upstream calls are made here, on the silo that handles the request.
+/// path of every request. Upstream calls are made here, on the silo that handles the request. Circuit state is read
+/// from this silo's <see cref="UpstreamStates"/>; the provider grain is called only for the probe of a half-open circuit.
 /// </remarks>
 // One activation per silo: a streamed answer is enumerated by several grain calls, which must all reach the
 // activation that started it (a second local worker has no record of the enumerator). Reentrancy gives the concurrency.
 [StatelessWorker(1), Reentrant]
-internal sealed partial class RouterGrain(RouteTable routes, ProviderHealthReporter health, TimeProvider timeProvider, ILogger<RouterGrain> logger)
+internal sealed partial class RouterGrain(RouteTable routes, UpstreamStates states, TimeProvider timeProvider, ILogger<RouterGrain> logger)
     : Grain, IRouterGrain
 {
+    private readonly long _probeRecheckTicks = timeProvider.TimestampFrequency / 10;
+
     public async Task<ChatResponse> CompleteAsync(RoutedCall call, CancellationToken cancellationToken = default)
     {
-        var alias = ResolveAlias();
-        List<AttemptFailure>? failures = null;
-        var attempts = 0;
-        foreach (var (target, viaFallback) in Plan(alias))
-        {
-            attempts++;
-            var started = timeProvider.GetTimestamp();
-            try
-            {
-                var response = await target.Gateway.GetResponseAsync(call.Request with { Model = target.Model }, cancellationToken);
-                health.RecordSuccess(target.Provider, timeProvider.GetElapsedTime(started));
-                return response with { Route = new RouteInfo { Provider = target.Provider, Model = response.Model, Attempts = attempts } };
-            }
-            catch (GatewayException ex) when (ex.Error.IsRetryable() && !cancellationToken.IsCancellationRequested)
-            {
-                (failures ??= []).Add(RecordFailure(alias.Alias, target, viaFallback, ex));
-            }
-        }
-
-        throw Exhausted(alias.Alias, failures);
+        var (response, target, attempts) = await RouteAsync(call, static (target, request, ct) => target.Gateway.GetResponseAsync(request, ct), holdInFlight: false, cancellationToken);
+        return response with { Route = new RouteInfo { Provider = target.Provider, Model = response.Model, Attempts = attempts } };
     }
 
     public async IAsyncEnumerable<ChatChunk> StreamAsync(RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var alias = ResolveAlias();
-        List<AttemptFailure>? failures = null;
-        var attempts = 0;
-        foreach (var (target, viaFallback) in Plan(alias))
+        // Failing over happens inside RouteAsync, before the first chunk is yielded; after that the stream is committed.
+        var (opened, target, attempts) = await RouteAsync(call, OpenStreamAsync, holdInFlight: true, cancellationToken);
+        try
         {
-            attempts++;
-            var started = timeProvider.GetTimestamp();
-            var chunks = target.Gateway.GetStreamingResponseAsync(call.Request with { Model = target.Model }, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            bool hasFirst;
-            try
+            if (opened.HasFirst)
             {
-                hasFirst = await chunks.MoveNextAsync();
-            }
-            catch (GatewayException ex) when (ex.Error.IsRetryable() && !cancellationToken.IsCancellationRequested)
-            {
-                // Failing over is safe only here: nothing has reached the caller yet.
-                await chunks.DisposeAsync();
-                (failures ??= []).Add(RecordFailure(alias.Alias, target, viaFallback, ex));
-                continue;
-            }
-            catch
-            {
-                await chunks.DisposeAsync();
-                throw;
-            }
-
-            try
-            {
-                health.RecordSuccess(target.Provider, timeProvider.GetElapsedTime(started));
-                if (hasFirst)
+                var first = opened.Chunks.Current;
+                yield return first with { Route = new RouteInfo { Provider = target.Provider, Model = first.Model, Attempts = attempts } };
+                while (await opened.Chunks.MoveNextAsync())
                 {
-                    var first = chunks.Current;
-                    yield return first with { Route = new RouteInfo { Provider = target.Provider, Model = first.Model, Attempts = attempts } };
-                    while (await chunks.MoveNextAsync())
-                    {
-                        yield return chunks.Current;
-                    }
+                    yield return opened.Chunks.Current;
                 }
             }
-            finally
+        }
+        finally
+        {
+            await opened.Chunks.DisposeAsync();
+            target.State.CallEnded();
+        }
+    }
+
+    /// <summary>Tries the candidates in order until one answers; waits for a recovery probe when every circuit is open.</summary>
+    /// <param name="call">The call.</param>
+    /// <param name="send">One upstream call (a whole answer, or a stream up to its first chunk).</param>
+    /// <param name="holdInFlight">Leave the winning call counted in flight: the caller ends it when the stream ends.</param>
+    /// <param name="cancellationToken">The caller's cancellation: never a reason to fail over.</param>
+    private async Task<(T Result, RouteTarget Target, int Attempts)> RouteAsync<T>(
+        RoutedCall call, Func<RouteTarget, ChatRequest, CancellationToken, Task<T>> send, bool holdInFlight, CancellationToken cancellationToken)
+    {
+        var alias = ResolveAlias();
+        var maxWait = call.Options.MaxWait ?? routes.DefaultMaxWait;
+        var deadline = timeProvider.GetTimestamp() + (long)(maxWait.TotalSeconds * timeProvider.TimestampFrequency);
+        var log = new AttemptLog();
+        var chain = Chain(alias, alias.Fallbacks, includeSelf: true);
+        var switchedToLargerContext = false;
+
+        while (true)
+        {
+            var attemptedAny = false;
+            var earliestRetry = long.MaxValue;
+            GatewayException? contextTooLong = null;
+            foreach (var (stage, viaFallback) in chain)
             {
-                await chunks.DisposeAsync();
+                foreach (var target in Candidates(stage, ref earliestRetry, log, viaFallback))
+                {
+                    var probing = false;
+                    if (target.State.Admit(out var retryAt) != Admission.Allowed)
+                    {
+                        var permit = retryAt == 0 ? await AcquireProbeAsync(target) : null;
+                        if (permit is not { Granted: true })
+                        {
+                            // Another request holds the probe (here or on another silo), or the circuit is open again.
+                            // With no open-until to go by (the probe request is under way here, or failed), look again shortly.
+                            target.State.Admit(out retryAt);
+                            earliestRetry = Math.Min(earliestRetry, retryAt == 0 ? timeProvider.GetTimestamp() + _probeRecheckTicks : retryAt);
+                            log.Skipped(target, viaFallback);
+                            continue;
+                        }
+
+                        probing = permit.Circuit != CircuitState.Closed;
+                    }
+
+                    attemptedAny = true;
+                    try
+                    {
+                        var result = await AttemptAsync(target, call.Request with { Model = target.Model }, send, holdInFlight, log, cancellationToken);
+                        if (probing)
+                        {
+                            await ReportProbeAsync(target, succeeded: true);
+                        }
+
+                        return (result, target, log.Attempts);
+                    }
+                    catch (GatewayException ex) when (!cancellationToken.IsCancellationRequested && (ex.Error.IsRetryable() || ex.Error == GatewayError.ContextLengthExceeded))
+                    {
+                        if (probing)
+                        {
+                            await ReportProbeAsync(target, succeeded: !IsUpstreamFault(ex.Error));
+                        }
+
+                        log.Failed(target, viaFallback, ex);
+                        if (ex.Error == GatewayError.ContextLengthExceeded)
+                        {
+                            contextTooLong = ex;
+                            break;
+                        }
+                    }
+                    catch (GatewayException ex) when (probing && !cancellationToken.IsCancellationRequested)
+                    {
+                        // Any answer from the upstream (a 400 included) shows it is serving again.
+                        await ReportProbeAsync(target, succeeded: !IsUpstreamFault(ex.Error));
+                        throw;
+                    }
+                }
+
+                if (contextTooLong is not null)
+                {
+                    break;
+                }
             }
 
-            yield break;
+            if (contextTooLong is not null)
+            {
+                // A larger model is the only remedy: the same prompt would overflow the rest of this chain too.
+                if (switchedToLargerContext || alias.ContextWindowFallbacks.IsEmpty)
+                {
+                    throw contextTooLong;
+                }
+
+                switchedToLargerContext = true;
+                chain = Chain(alias, alias.ContextWindowFallbacks, includeSelf: false);
+                continue;
+            }
+
+            if (!attemptedAny && earliestRetry != long.MaxValue && earliestRetry <= deadline)
+            {
+                // Every target is cooling down: wait for the earliest recovery probe rather than fail at once.
+                var wait = timeProvider.GetElapsedTime(timeProvider.GetTimestamp(), earliestRetry);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, timeProvider, cancellationToken);
+                }
+
+                continue;
+            }
+
+            throw Exhausted(alias.Alias, log);
+        }
+    }
+
+    /// <summary>One target through its retry pipeline; every upstream call is counted, timed and reported to this silo's health view.</summary>
+    private async Task<T> AttemptAsync<T>(
+        RouteTarget target, ChatRequest request, Func<RouteTarget, ChatRequest, CancellationToken, Task<T>> send, bool holdInFlight, AttemptLog log, CancellationToken cancellationToken)
+    {
+        // Continue on the captured (grain) scheduler: Polly's default would resume retries on the thread pool.
+        var context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true, cancellationToken);
+        try
+        {
+            return await target.Pipeline.ExecuteAsync(
+                async ctx =>
+                {
+                    log.Attempts++;
+                    var state = target.State;
+                    state.CallStarted();
+                    var started = timeProvider.GetTimestamp();
+                    var keepInFlight = false;
+                    try
+                    {
+                        var result = await send(target, request, ctx.CancellationToken);
+                        state.RecordSuccess(timeProvider.GetElapsedTime(started));
+                        keepInFlight = holdInFlight;
+                        return result;
+                    }
+                    catch (GatewayException ex) when (!ctx.CancellationToken.IsCancellationRequested)
+                    {
+                        RecordOutcome(target, ex);
+                        throw;
+                    }
+                    finally
+                    {
+                        if (!keepInFlight)
+                        {
+                            state.CallEnded();
+                        }
+                    }
+                },
+                context);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private static async Task<OpenedStream> OpenStreamAsync(RouteTarget target, ChatRequest request, CancellationToken cancellationToken)
+    {
+        var chunks = target.Gateway.GetStreamingResponseAsync(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            return new OpenedStream(chunks, await chunks.MoveNextAsync());
+        }
+        catch
+        {
+            await chunks.DisposeAsync();
+            throw;
+        }
+    }
+
+    private void RecordOutcome(RouteTarget target, GatewayException ex)
+    {
+        if (IsUpstreamFault(ex.Error))
+        {
+            var wasClosed = target.State.Circuit == CircuitState.Closed;
+            target.State.RecordFailure(ex.Error == GatewayError.UpstreamTimeout);
+            LogAttemptFailed(this.GetPrimaryKeyString(), target.Provider, target.Model, ex.Error);
+            if (wasClosed && target.State.Circuit == CircuitState.Open)
+            {
+                LogCircuitOpenedLocally(target.Provider);
+            }
+        }
+        else if (ex.Error != GatewayError.RateLimited)
+        {
+            // The upstream answered (it rejected the request): it is up, whatever the request's fault.
+            target.State.RecordRejection();
+        }
+    }
+
+    /// <summary>Failures that count against an upstream's circuit. A 429 does not: the upstream is up, and buckets handle quota.</summary>
+    private static bool IsUpstreamFault(GatewayError error) =>
+        error is GatewayError.UpstreamFailed or GatewayError.UpstreamTimeout or GatewayError.UpstreamAuthFailed;
+
+    /// <summary>Asks the provider grain for the probe permit; only one request per silo asks at a time, the others skip the target meanwhile.</summary>
+    private async Task<ProbePermit?> AcquireProbeAsync(RouteTarget target)
+    {
+        if (!target.State.TryBeginProbe())
+        {
+            return null;
         }
 
-        throw Exhausted(alias.Alias, failures);
+        try
+        {
+            var permit = await GrainFactory.GetGrain<IProviderGrain>(GrainKeys.Provider(target.Provider)).TryAcquireProbeAsync(states.SiloId);
+            target.State.Apply(permit);
+            return permit;
+        }
+        catch (Exception ex) when (ex is not GatewayException)
+        {
+            // The authority is unreachable: treat the target as still open rather than flood a recovering upstream.
+            LogProbeRequestFailed(target.Provider, ex.GetType().Name);
+            return null;
+        }
+        finally
+        {
+            target.State.EndProbe();
+        }
+    }
+
+    private async Task ReportProbeAsync(RouteTarget target, bool succeeded)
+    {
+        try
+        {
+            var status = await GrainFactory.GetGrain<IProviderGrain>(GrainKeys.Provider(target.Provider)).ReportProbeResultAsync(states.SiloId, succeeded);
+            target.State.Apply(status);
+            LogProbeResult(target.Provider, succeeded, status.Circuit);
+        }
+        catch (Exception ex) when (ex is not GatewayException)
+        {
+            // The permit lease lapses on its own; the next report carries the outcome's counts.
+            LogProbeRequestFailed(target.Provider, ex.GetType().Name);
+        }
     }
 
     private ResolvedAlias ResolveAlias()
@@ -104,72 +294,100 @@ internal sealed partial class RouterGrain(RouteTable routes, ProviderHealthRepor
         return routes.Find(name) ?? throw new GatewayException(GatewayError.ModelNotFound, $"The model '{name}' does not exist.", "model");
     }
 
-    /// <summary>The order in which targets are tried: the alias's own, then each fallback alias's, each starting where its policy says.</summary>
-    private IEnumerable<(RouteTarget Target, bool ViaFallback)> Plan(ResolvedAlias alias)
+    /// <summary>The aliases whose targets are tried, in order: the alias itself (unless switching to larger-context aliases), then <paramref name="next"/>.</summary>
+    private List<(ResolvedAlias Alias, bool ViaFallback)> Chain(ResolvedAlias alias, IEnumerable<string> next, bool includeSelf)
     {
-        foreach (var target in Ordered(alias))
+        var chain = new List<(ResolvedAlias, bool)>();
+        if (includeSelf)
         {
-            yield return (target, false);
+            chain.Add((alias, false));
         }
 
-        foreach (var fallbackName in alias.Fallbacks)
+        foreach (var name in next)
         {
-            if (routes.Find(fallbackName) is not { } fallback)
+            if (routes.Find(name) is { } fallback)
             {
-                continue;
-            }
-
-            foreach (var target in Ordered(fallback))
-            {
-                yield return (target, true);
+                chain.Add((fallback, true));
             }
         }
+
+        return chain;
     }
 
-    private static IEnumerable<RouteTarget> Ordered(ResolvedAlias alias)
+    /// <summary>
+    /// The alias's targets in the order they are tried: those whose circuit admits traffic, starting where the policy
+    /// says. Targets behind an open circuit are left out and logged as skipped.
+    /// </summary>
+    private List<RouteTarget> Candidates(ResolvedAlias alias, ref long earliestRetry, AttemptLog log, bool viaFallback)
     {
         var targets = alias.Targets;
-        var first = alias.Policy.PickFirst(targets);
-        for (var i = 0; i < targets.Length; i++)
+        var admitted = new List<RouteTarget>(targets.Length);
+        foreach (var target in targets)
         {
-            yield return targets[(first + i) % targets.Length];
+            if (target.State.Admit(out var retryAt) == Admission.Rejected)
+            {
+                earliestRetry = Math.Min(earliestRetry, retryAt);
+                log.Skipped(target, viaFallback);
+            }
+            else
+            {
+                admitted.Add(target);
+            }
         }
-    }
 
-    private AttemptFailure RecordFailure(string alias, RouteTarget target, bool viaFallback, GatewayException ex)
-    {
-        health.RecordFailure(target.Provider, ex.Error == GatewayError.UpstreamTimeout);
-        LogAttemptFailed(alias, target.Provider, target.Model, ex.Error);
-        return new AttemptFailure(target, viaFallback, ex);
-    }
-
-    private GatewayException Exhausted(string alias, List<AttemptFailure>? failures)
-    {
-        if (failures is null or [])
+        if (admitted.Count <= 1)
         {
+            return admitted;
+        }
+
+        var first = alias.Policy.PickFirst(admitted);
+        var ordered = new List<RouteTarget>(admitted.Count);
+        for (var i = 0; i < admitted.Count; i++)
+        {
+            ordered.Add(admitted[(first + i) % admitted.Count]);
+        }
+
+        return ordered;
+    }
+
+    private GatewayException Exhausted(string alias, AttemptLog log)
+    {
+        var failures = log.Failures;
+        var skipped = log.SkippedTargets.Count == 0
+            ? ""
+            : $"{(failures.Count == 0 ? "" : " ")}Skipped (circuit open): {string.Join(", ", log.SkippedTargets.Distinct())}.";
+        if (failures.Count == 0)
+        {
+            if (log.SkippedTargets.Count > 0)
+            {
+                LogAllCircuitsOpen(alias);
+                return new GatewayException(
+                    GatewayError.NoTargetAvailable, $"No target of model '{alias}' is available: all circuits are open. {skipped}".TrimEnd());
+            }
+
             return new GatewayException(GatewayError.NoTargetAvailable, $"No target of model '{alias}' is available.");
         }
 
         var tried = string.Join("; ", failures.Select(f => $"{f.Target.Provider}/{f.Target.Model}{(f.ViaFallback ? " (fallback)" : "")}: {Describe(f.Error)}"));
-        LogAllTargetsFailed(alias, failures.Count);
+        LogAllTargetsFailed(alias, log.Attempts);
 
         if (failures.TrueForAll(f => f.Error.Error == GatewayError.UpstreamTimeout))
         {
-            return new GatewayException(GatewayError.UpstreamTimeout, $"Every target of model '{alias}' timed out. Tried: {tried}.");
+            return new GatewayException(GatewayError.UpstreamTimeout, $"Every target of model '{alias}' timed out. Tried: {tried}.{skipped}");
         }
 
         if (failures.TrueForAll(f => f.Error.Error == GatewayError.RateLimited))
         {
             var retryAfter = failures.Min(f => f.Error.RetryAfter);
-            return new GatewayException(GatewayError.RateLimited, $"Every target of model '{alias}' is rate limited. Tried: {tried}.", retryAfter: retryAfter);
+            return new GatewayException(GatewayError.RateLimited, $"Every target of model '{alias}' is rate limited. Tried: {tried}.{skipped}", retryAfter: retryAfter);
         }
 
         if (failures.TrueForAll(f => f.Error.UpstreamStatus is 503 or 529))
         {
-            return new GatewayException(GatewayError.NoTargetAvailable, $"Every target of model '{alias}' is overloaded or unavailable. Tried: {tried}.");
+            return new GatewayException(GatewayError.NoTargetAvailable, $"Every target of model '{alias}' is overloaded or unavailable. Tried: {tried}.{skipped}");
         }
 
-        return new GatewayException(GatewayError.UpstreamFailed, $"Every target of model '{alias}' failed. Tried: {tried}.");
+        return new GatewayException(GatewayError.UpstreamFailed, $"Every target of model '{alias}' failed. Tried: {tried}.{skipped}");
     }
 
     private static string Describe(GatewayException error) => error.Error switch
@@ -177,16 +395,46 @@ internal sealed partial class RouterGrain(RouteTable routes, ProviderHealthRepor
         GatewayError.UpstreamTimeout => "timed out",
         GatewayError.RateLimited => "rate limited",
         GatewayError.UpstreamAuthFailed => $"rejected the gateway's credentials{Status(error)}",
+        GatewayError.ContextLengthExceeded => "prompt longer than its context window",
         _ => $"failed{Status(error)}",
     };
 
     private static string Status(GatewayException error) => error.UpstreamStatus is { } status ? $" (HTTP {status})" : "";
 
-    [LoggerMessage(EventId = GatehouseEventIds.AttemptFailed, Level = LogLevel.Warning, Message = "Model {Alias}: target {Provider}/{Model} failed with {Error}; trying the next one")]
+    [LoggerMessage(EventId = GatehouseEventIds.AttemptFailed, Level = LogLevel.Warning, Message = "Model {Alias}: target {Provider}/{Model} failed with {Error}")]
     private partial void LogAttemptFailed(string alias, string provider, string model, GatewayError error);
 
     [LoggerMessage(EventId = GatehouseEventIds.AllTargetsFailed, Level = LogLevel.Warning, Message = "Model {Alias}: all {Attempts} attempts failed")]
     private partial void LogAllTargetsFailed(string alias, int attempts);
 
+    [LoggerMessage(EventId = GatehouseEventIds.CircuitOpenedLocally, Level = LogLevel.Warning, Message = "Provider {Provider}: too many consecutive failures on this silo; circuit opened here until the cluster decides")]
+    private partial void LogCircuitOpenedLocally(string provider);
+
+    [LoggerMessage(EventId = GatehouseEventIds.ProbeResult, Level = LogLevel.Information, Message = "Provider {Provider}: recovery probe succeeded={Succeeded}; circuit is {Circuit}")]
+    private partial void LogProbeResult(string provider, bool succeeded, CircuitState circuit);
+
+    [LoggerMessage(EventId = GatehouseEventIds.ProbeRequestFailed, Level = LogLevel.Debug, Message = "Provider {Provider}: could not reach the provider grain for the probe ({Error})")]
+    private partial void LogProbeRequestFailed(string provider, string error);
+
+    [LoggerMessage(EventId = GatehouseEventIds.AllCircuitsOpen, Level = LogLevel.Warning, Message = "Model {Alias}: every target's circuit is open and none recovers within the request's wait")]
+    private partial void LogAllCircuitsOpen(string alias);
+
+    private readonly record struct OpenedStream(IAsyncEnumerator<ChatChunk> Chunks, bool HasFirst);
+
     private sealed record AttemptFailure(RouteTarget Target, bool ViaFallback, GatewayException Error);
+
+    /// <summary>What one request tried; used from the grain's turn and Polly's callback, never concurrently.</summary>
+    private sealed class AttemptLog
+    {
+        public int Attempts;
+
+        public List<AttemptFailure> Failures { get; } = [];
+
+        public List<string> SkippedTargets { get; } = [];
+
+        public void Failed(RouteTarget target, bool viaFallback, GatewayException error) => Failures.Add(new AttemptFailure(target, viaFallback, error));
+
+        public void Skipped(RouteTarget target, bool viaFallback) =>
+            SkippedTargets.Add($"{target.Provider}/{target.Model}{(viaFallback ? " (fallback)" : "")}");
+    }
 }
