@@ -140,6 +140,11 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
                 }
             }
 
+            if (model.HedgeAfterMs is <= 0)
+            {
+                errors.Add($"{key}:HedgeAfterMs must be greater than 0 (leave it out to turn hedging off).");
+            }
+
             AddAliasListErrors(errors, $"{key}:Fallbacks", alias, model.Fallbacks, options);
             AddAliasListErrors(errors, $"{key}:ContextWindowFallbacks", alias, model.ContextWindowFallbacks, options);
         }

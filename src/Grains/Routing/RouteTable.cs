@@ -13,7 +13,11 @@ public sealed record RouteTarget(string Provider, string Model, double Weight, I
 
 /// <summary>An alias resolved against the providers: its targets, its policy, its fallback aliases and its larger-context aliases.</summary>
 public sealed record ResolvedAlias(
-    string Alias, IRoutingPolicy Policy, ImmutableArray<RouteTarget> Targets, ImmutableArray<string> Fallbacks, ImmutableArray<string> ContextWindowFallbacks);
+    string Alias, IRoutingPolicy Policy, ImmutableArray<RouteTarget> Targets, ImmutableArray<string> Fallbacks, ImmutableArray<string> ContextWindowFallbacks)
+{
+    /// <summary>The hedging pipeline when the alias sets <c>HedgeAfterMs</c>; null otherwise.</summary>
+    public ResiliencePipeline<HedgedAnswer>? Hedging { get; init; }
+}
 
 /// <summary>Every alias and provider of the current configuration, resolved once so the request path only reads.</summary>
 /// <remarks>Thread-safe. Built from validated options; adapters are created once per provider.</remarks>
@@ -47,7 +51,10 @@ public sealed class RouteTable
                 CreatePolicy(m.Value.Strategy, random),
                 [.. m.Value.Targets.Select(t => new RouteTarget(t.Provider, t.Model, t.Weight, gateways[t.Provider], states.Get(t.Provider), pipelines[t.Provider]))],
                 [.. m.Value.Fallbacks],
-                [.. m.Value.ContextWindowFallbacks]),
+                [.. m.Value.ContextWindowFallbacks])
+            {
+                Hedging = m.Value.HedgeAfterMs is { } hedgeAfterMs ? TargetPipelines.CreateHedging(TimeSpan.FromMilliseconds(hedgeAfterMs), timeProvider) : null,
+            },
             StringComparer.Ordinal);
         Aliases = [.. _aliases.Keys.Order(StringComparer.Ordinal)];
     }

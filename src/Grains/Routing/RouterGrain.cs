@@ -79,8 +79,16 @@ internal sealed partial class RouterGrain(RouteTable routes, UpstreamStates stat
             GatewayException? contextTooLong = null;
             foreach (var (stage, viaFallback) in chain)
             {
-                foreach (var target in Candidates(stage, ref earliestRetry, log, viaFallback))
+                var candidates = Candidates(stage, ref earliestRetry, log, viaFallback);
+                RouteTarget? hedgedAlready = null;
+                for (var index = 0; index < candidates.Count; index++)
                 {
+                    var target = candidates[index];
+                    if (ReferenceEquals(target, hedgedAlready))
+                    {
+                        continue;
+                    }
+
                     var probing = false;
                     if (target.State.Admit(out var retryAt) != Admission.Allowed)
                     {
@@ -99,6 +107,28 @@ internal sealed partial class RouterGrain(RouteTable routes, UpstreamStates stat
                     }
 
                     attemptedAny = true;
+                    if (!probing && index == 0 && !holdInFlight && stage.Hedging is { } hedging && candidates.Count > 1
+                        && candidates[1].State.Admit(out _) == Admission.Allowed)
+                    {
+                        // Hedged pair: a probe is never hedged (one call at a time to a recovering upstream), nor a stream.
+                        hedgedAlready = candidates[1];
+                        try
+                        {
+                            var answer = await HedgeAsync(hedging, target, candidates[1], call.Request, send, viaFallback, log, cancellationToken);
+                            return ((T)answer.Result, answer.Target, log.Attempts);
+                        }
+                        catch (GatewayException ex) when (!cancellationToken.IsCancellationRequested && ex.Error.IsRetryable())
+                        {
+                            // Both failures are in the log already; the chain goes on after the pair.
+                            continue;
+                        }
+                        catch (GatewayException ex) when (!cancellationToken.IsCancellationRequested && ex.Error == GatewayError.ContextLengthExceeded)
+                        {
+                            contextTooLong = ex;
+                            break;
+                        }
+                    }
+
                     try
                     {
                         var result = await AttemptAsync(target, call.Request with { Model = target.Model }, send, holdInFlight, log, cancellationToken);
@@ -177,7 +207,7 @@ internal sealed partial class RouterGrain(RouteTable routes, UpstreamStates stat
             return await target.Pipeline.ExecuteAsync(
                 async ctx =>
                 {
-                    log.Attempts++;
+                    log.Attempted();
                     var state = target.State;
                     state.CallStarted();
                     var started = timeProvider.GetTimestamp();
@@ -203,6 +233,43 @@ internal sealed partial class RouterGrain(RouteTable routes, UpstreamStates stat
                     }
                 },
                 context);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>The first two candidates as a hedged pair (Polly hedging): the second starts if the first is slow; the first answer wins.</summary>
+    private async Task<HedgedAnswer> HedgeAsync<T>(
+        ResiliencePipeline<HedgedAnswer> hedging, RouteTarget first, RouteTarget second, ChatRequest request,
+        Func<RouteTarget, ChatRequest, CancellationToken, Task<T>> send, bool viaFallback, AttemptLog log, CancellationToken cancellationToken)
+    {
+        async ValueTask<Outcome<HedgedAnswer>> CallAsync(RouteTarget target, CancellationToken token)
+        {
+            try
+            {
+                var result = await AttemptAsync(target, request with { Model = target.Model }, send, holdInFlight: false, log, token);
+                return Outcome.FromResult(new HedgedAnswer(result!, target));
+            }
+            catch (GatewayException ex) when (!token.IsCancellationRequested && (ex.Error.IsRetryable() || ex.Error == GatewayError.ContextLengthExceeded))
+            {
+                log.Failed(target, viaFallback, ex);
+                return Outcome.FromException<HedgedAnswer>(ex);
+            }
+            catch (Exception ex)
+            {
+                return Outcome.FromException<HedgedAnswer>(ex);
+            }
+        }
+
+        var context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true, cancellationToken);
+        try
+        {
+            context.Properties.Set(TargetPipelines.HedgedCall, ctx => CallAsync(second, ctx.CancellationToken));
+            var outcome = await hedging.ExecuteOutcomeAsync(static (ctx, call) => call(ctx.CancellationToken), context, (Func<CancellationToken, ValueTask<Outcome<HedgedAnswer>>>)(token => CallAsync(first, token)));
+            outcome.ThrowIfException();
+            return outcome.Result!;
         }
         finally
         {
@@ -423,16 +490,26 @@ internal sealed partial class RouterGrain(RouteTable routes, UpstreamStates stat
 
     private sealed record AttemptFailure(RouteTarget Target, bool ViaFallback, GatewayException Error);
 
-    /// <summary>What one request tried; used from the grain's turn and Polly's callback, never concurrently.</summary>
+    /// <summary>What one request tried; the two calls of a hedged pair may write to it at the same time.</summary>
     private sealed class AttemptLog
     {
-        public int Attempts;
+        private int _attempts;
+
+        public int Attempts => Volatile.Read(ref _attempts);
 
         public List<AttemptFailure> Failures { get; } = [];
 
         public List<string> SkippedTargets { get; } = [];
 
-        public void Failed(RouteTarget target, bool viaFallback, GatewayException error) => Failures.Add(new AttemptFailure(target, viaFallback, error));
+        public void Attempted() => Interlocked.Increment(ref _attempts);
+
+        public void Failed(RouteTarget target, bool viaFallback, GatewayException error)
+        {
+            lock (Failures)
+            {
+                Failures.Add(new AttemptFailure(target, viaFallback, error));
+            }
+        }
 
         public void Skipped(RouteTarget target, bool viaFallback) =>
             SkippedTargets.Add($"{target.Provider}/{target.Model}{(viaFallback ? " (fallback)" : "")}");

@@ -1,6 +1,7 @@
 using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Polly;
+using Polly.Hedging;
 using Polly.Retry;
 
 namespace Gatehouse.Routing;
@@ -40,6 +41,29 @@ internal static class TargetPipelines
             .Build();
     }
 
+    /// <summary>Where the router puts the hedged call (the next target) for the pipeline's action generator to start.</summary>
+    public static readonly ResiliencePropertyKey<Func<ResilienceContext, ValueTask<Outcome<HedgedAnswer>>>> HedgedCall = new("gatehouse.hedged-call");
+
+    /// <summary>
+    /// Polly hedging for an alias with <c>HedgeAfterMs</c>: if the first target has not answered after
+    /// <paramref name="hedgeAfter"/>, the second is called as well; the first answer wins and Polly cancels the other
+    /// call, so the loser's upstream request is aborted and its (never delivered) answer is never billed. A retryable
+    /// failure of either does not win: the other call's answer is awaited (or, before the delay, started at once).
+    /// </summary>
+    public static ResiliencePipeline<HedgedAnswer> CreateHedging(TimeSpan hedgeAfter, TimeProvider timeProvider) =>
+        new ResiliencePipelineBuilder<HedgedAnswer> { TimeProvider = timeProvider }
+            .AddHedging(new HedgingStrategyOptions<HedgedAnswer>
+            {
+                MaxHedgedAttempts = 1,
+                Delay = hedgeAfter,
+                ShouldHandle = static args => ValueTask.FromResult(
+                    args.Outcome.Exception is GatewayException ex && ex.Error.IsRetryable() && !args.Context.CancellationToken.IsCancellationRequested),
+                ActionGenerator = static args => args.PrimaryContext.Properties.TryGetValue(HedgedCall, out var call)
+                    ? () => call(args.ActionContext)
+                    : null,
+            })
+            .Build();
+
     /// <summary>
     /// Errors worth another try on the same upstream: 5xx and connection failures, timeouts, and 429s that name a
     /// short enough wait. A rejected provider key will be rejected again, and a 400 is the request's fault.
@@ -51,3 +75,6 @@ internal static class TargetPipelines
         _ => false,
     };
 }
+
+/// <summary>What a hedged pair of calls produced: the answer (a <c>ChatResponse</c>) and the target that gave it.</summary>
+public sealed record HedgedAnswer(object Result, RouteTarget Target);

@@ -133,6 +133,43 @@ public sealed class ResilienceClusterTests : IDisposable
     }
 
     [Fact]
+    public async Task Complete_FirstTargetSlowerThanHedgeDelay_SecondAnswersAndFirstIsCancelled()
+    {
+        var sluggish = _fixture.Upstreams.Get("sluggish");
+        var loserCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        sluggish.GetResponseAsyncCallback = (_, cancellationToken) =>
+        {
+            // Never answers on its own: only the hedge's win (which cancels this call) ends it.
+            var never = new TaskCompletionSource<ChatResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+            cancellationToken.Register(() =>
+            {
+                loserCancelled.TrySetResult();
+                never.TrySetCanceled(cancellationToken);
+            });
+            return never.Task;
+        };
+
+        var answer = await _fixture.GrainFactoryOf(_fixture.Cluster.Silos[0]).GetGrain<IRouterGrain>("hedged").CompleteAsync(Call("hedged"));
+
+        Assert.Equal("nimble", answer.Route!.Provider);
+        Assert.Equal(2, answer.Route.Attempts);
+        Assert.Equal(1, sluggish.Calls);
+        Assert.Equal(1, _fixture.Upstreams.Get("nimble").Calls);
+        await loserCancelled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, _fixture.ServiceOf<UpstreamStates>(_fixture.Cluster.Silos[0]).Get("sluggish").InFlight);
+    }
+
+    [Fact]
+    public async Task Complete_FirstTargetAnswersBeforeHedgeDelay_SecondIsNeverCalled()
+    {
+        var answer = await _fixture.GrainFactoryOf(_fixture.Cluster.Silos[0]).GetGrain<IRouterGrain>("hedged-quick").CompleteAsync(Call("hedged-quick"));
+
+        Assert.Equal("sluggish", answer.Route!.Provider);
+        Assert.Equal(1, answer.Route.Attempts);
+        Assert.Equal(0, _fixture.Upstreams.Get("nimble").Calls);
+    }
+
+    [Fact]
     public async Task ReportHealth_TwoSilosReportLoad_EachLearnsTheOthersInFlight()
     {
         // A provider name no other test uses: the grain needs no configuration to count load.

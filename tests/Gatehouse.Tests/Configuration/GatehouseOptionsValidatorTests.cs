@@ -287,6 +287,7 @@ public sealed class GatehouseOptionsValidatorTests
         options.Providers["sim"].CircuitBreaker.FailureThreshold = 0;
         options.Providers["sim"].CircuitBreaker.BreakSeconds = 0;
         options.Routing.MaxWaitMs = -1;
+        options.Models["gpt"].HedgeAfterMs = 0;
 
         Assert.Equal(
         [
@@ -294,6 +295,7 @@ public sealed class GatehouseOptionsValidatorTests
             "Gatehouse:Providers:sim:RetryDelayMs must not be negative.",
             "Gatehouse:Providers:sim:CircuitBreaker:FailureThreshold must be at least 1.",
             "Gatehouse:Providers:sim:CircuitBreaker:BreakSeconds must be greater than 0.",
+            "Gatehouse:Models:gpt:HedgeAfterMs must be greater than 0 (leave it out to turn hedging off).",
             "Gatehouse:Routing:MaxWaitMs must not be negative.",
         ], _validator.Collect(options));
     }
