@@ -26,6 +26,10 @@ public interface IProviderGrain : IGrainWithStringKey
     /// <summary>Reports the outcome of a probe granted by <see cref="TryAcquireProbeAsync"/>: success closes the circuit, failure re-opens it.</summary>
     [Alias("ReportProbeResult")]
     ValueTask<ProviderStatus> ReportProbeResultAsync(string siloId, bool succeeded, CancellationToken cancellationToken = default);
+
+    /// <summary>Gives back a probe permit whose request ended without a verdict (the caller cancelled), so another request may probe now.</summary>
+    [Alias("ReleaseProbe")]
+    ValueTask ReleaseProbeAsync(string siloId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The state of an upstream's circuit breaker.</summary>

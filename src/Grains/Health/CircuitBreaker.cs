@@ -101,6 +101,15 @@ internal sealed class CircuitBreaker(int failureThreshold, TimeSpan breakDuratio
         }
     }
 
+    /// <summary>The holder gives its permit back without a verdict (its request was cancelled): the circuit stays half-open for the next prober.</summary>
+    public void ReleaseProbe(string holder)
+    {
+        if (State == CircuitState.HalfOpen && string.Equals(_probeHolder, holder, StringComparison.Ordinal))
+        {
+            _probeHolder = null;
+        }
+    }
+
     private void Open()
     {
         _state = CircuitState.Open;

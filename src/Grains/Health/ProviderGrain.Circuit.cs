@@ -24,6 +24,12 @@ internal sealed partial class ProviderGrain
         return ValueTask.FromResult(Status(siloId));
     }
 
+    public ValueTask ReleaseProbeAsync(string siloId, CancellationToken cancellationToken = default)
+    {
+        Circuit.ReleaseProbe(siloId);
+        return ValueTask.CompletedTask;
+    }
+
     private ProviderStatus RecordForCircuit(ProviderHealthReport report)
     {
         _inFlightBySilo[report.SiloId] = (report.InFlight, timeProvider.GetTimestamp());

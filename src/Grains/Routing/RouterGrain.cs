@@ -159,6 +159,12 @@ internal sealed partial class RouterGrain(RouteTable routes, UpstreamStates stat
                         await ReportProbeAsync(target, succeeded: !IsUpstreamFault(ex.Error));
                         throw;
                     }
+                    catch (Exception) when (probing && cancellationToken.IsCancellationRequested)
+                    {
+                        // No verdict: hand the permit back rather than leave the circuit waiting for the lease to lapse.
+                        ReleaseProbe(target);
+                        throw;
+                    }
                 }
 
                 if (contextTooLong is not null)
@@ -352,6 +358,28 @@ internal sealed partial class RouterGrain(RouteTable routes, UpstreamStates stat
         {
             // The permit lease lapses on its own; the next report carries the outcome's counts.
             LogProbeRequestFailed(target.Provider, ex.GetType().Name);
+        }
+    }
+
+    private void ReleaseProbe(RouteTarget target)
+    {
+        // The caller has gone, so its token cannot be used; this is a one-way courtesy to the authority, not awaited.
+        var release = GrainFactory.GetGrain<IProviderGrain>(GrainKeys.Provider(target.Provider)).ReleaseProbeAsync(states.SiloId);
+        if (!release.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(release, target.Provider);
+        }
+    }
+
+    private async Task ObserveAsync(ValueTask call, string provider)
+    {
+        try
+        {
+            await call;
+        }
+        catch (Exception ex)
+        {
+            LogProbeRequestFailed(provider, ex.GetType().Name);
         }
     }
 

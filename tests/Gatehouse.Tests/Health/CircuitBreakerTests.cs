@@ -152,6 +152,22 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
+    public void ReleaseProbe_ByHolder_LetsTheNextCallerProbeAtOnce()
+    {
+        var circuit = Create();
+        circuit.Record(0, 3, 3);
+        _time.Advance(Break);
+        circuit.TryAcquireProbe("silo-a");
+
+        circuit.ReleaseProbe("silo-b");
+        Assert.False(circuit.TryAcquireProbe("silo-b").Granted);
+
+        circuit.ReleaseProbe("silo-a");
+        Assert.Equal(CircuitState.HalfOpen, circuit.State);
+        Assert.True(circuit.TryAcquireProbe("silo-b").Granted);
+    }
+
+    [Fact]
     public void Record_WhileOpenOrHalfOpen_DoesNotMoveTheCircuit()
     {
         var circuit = Create();
