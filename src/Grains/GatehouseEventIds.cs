@@ -5,6 +5,10 @@ public static class GatehouseEventIds
 {
     public const int AttemptFailed = 1000;
     public const int AllTargetsFailed = 1001;
+    public const int CircuitOpenedLocally = 1002;
+    public const int ProbeResult = 1003;
+    public const int ProbeRequestFailed = 1004;
+    public const int AllCircuitsOpen = 1005;
     public const int HealthFlushFailed = 1100;
     public const int QuotaAuthorityFailed = 1110;
     public const int QuotaSettleFailed = 1111;

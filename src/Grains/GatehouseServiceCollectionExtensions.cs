@@ -36,6 +36,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OllamaChatGatewayFactory>());
 
         services.TryAddSingleton<ProviderRegistry>();
+        services.TryAddSingleton<UpstreamStates>();
         services.TryAddSingleton<RouteTable>();
         services.TryAddSingleton<AppRegistry>();
         services.TryAddSingleton<RequestAuthorizer>();

@@ -44,6 +44,10 @@ public sealed record CallOptions
     [Id(2)] public bool ForceCache { get; init; }
     /// <summary><c>x-gatehouse-priority</c>: may only lower the app's configured priority; null = the app's.</summary>
     [Id(3)] public RequestPriority? Priority { get; init; }
-    /// <summary><c>x-gatehouse-max-wait-ms</c>: how long a request may queue for an empty bucket; null = the configured default.</summary>
+    /// <summary>
+    /// <c>x-gatehouse-max-wait-ms</c>: how long the request may wait — queued for an empty bucket, or for an upstream whose
+    /// circuit is open to be probed again when every target is cooling down. Null: the configured defaults
+    /// (<c>RateLimits:DefaultMaxWaitMs</c> for buckets, <c>Routing:MaxWaitMs</c> for circuits).
+    /// </summary>
     [Id(4)] public TimeSpan? MaxWait { get; init; }
 }

@@ -20,6 +20,37 @@ public sealed class GatehouseOptions
     public StorageOptions Storage { get; set; } = new();
     /// <summary>Largest request body accepted, in bytes. The default value is 4 MiB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+    public RoutingOptions Routing { get; set; } = new();
+}
+
+/// <summary>Silo-wide routing settings (<c>Gatehouse:Routing</c>).</summary>
+public sealed class RoutingOptions
+{
+    /// <summary>
+    /// How long a request may wait, when every target of its alias and fallbacks is cooling down behind an open
+    /// circuit, for the earliest recovery probe; overridden per request by <c>x-gatehouse-max-wait-ms</c>.
+    /// The default value is 5000 ms.
+    /// </summary>
+    public int MaxWaitMs { get; set; } = ResilienceConstants.DefaultMaxWaitMs;
+}
+
+/// <summary>Defaults of the resilience settings, in one place.</summary>
+public static class ResilienceConstants
+{
+    public const int DefaultMaxWaitMs = 5000;
+    public const int DefaultRetries = 0;
+    public const int DefaultRetryDelayMs = 200;
+    public const int DefaultFailureThreshold = 5;
+    public const double DefaultBreakSeconds = 10;
+}
+
+/// <summary>A provider's circuit breaker (<c>Providers:&lt;name&gt;:CircuitBreaker</c>).</summary>
+public sealed class CircuitBreakerOptions
+{
+    /// <summary>Consecutive failed calls (5xx, timeouts, connection and upstream-auth failures, counted cluster-wide) that open the circuit. The default value is 5.</summary>
+    public int FailureThreshold { get; set; } = ResilienceConstants.DefaultFailureThreshold;
+    /// <summary>How long an opened circuit stays open before one probe may test the upstream. The default value is 10 seconds.</summary>
+    public double BreakSeconds { get; set; } = ResilienceConstants.DefaultBreakSeconds;
 }
 
 /// <summary>Provider kinds known to the gateway.</summary>
@@ -53,6 +84,15 @@ public sealed class ProviderOptions
     /// The default value is 4096 (<c>AnthropicConstants.DefaultMaxTokens</c>).
     /// </summary>
     public int? DefaultMaxTokens { get; set; }
+    /// <summary>
+    /// Retries on this same provider after a retryable failure (5xx, timeout, connection failure, 429 with a short
+    /// <c>retry-after</c>) before the router moves on to the next target. The default value is 0: the alias's other
+    /// targets and fallbacks are the first remedy, and a retry spends the upstream's quota again.
+    /// </summary>
+    public int Retries { get; set; } = ResilienceConstants.DefaultRetries;
+    /// <summary>Base delay of the exponential, jittered backoff between retries (the upstream's <c>retry-after</c> wins). The default value is 200 ms.</summary>
+    public int RetryDelayMs { get; set; } = ResilienceConstants.DefaultRetryDelayMs;
+    public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
 
     /// <summary>Simulated only: delay before answering. The default value is 20 ms.</summary>
     public int LatencyMs { get; set; } = 20;
@@ -70,6 +110,13 @@ public sealed class ModelOptions
     public List<TargetOptions> Targets { get; set; } = [];
     /// <summary>Aliases tried in order when every target failed with a retryable error.</summary>
     public List<string> Fallbacks { get; set; } = [];
+    /// <summary>Aliases (with larger context windows) tried in order when a target says the prompt is too long.</summary>
+    public List<string> ContextWindowFallbacks { get; set; } = [];
+    /// <summary>
+    /// Non-streaming calls only: when the first target has not answered after this many milliseconds, the next target
+    /// is called too and the first answer wins (the other call is cancelled). The default value is null: no hedging.
+    /// </summary>
+    public int? HedgeAfterMs { get; set; }
     public PricingOptions? Pricing { get; set; }
 }
 

@@ -80,6 +80,26 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
                 errors.Add($"{key}:LatencyMs must not be negative.");
             }
 
+            if (provider.Retries is < 0 or > 10)
+            {
+                errors.Add($"{key}:Retries must be between 0 and 10.");
+            }
+
+            if (provider.RetryDelayMs < 0)
+            {
+                errors.Add($"{key}:RetryDelayMs must not be negative.");
+            }
+
+            if (provider.CircuitBreaker.FailureThreshold < 1)
+            {
+                errors.Add($"{key}:CircuitBreaker:FailureThreshold must be at least 1.");
+            }
+
+            if (provider.CircuitBreaker.BreakSeconds <= 0 || !double.IsFinite(provider.CircuitBreaker.BreakSeconds))
+            {
+                errors.Add($"{key}:CircuitBreaker:BreakSeconds must be greater than 0.");
+            }
+
             if (provider.FailureRate is < 0 or > 1)
             {
                 errors.Add($"{key}:FailureRate must be between 0 and 1.");
@@ -122,18 +142,13 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
                 }
             }
 
-            for (var i = 0; i < model.Fallbacks.Count; i++)
+            if (model.HedgeAfterMs is <= 0)
             {
-                var fallback = model.Fallbacks[i];
-                if (!options.Models.ContainsKey(fallback))
-                {
-                    errors.Add($"{key}:Fallbacks:{i} '{fallback}' is not a configured model alias.");
-                }
-                else if (fallback == alias)
-                {
-                    errors.Add($"{key}:Fallbacks:{i} must not name the alias itself.");
-                }
+                errors.Add($"{key}:HedgeAfterMs must be greater than 0 (leave it out to turn hedging off).");
             }
+
+            AddAliasListErrors(errors, $"{key}:Fallbacks", alias, model.Fallbacks, options);
+            AddAliasListErrors(errors, $"{key}:ContextWindowFallbacks", alias, model.ContextWindowFallbacks, options);
         }
 
         var seenKeyHashes = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -197,6 +212,11 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
             errors.Add($"{root}:MaxRequestBodyBytes must be greater than 0.");
         }
 
+        if (options.Routing.MaxWaitMs < 0)
+        {
+            errors.Add($"{root}:Routing:MaxWaitMs must not be negative.");
+        }
+
         if (options.AdminKey is not null && SecretValue.Resolve(options.AdminKey) is null)
         {
             errors.Add($"{root}:AdminKey refers to an environment variable that is not set.");
@@ -254,6 +274,22 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
         if (rateLimits.ConcurrencyLeaseSeconds <= 0)
         {
             errors.Add($"{key}:ConcurrencyLeaseSeconds must be greater than 0.");
+        }
+    }
+
+    private static void AddAliasListErrors(List<string> errors, string key, string alias, List<string> aliases, GatehouseOptions options)
+    {
+        for (var i = 0; i < aliases.Count; i++)
+        {
+            var fallback = aliases[i];
+            if (!options.Models.ContainsKey(fallback))
+            {
+                errors.Add($"{key}:{i} '{fallback}' is not a configured model alias.");
+            }
+            else if (fallback == alias)
+            {
+                errors.Add($"{key}:{i} must not name the alias itself.");
+            }
         }
     }
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Gatehouse.Health;
 
 /// <summary>The cluster-wide view of one upstream's health, fed by every silo's <see cref="ProviderHealthReporter"/>.</summary>
-internal sealed partial class ProviderGrain(IOptions<GatehouseOptions> options) : Grain, IProviderGrain
+internal sealed partial class ProviderGrain(IOptions<GatehouseOptions> options, TimeProvider timeProvider) : Grain, IProviderGrain
 {
     /// <summary>Weight of the newest report in the moving averages.</summary>
     private const double Smoothing = 0.3;
@@ -17,7 +17,7 @@ internal sealed partial class ProviderGrain(IOptions<GatehouseOptions> options) 
     private double _latencyEwmaMs;
     private double _errorRate;
 
-    public ValueTask ReportHealthAsync(ProviderHealthReport report, CancellationToken cancellationToken = default)
+    public ValueTask<ProviderStatus> ReportHealthAsync(ProviderHealthReport report, CancellationToken cancellationToken = default)
     {
         _reporters.Add(report.SiloId);
         _successes += report.Successes;
@@ -37,7 +37,7 @@ internal sealed partial class ProviderGrain(IOptions<GatehouseOptions> options) 
             _errorRate = (Smoothing * rate) + ((1 - Smoothing) * _errorRate);
         }
 
-        return ValueTask.CompletedTask;
+        return ValueTask.FromResult(RecordForCircuit(report));
     }
 
     public ValueTask<ProviderHealth> GetHealthAsync(CancellationToken cancellationToken = default)
@@ -53,6 +53,8 @@ internal sealed partial class ProviderGrain(IOptions<GatehouseOptions> options) 
             LatencyEwmaMs = _latencyEwmaMs,
             ErrorRate = _errorRate,
             ReportingSilos = _reporters.Count,
+            Circuit = Circuit.State,
+            InFlight = ClusterInFlight(exceptSilo: null),
         });
     }
 }

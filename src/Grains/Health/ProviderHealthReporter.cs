@@ -1,66 +1,42 @@
-using System.Collections.Concurrent;
 using Gatehouse.Grains;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Health;
 
-/// <summary>Counts upstream outcomes on this silo and reports them to each <see cref="IProviderGrain"/> about once a second.</summary>
+/// <summary>
+/// Reports this silo's upstream outcomes and in-flight counts to each <see cref="IProviderGrain"/> every
+/// <see cref="FlushInterval"/>, and applies what comes back: the cluster's circuit state and the other silos' load.
+/// </summary>
 /// <remarks>
-/// Recording is a few interlocked adds, so the request path never waits on the provider grain; the flush
-/// runs in the background and a failed flush keeps its counts for the next one.
+/// Recording is a few interlocked adds on <see cref="UpstreamState"/>, so the request path never waits on a provider
+/// grain; the flush runs in the background and a failed flush keeps its counts for the next one. Every provider is
+/// reported each time, even with nothing to count, because the answer is how an opened circuit reaches this silo.
 /// </remarks>
-public sealed partial class ProviderHealthReporter(IGrainFactory grainFactory, TimeProvider timeProvider, ILogger<ProviderHealthReporter> logger)
+public sealed partial class ProviderHealthReporter(
+    IGrainFactory grainFactory, UpstreamStates states, TimeProvider timeProvider, ILogger<ProviderHealthReporter> logger)
     : BackgroundService
 {
-    /// <summary>How often counters are sent to the provider grains. The default value is 1 second.</summary>
+    /// <summary>How often counters are sent and circuit states learned. The default value is 1 second.</summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<string, Counters> _counters = new(StringComparer.Ordinal);
-    private readonly string _reporterId = Guid.NewGuid().ToString("n");
-
-    public void RecordSuccess(string provider, TimeSpan latency)
-    {
-        var counters = _counters.GetOrAdd(provider, static _ => new Counters());
-        Interlocked.Increment(ref counters.Successes);
-        Interlocked.Add(ref counters.LatencyMicroseconds, (long)(latency.TotalMilliseconds * 1000));
-    }
-
-    public void RecordFailure(string provider, bool timedOut)
-    {
-        var counters = _counters.GetOrAdd(provider, static _ => new Counters());
-        Interlocked.Increment(ref timedOut ? ref counters.Timeouts : ref counters.Failures);
-    }
-
-    /// <summary>Sends what was counted since the previous flush.</summary>
+    /// <summary>Sends what was counted since the previous flush, and applies each provider grain's answer.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        foreach (var (provider, counters) in _counters)
+        foreach (var state in states.All)
         {
-            var report = new ProviderHealthReport
-            {
-                SiloId = _reporterId,
-                Successes = Interlocked.Exchange(ref counters.Successes, 0),
-                Failures = Interlocked.Exchange(ref counters.Failures, 0),
-                Timeouts = Interlocked.Exchange(ref counters.Timeouts, 0),
-                TotalLatencyMs = Interlocked.Exchange(ref counters.LatencyMicroseconds, 0) / 1000.0,
-            };
-            if (report is { Successes: 0, Failures: 0, Timeouts: 0 })
-            {
-                continue;
-            }
-
+            var tripVersion = state.TripVersion;
+            var report = state.TakeReport(states.SiloId);
             try
             {
-                await grainFactory.GetGrain<IProviderGrain>(GrainKeys.Provider(provider)).ReportHealthAsync(report, cancellationToken).ConfigureAwait(false);
+                var status = await grainFactory.GetGrain<IProviderGrain>(GrainKeys.Provider(state.Provider))
+                    .ReportHealthAsync(report, cancellationToken).ConfigureAwait(false);
+                state.Apply(status, tripVersion);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                Interlocked.Add(ref counters.Successes, report.Successes);
-                Interlocked.Add(ref counters.Failures, report.Failures);
-                Interlocked.Add(ref counters.Timeouts, report.Timeouts);
-                Interlocked.Add(ref counters.LatencyMicroseconds, (long)(report.TotalLatencyMs * 1000));
-                LogFlushFailed(provider, ex.GetType().Name);
+                state.Restore(report);
+                LogFlushFailed(state.Provider, ex.GetType().Name);
             }
         }
     }
@@ -82,12 +58,4 @@ public sealed partial class ProviderHealthReporter(IGrainFactory grainFactory, T
 
     [LoggerMessage(EventId = GatehouseEventIds.HealthFlushFailed, Level = LogLevel.Debug, Message = "Could not report health of provider {Provider} ({Error}); will retry")]
     private partial void LogFlushFailed(string provider, string error);
-
-    private sealed class Counters
-    {
-        public long Successes;
-        public long Failures;
-        public long Timeouts;
-        public long LatencyMicroseconds;
-    }
 }

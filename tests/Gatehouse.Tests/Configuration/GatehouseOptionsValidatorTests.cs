@@ -283,11 +283,11 @@ public sealed class GatehouseOptionsValidatorTests
     public void Collect_UnknownStrategy_NamesStrategyAndListsKnownOnes()
     {
         var options = ValidOptions();
-        options.Models["fast"].Strategy = "LeastBusy";
+        options.Models["fast"].Strategy = "Fastest";
 
         var error = Assert.Single(_validator.Collect(options));
 
-        Assert.Equal("Gatehouse:Models:fast:Strategy 'LeastBusy' is not a known strategy (one of RoundRobin, Weighted).", error);
+        Assert.Equal("Gatehouse:Models:fast:Strategy 'Fastest' is not a known strategy (one of RoundRobin, Weighted, LeastBusy, Latency).", error);
     }
 
     [Fact]
@@ -297,6 +297,52 @@ public sealed class GatehouseOptionsValidatorTests
         options.Models["fast"].Strategy = "weighted";
 
         Assert.Empty(_validator.Collect(options));
+    }
+
+    [Theory]
+    [InlineData("LeastBusy")]
+    [InlineData("Latency")]
+    public void Collect_NewStrategies_Succeed(string strategy)
+    {
+        var options = ValidOptions();
+        options.Models["fast"].Strategy = strategy;
+
+        Assert.Empty(_validator.Collect(options));
+    }
+
+    [Fact]
+    public void Collect_ContextWindowFallbacks_ChecksEachAlias()
+    {
+        var options = ValidOptions();
+        options.Models["gpt"].ContextWindowFallbacks.AddRange(["fast", "missing", "gpt"]);
+
+        Assert.Equal(
+        [
+            "Gatehouse:Models:gpt:ContextWindowFallbacks:1 'missing' is not a configured model alias.",
+            "Gatehouse:Models:gpt:ContextWindowFallbacks:2 must not name the alias itself.",
+        ], _validator.Collect(options));
+    }
+
+    [Fact]
+    public void Collect_BadResilienceSettings_NamesEachKey()
+    {
+        var options = ValidOptions();
+        options.Providers["sim"].Retries = -1;
+        options.Providers["sim"].RetryDelayMs = -5;
+        options.Providers["sim"].CircuitBreaker.FailureThreshold = 0;
+        options.Providers["sim"].CircuitBreaker.BreakSeconds = 0;
+        options.Routing.MaxWaitMs = -1;
+        options.Models["gpt"].HedgeAfterMs = 0;
+
+        Assert.Equal(
+        [
+            "Gatehouse:Providers:sim:Retries must be between 0 and 10.",
+            "Gatehouse:Providers:sim:RetryDelayMs must not be negative.",
+            "Gatehouse:Providers:sim:CircuitBreaker:FailureThreshold must be at least 1.",
+            "Gatehouse:Providers:sim:CircuitBreaker:BreakSeconds must be greater than 0.",
+            "Gatehouse:Models:gpt:HedgeAfterMs must be greater than 0 (leave it out to turn hedging off).",
+            "Gatehouse:Routing:MaxWaitMs must not be negative.",
+        ], _validator.Collect(options));
     }
 
     [Fact]
@@ -309,7 +355,7 @@ public sealed class GatehouseOptionsValidatorTests
         options.Models["gpt"].Targets[0].Provider = "nope";
         options.Models["gpt"].Fallbacks.Add("missing");
         options.Models["fast"].Fallbacks.Add("fast");
-        options.Models["fast"].Strategy = "LeastBusy";
+        options.Models["fast"].Strategy = "Fastest";
         options.Apps["web"].Models.Add("nope");
         options.Apps["web"].RequestsPerMinute = 0;
         options.Apps["batch"].Keys.Add("web-key");
@@ -324,7 +370,7 @@ public sealed class GatehouseOptionsValidatorTests
             $"Gatehouse:Providers:openai:ApiKey refers to environment variable '{variable}', which is not set.",
             "Gatehouse:Models:gpt:Targets:0:Provider 'nope' is not a configured provider.",
             "Gatehouse:Models:gpt:Fallbacks:1 'missing' is not a configured model alias.",
-            "Gatehouse:Models:fast:Strategy 'LeastBusy' is not a known strategy (one of RoundRobin, Weighted).",
+            "Gatehouse:Models:fast:Strategy 'Fastest' is not a known strategy (one of RoundRobin, Weighted, LeastBusy, Latency).",
             "Gatehouse:Models:fast:Fallbacks:0 must not name the alias itself.",
             "Gatehouse:Apps:web:Models:1 'nope' is not a configured model alias.",
             "Gatehouse:Apps:web:RequestsPerMinute must be greater than 0.",
