@@ -71,3 +71,28 @@ public sealed class QuotaEndToEndTests(QuotaFixture fixture)
         }
     }
 }
+
+/// <summary>The Anthropic front end carries the same quota headers as the OpenAI one.</summary>
+[Collection(QuotaCollection.Name)]
+public sealed class AnthropicQuotaEndToEndTests(QuotaFixture fixture)
+{
+    [Fact]
+    public async Task Messages_AppWithLimits_CarriesRateLimitHeaders()
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, fixture.Silo.BaseUrl + "/v1/messages")
+        {
+            Content = new StringContent("""{"model":"gpt-quota","max_tokens":32,"messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-api-key", QuotaFixture.MeteredKey);
+        // One request per 3 s window for this app: wait for the next one rather than be refused.
+        request.Headers.Add("x-gatehouse-max-wait-ms", "10000");
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("20", response.Headers.GetValues("x-ratelimit-limit-requests").Single());
+        Assert.Equal("10000", response.Headers.GetValues("x-ratelimit-limit-tokens").Single());
+        Assert.InRange(int.Parse(response.Headers.GetValues("x-ratelimit-remaining-requests").Single(), CultureInfo.InvariantCulture), 0, 19);
+    }
+}

@@ -5,6 +5,7 @@ using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Gateway;
+using Gatehouse.RateLimiting;
 using Gatehouse.Silo.Http.OpenAI;
 using Microsoft.Extensions.Options;
 
@@ -21,12 +22,13 @@ internal static class AnthropicEndpoints
     }
 
     private static async Task MessagesAsync(
-        HttpContext context, RequestAuthorizer authorizer, ChatPipeline pipeline, IOptions<GatehouseOptions> options, ILogger<RouterEndpointLog> logger)
+        HttpContext context, RequestAuthorizer authorizer, ChatPipeline pipeline, AppQuotas quotas, IOptions<GatehouseOptions> options, ILogger<RouterEndpointLog> logger)
     {
         var cancellationToken = context.RequestAborted;
+        AppIdentity? app = null;
         try
         {
-            var app = authorizer.Authenticate(AppKeyReader.Read(context.Request));
+            app = authorizer.Authenticate(AppKeyReader.Read(context.Request));
             using var body = await RequestBody.ReadJsonAsync(context.Request, options.Value.MaxRequestBodyBytes, cancellationToken);
             var (request, stream) = AnthropicRequestReader.Read(body.RootElement);
             authorizer.EnsureMayUse(app, request.Model);
@@ -34,12 +36,13 @@ internal static class AnthropicEndpoints
             var callOptions = CallOptionsReader.Read(context.Request);
             if (stream)
             {
-                await StreamAsync(context, pipeline.StreamAsync(app, request, callOptions, cancellationToken), cancellationToken);
+                await StreamAsync(context, pipeline.StreamAsync(app, request, callOptions, cancellationToken), () => quotas.Snapshot(app.AppId), cancellationToken);
             }
             else
             {
                 var response = await pipeline.CompleteAsync(app, request, callOptions, cancellationToken);
                 GatewayHeaders.WriteRoute(context.Response, response.Route);
+                RateLimitHeaders.Write(context.Response, quotas.Snapshot(app.AppId));
                 context.Response.ContentType = "application/json";
                 using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, JsonWriting.Options))
                 {
@@ -55,17 +58,23 @@ internal static class AnthropicEndpoints
         }
         catch (Exception ex) when (!context.Response.HasStarted)
         {
+            if (app is not null)
+            {
+                RateLimitHeaders.Write(context.Response, quotas.Snapshot(app.AppId));
+            }
+
             await WriteErrorAsync(context, ErrorResponses.ToGatewayException(ex, logger));
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, IAsyncEnumerable<ChatChunk> chunks, CancellationToken cancellationToken)
+    private static async Task StreamAsync(HttpContext context, IAsyncEnumerable<ChatChunk> chunks, Func<RateLimitSnapshot?> rateLimits, CancellationToken cancellationToken)
     {
         await using var enumerator = chunks.GetAsyncEnumerator(cancellationToken);
         // Headers go out with the first chunk: until it arrives the router may still fail over or fail cleanly.
         var hasChunk = await enumerator.MoveNextAsync();
         var response = context.Response;
         GatewayHeaders.WriteRoute(response, hasChunk ? enumerator.Current.Route : null);
+        RateLimitHeaders.Write(response, rateLimits());
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
