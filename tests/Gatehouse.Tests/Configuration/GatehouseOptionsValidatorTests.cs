@@ -24,6 +24,20 @@ public sealed class GatehouseOptionsValidatorTests
         Assert.Empty(_validator.Collect(ValidOptions()));
     }
 
+    [Theory]
+    [InlineData("AdoNet", "Memory", "Gatehouse:Cluster:Kind 'AdoNet' is not supported by this build (only Localhost; AdoNet is not built yet).")]
+    [InlineData("Localhost", "PostgreSql", "Gatehouse:Storage:Kind 'PostgreSql' is not supported by this build (only Memory; PostgreSql is not built yet).")]
+    public void Collect_ClusteringOrStorageNotBuiltYet_IsRefusedRatherThanIgnored(string cluster, string storage, string expected)
+    {
+        var options = ValidOptions();
+        options.Cluster.Kind = cluster;
+        options.Cluster.ConnectionString = "Host=127.0.0.1";
+        options.Storage.Kind = storage;
+        options.Storage.ConnectionString = "Host=127.0.0.1";
+
+        Assert.Equal(expected, Assert.Single(_validator.Collect(options)));
+    }
+
     [Fact]
     public void Collect_CacheMaxEntryBytesNotPositive_NamesKey()
     {
