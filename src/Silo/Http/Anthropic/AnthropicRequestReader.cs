@@ -14,6 +14,11 @@ namespace Gatehouse.Silo.Http.Anthropic;
 /// </remarks>
 internal static class AnthropicRequestReader
 {
+    private static readonly JsonFieldReader Fields = new(new JsonFieldReader.Wording(
+        WrongType: (path, expected, actual) => $"{path}: Input should be {expected} (got {actual})",
+        OutOfRange: (path, number, min, max) => $"{path}: Input should be between {min} and {max} (got {number})",
+        BelowMinimum: (path, number, min) => $"{path}: Input should be greater than or equal to {min} (got {number})"));
+
     public static (ChatRequest Request, bool Stream) Read(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)
@@ -39,23 +44,23 @@ internal static class AnthropicRequestReader
             var value = property.Value;
             switch (property.Name)
             {
-                case "model": model = ReadString(value, "model"); break;
-                case "max_tokens": maxTokens = ReadInt(value, "max_tokens", 1); break;
+                case "model": model = Fields.ReadString(value, "model"); break;
+                case "max_tokens": maxTokens = Fields.ReadInt(value, "max_tokens", 1); break;
                 case "system": system = ReadSystem(value); break;
                 case "messages":
                     hasMessages = true;
                     ReadMessages(value, messages);
                     break;
-                case "temperature": temperature = ReadNumber(value, "temperature", 0, 1); break;
-                case "top_p": topP = ReadNumber(value, "top_p", 0, 1); break;
+                case "temperature": temperature = Fields.ReadNumber(value, "temperature", 0, 1); break;
+                case "top_p": topP = Fields.ReadNumber(value, "top_p", 0, 1); break;
                 case "stop_sequences": stop = ReadStrings(value, "stop_sequences"); break;
-                case "stream": stream = value.ValueKind != JsonValueKind.Null && ReadBool(value, "stream"); break;
+                case "stream": stream = value.ValueKind != JsonValueKind.Null && Fields.ReadBool(value, "stream"); break;
                 case "tools": tools = ReadTools(value); break;
                 case "tool_choice": (toolChoice, parallelToolCalls) = ReadToolChoice(value); break;
                 case "metadata":
                     if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("user_id", out var userId) && userId.ValueKind != JsonValueKind.Null)
                     {
-                        user = ReadString(userId, "metadata.user_id");
+                        user = Fields.ReadString(userId, "metadata.user_id");
                     }
 
                     break;
@@ -154,7 +159,7 @@ internal static class AnthropicRequestReader
 
                 return text.ToString();
             default:
-                throw WrongType("system", "a string or an array of text blocks", value);
+                throw Fields.WrongType("system", "a string or an array of text blocks", value);
         }
     }
 
@@ -162,7 +167,7 @@ internal static class AnthropicRequestReader
     {
         if (value.ValueKind != JsonValueKind.Array)
         {
-            throw WrongType("messages", "an array", value);
+            throw Fields.WrongType("messages", "an array", value);
         }
 
         var index = 0;
@@ -171,7 +176,7 @@ internal static class AnthropicRequestReader
             var path = $"messages.{index++}";
             if (item.ValueKind != JsonValueKind.Object)
             {
-                throw WrongType(path, "an object", item);
+                throw Fields.WrongType(path, "an object", item);
             }
 
             if (!item.TryGetProperty("role", out var roleElement))
@@ -179,7 +184,7 @@ internal static class AnthropicRequestReader
                 throw Invalid($"{path}.role: Field required", $"{path}.role");
             }
 
-            var role = ReadString(roleElement, $"{path}.role") switch
+            var role = Fields.ReadString(roleElement, $"{path}.role") switch
             {
                 "user" => ChatRole.User,
                 "assistant" => ChatRole.Assistant,
@@ -199,7 +204,7 @@ internal static class AnthropicRequestReader
 
             if (content.ValueKind != JsonValueKind.Array)
             {
-                throw WrongType($"{path}.content", "a string or an array of content blocks", content);
+                throw Fields.WrongType($"{path}.content", "a string or an array of content blocks", content);
             }
 
             ReadBlocks(content, role, $"{path}.content", messages);
@@ -230,7 +235,7 @@ internal static class AnthropicRequestReader
                     var input = block.TryGetProperty("input", out var inputElement) ? inputElement : default;
                     if (input.ValueKind != JsonValueKind.Object)
                     {
-                        throw WrongType($"{blockPath}.input", "an object", input);
+                        throw Fields.WrongType($"{blockPath}.input", "an object", input);
                     }
 
                     calls.Add(new ToolCall
@@ -279,7 +284,7 @@ internal static class AnthropicRequestReader
 
         if (content.ValueKind != JsonValueKind.Array)
         {
-            throw WrongType($"{path}.content", "a string or an array of text blocks", content);
+            throw Fields.WrongType($"{path}.content", "a string or an array of text blocks", content);
         }
 
         var text = new StringBuilder();
@@ -326,7 +331,7 @@ internal static class AnthropicRequestReader
 
         if (value.ValueKind != JsonValueKind.Array)
         {
-            throw WrongType("tools", "an array", value);
+            throw Fields.WrongType("tools", "an array", value);
         }
 
         var tools = ImmutableArray.CreateBuilder<ToolDefinition>();
@@ -336,7 +341,7 @@ internal static class AnthropicRequestReader
             var path = $"tools.{index++}";
             if (tool.ValueKind != JsonValueKind.Object)
             {
-                throw WrongType(path, "an object", tool);
+                throw Fields.WrongType(path, "an object", tool);
             }
 
             if (tool.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && !type.ValueEquals("custom"))
@@ -353,7 +358,7 @@ internal static class AnthropicRequestReader
             {
                 Name = ReadRequiredString(tool, "name", path),
                 Description = tool.TryGetProperty("description", out var description) && description.ValueKind != JsonValueKind.Null
-                    ? ReadString(description, $"{path}.description")
+                    ? Fields.ReadString(description, $"{path}.description")
                     : null,
                 ParametersJson = schema.GetRawText(),
             });
@@ -371,7 +376,7 @@ internal static class AnthropicRequestReader
 
         if (value.ValueKind != JsonValueKind.Object)
         {
-            throw WrongType("tool_choice", "an object", value);
+            throw Fields.WrongType("tool_choice", "an object", value);
         }
 
         var choice = ReadRequiredString(value, "type", "tool_choice") switch
@@ -384,7 +389,7 @@ internal static class AnthropicRequestReader
         };
 
         bool? parallel = value.TryGetProperty("disable_parallel_tool_use", out var disable) && disable.ValueKind != JsonValueKind.Null
-            ? !ReadBool(disable, "tool_choice.disable_parallel_tool_use")
+            ? !Fields.ReadBool(disable, "tool_choice.disable_parallel_tool_use")
             : null;
         return (choice, parallel);
     }
@@ -393,14 +398,14 @@ internal static class AnthropicRequestReader
     {
         if (block.ValueKind != JsonValueKind.Object)
         {
-            throw WrongType(path, "an object", block);
+            throw Fields.WrongType(path, "an object", block);
         }
 
         return ReadRequiredString(block, "type", path);
     }
 
     private static string ReadRequiredString(JsonElement parent, string name, string path) =>
-        parent.TryGetProperty(name, out var value) ? ReadString(value, $"{path}.{name}") : throw Invalid($"{path}.{name}: Field required", $"{path}.{name}");
+        parent.TryGetProperty(name, out var value) ? Fields.ReadString(value, $"{path}.{name}") : throw Invalid($"{path}.{name}: Field required", $"{path}.{name}");
 
     private static ImmutableArray<string> ReadStrings(JsonElement value, string path)
     {
@@ -411,70 +416,18 @@ internal static class AnthropicRequestReader
 
         if (value.ValueKind != JsonValueKind.Array)
         {
-            throw WrongType(path, "an array of strings", value);
+            throw Fields.WrongType(path, "an array of strings", value);
         }
 
         var strings = ImmutableArray.CreateBuilder<string>();
         var index = 0;
         foreach (var item in value.EnumerateArray())
         {
-            strings.Add(ReadString(item, $"{path}.{index++}"));
+            strings.Add(Fields.ReadString(item, $"{path}.{index++}"));
         }
 
         return strings.ToImmutable();
     }
 
-    private static string ReadString(JsonElement value, string path) =>
-        value.ValueKind == JsonValueKind.String ? value.GetString()! : throw WrongType(path, "a string", value);
-
-    private static bool ReadBool(JsonElement value, string path) => value.ValueKind switch
-    {
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => throw WrongType(path, "a boolean", value),
-    };
-
-    private static double? ReadNumber(JsonElement value, string path, double min, double max)
-    {
-        if (value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.Number)
-        {
-            throw WrongType(path, "a number", value);
-        }
-
-        var number = value.GetDouble();
-        return number >= min && number <= max
-            ? number
-            : throw Invalid($"{path}: Input should be between {min} and {max} (got {number})", path);
-    }
-
-    private static int ReadInt(JsonElement value, string path, int min)
-    {
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number))
-        {
-            throw WrongType(path, "an integer", value);
-        }
-
-        return number >= min ? number : throw Invalid($"{path}: Input should be greater than or equal to {min} (got {number})", path);
-    }
-
-    private static GatewayException WrongType(string path, string expected, JsonElement actual) =>
-        Invalid($"{path}: Input should be {expected} (got {Describe(actual.ValueKind)})", path);
-
-    private static string Describe(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Undefined => "nothing",
-        _ => "null",
-    };
-
-    private static GatewayException Invalid(string message, string? param) => new(GatewayError.InvalidRequest, message, param);
+    private static GatewayException Invalid(string message, string? param) => JsonFieldReader.Invalid(message, param);
 }

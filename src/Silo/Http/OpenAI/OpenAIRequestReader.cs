@@ -12,6 +12,11 @@ namespace Gatehouse.Silo.Http.OpenAI;
 /// </remarks>
 internal static class OpenAIRequestReader
 {
+    private static readonly JsonFieldReader Fields = new(new JsonFieldReader.Wording(
+        WrongType: (path, expected, actual) => $"Invalid type for '{path}': expected {expected}, but got {actual} instead.",
+        OutOfRange: (path, number, min, max) => $"Invalid '{path}': {number} is out of range; it must be between {min} and {max}.",
+        BelowMinimum: (path, number, min) => $"Invalid '{path}': {number}; it must be at least {min}."));
+
     public static (ChatRequest Request, bool Stream) Read(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)
@@ -37,41 +42,41 @@ internal static class OpenAIRequestReader
             var value = property.Value;
             switch (property.Name)
             {
-                case "model": model = ReadString(value, "model"); break;
+                case "model": model = Fields.ReadString(value, "model"); break;
                 case "messages": messages = ReadMessages(value); break;
-                case "temperature": temperature = ReadNumber(value, "temperature", 0, 2); break;
-                case "top_p": topP = ReadNumber(value, "top_p", 0, 1); break;
-                case "presence_penalty": presencePenalty = ReadNumber(value, "presence_penalty", -2, 2); break;
-                case "frequency_penalty": frequencyPenalty = ReadNumber(value, "frequency_penalty", -2, 2); break;
+                case "temperature": temperature = Fields.ReadNumber(value, "temperature", 0, 2); break;
+                case "top_p": topP = Fields.ReadNumber(value, "top_p", 0, 1); break;
+                case "presence_penalty": presencePenalty = Fields.ReadNumber(value, "presence_penalty", -2, 2); break;
+                case "frequency_penalty": frequencyPenalty = Fields.ReadNumber(value, "frequency_penalty", -2, 2); break;
                 case "max_tokens" or "max_completion_tokens":
                     if (value.ValueKind != JsonValueKind.Null)
                     {
-                        maxTokens = ReadInt(value, property.Name, 1);
+                        maxTokens = Fields.ReadInt(value, property.Name, 1);
                     }
 
                     break;
                 case "stop": stop = ReadStop(value); break;
-                case "seed": seed = value.ValueKind == JsonValueKind.Null ? null : ReadLong(value, "seed"); break;
+                case "seed": seed = value.ValueKind == JsonValueKind.Null ? null : Fields.ReadLong(value, "seed"); break;
                 case "response_format": responseFormat = ReadResponseFormat(value); break;
                 case "tools": tools = ReadTools(value); break;
                 case "tool_choice": toolChoice = ReadToolChoice(value); break;
-                case "parallel_tool_calls": parallelToolCalls = ReadBool(value, "parallel_tool_calls"); break;
-                case "user": user = value.ValueKind == JsonValueKind.Null ? null : ReadString(value, "user"); break;
-                case "stream": stream = value.ValueKind != JsonValueKind.Null && ReadBool(value, "stream"); break;
+                case "parallel_tool_calls": parallelToolCalls = Fields.ReadBool(value, "parallel_tool_calls"); break;
+                case "user": user = value.ValueKind == JsonValueKind.Null ? null : Fields.ReadString(value, "user"); break;
+                case "stream": stream = value.ValueKind != JsonValueKind.Null && Fields.ReadBool(value, "stream"); break;
                 case "stream_options":
                     if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
                     {
-                        throw WrongType("stream_options", "an object", value);
+                        throw Fields.WrongType("stream_options", "an object", value);
                     }
 
                     if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("include_usage", out var include))
                     {
-                        includeUsage = ReadBool(include, "stream_options.include_usage");
+                        includeUsage = Fields.ReadBool(include, "stream_options.include_usage");
                     }
 
                     break;
                 case "n":
-                    if (value.ValueKind != JsonValueKind.Null && ReadInt(value, "n", 1) != 1)
+                    if (value.ValueKind != JsonValueKind.Null && Fields.ReadInt(value, "n", 1) != 1)
                     {
                         throw Invalid("Gatehouse supports only n = 1 (one choice per request).", "n");
                     }
@@ -134,7 +139,7 @@ internal static class OpenAIRequestReader
     {
         if (value.ValueKind != JsonValueKind.Array)
         {
-            throw WrongType("messages", "an array", value);
+            throw Fields.WrongType("messages", "an array", value);
         }
 
         var messages = ImmutableArray.CreateBuilder<ChatMessage>(value.GetArrayLength());
@@ -151,7 +156,7 @@ internal static class OpenAIRequestReader
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
-            throw WrongType(path, "an object", item);
+            throw Fields.WrongType(path, "an object", item);
         }
 
         if (!item.TryGetProperty("role", out var roleElement))
@@ -159,7 +164,7 @@ internal static class OpenAIRequestReader
             throw Invalid($"'{path}.role' is a required property", $"{path}.role");
         }
 
-        var role = ReadString(roleElement, $"{path}.role") switch
+        var role = Fields.ReadString(roleElement, $"{path}.role") switch
         {
             "system" or "developer" => ChatRole.System,
             "user" => ChatRole.User,
@@ -193,7 +198,7 @@ internal static class OpenAIRequestReader
                 throw Invalid($"'{path}.tool_call_id' is a required property for tool messages.", $"{path}.tool_call_id");
             }
 
-            toolCallId = ReadString(idElement, $"{path}.tool_call_id");
+            toolCallId = Fields.ReadString(idElement, $"{path}.tool_call_id");
         }
 
         if (content.IsEmpty && toolCalls.IsEmpty)
@@ -204,7 +209,7 @@ internal static class OpenAIRequestReader
         }
 
         string? name = item.TryGetProperty("name", out var nameElement) && nameElement.ValueKind != JsonValueKind.Null
-            ? ReadString(nameElement, $"{path}.name")
+            ? Fields.ReadString(nameElement, $"{path}.name")
             : null;
 
         return new ChatMessage { Role = role, Content = content, ToolCalls = toolCalls, ToolCallId = toolCallId, Name = name };
@@ -228,7 +233,7 @@ internal static class OpenAIRequestReader
 
                 return parts.ToImmutable();
             default:
-                throw WrongType(path, "a string or an array of content parts", value);
+                throw Fields.WrongType(path, "a string or an array of content parts", value);
         }
     }
 
@@ -239,11 +244,11 @@ internal static class OpenAIRequestReader
             throw Invalid($"'{path}' must be an object with a 'type'.", path);
         }
 
-        switch (ReadString(typeElement, $"{path}.type"))
+        switch (Fields.ReadString(typeElement, $"{path}.type"))
         {
             case "text":
                 return ContentPart.FromText(part.TryGetProperty("text", out var text)
-                    ? ReadString(text, $"{path}.text")
+                    ? Fields.ReadString(text, $"{path}.text")
                     : throw Invalid($"'{path}.text' is a required property", $"{path}.text"));
             case "image_url" when role == ChatRole.User:
                 if (!part.TryGetProperty("image_url", out var image))
@@ -253,15 +258,15 @@ internal static class OpenAIRequestReader
 
                 if (image.ValueKind is not (JsonValueKind.Object or JsonValueKind.String))
                 {
-                    throw WrongType($"{path}.image_url", "an object", image);
+                    throw Fields.WrongType($"{path}.image_url", "an object", image);
                 }
 
                 var (url, detail) = image.ValueKind == JsonValueKind.String
                     ? (image.GetString()!, null)
                     : (image.TryGetProperty("url", out var urlElement)
-                        ? ReadString(urlElement, $"{path}.image_url.url")
+                        ? Fields.ReadString(urlElement, $"{path}.image_url.url")
                         : throw Invalid($"'{path}.image_url.url' is a required property", $"{path}.image_url.url"),
-                       image.TryGetProperty("detail", out var detailElement) ? ReadString(detailElement, $"{path}.image_url.detail") : null);
+                       image.TryGetProperty("detail", out var detailElement) ? Fields.ReadString(detailElement, $"{path}.image_url.detail") : null);
                 // Only what a vendor can fetch itself: never a file: or other local scheme that an adapter might read.
                 if (!url.StartsWith("data:", StringComparison.OrdinalIgnoreCase)
                     && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)))
@@ -281,7 +286,7 @@ internal static class OpenAIRequestReader
     {
         if (value.ValueKind != JsonValueKind.Array)
         {
-            throw WrongType(path, "an array", value);
+            throw Fields.WrongType(path, "an array", value);
         }
 
         var calls = ImmutableArray.CreateBuilder<ToolCall>();
@@ -298,8 +303,8 @@ internal static class OpenAIRequestReader
                 throw Invalid($"'{callPath}' must have an 'id' and a 'function' with a 'name'.", callPath);
             }
 
-            var arguments = function.TryGetProperty("arguments", out var args) ? ReadString(args, $"{callPath}.function.arguments") : "{}";
-            calls.Add(new ToolCall { Id = ReadString(id, $"{callPath}.id"), Name = ReadString(name, $"{callPath}.function.name"), ArgumentsJson = arguments });
+            var arguments = function.TryGetProperty("arguments", out var args) ? Fields.ReadString(args, $"{callPath}.function.arguments") : "{}";
+            calls.Add(new ToolCall { Id = Fields.ReadString(id, $"{callPath}.id"), Name = Fields.ReadString(name, $"{callPath}.function.name"), ArgumentsJson = arguments });
         }
 
         return calls.ToImmutable();
@@ -314,7 +319,7 @@ internal static class OpenAIRequestReader
 
         if (value.ValueKind != JsonValueKind.Array)
         {
-            throw WrongType("tools", "an array", value);
+            throw Fields.WrongType("tools", "an array", value);
         }
 
         var tools = ImmutableArray.CreateBuilder<ToolDefinition>();
@@ -335,17 +340,17 @@ internal static class OpenAIRequestReader
             }
 
             var parameters = function.TryGetProperty("parameters", out var schema) && schema.ValueKind != JsonValueKind.Null
-                ? schema.ValueKind == JsonValueKind.Object ? schema.GetRawText() : throw WrongType($"{path}.function.parameters", "an object", schema)
+                ? schema.ValueKind == JsonValueKind.Object ? schema.GetRawText() : throw Fields.WrongType($"{path}.function.parameters", "an object", schema)
                 : null;
             tools.Add(new ToolDefinition
             {
-                Name = ReadString(name, $"{path}.function.name"),
+                Name = Fields.ReadString(name, $"{path}.function.name"),
                 Description = function.TryGetProperty("description", out var description) && description.ValueKind != JsonValueKind.Null
-                    ? ReadString(description, $"{path}.function.description")
+                    ? Fields.ReadString(description, $"{path}.function.description")
                     : null,
                 ParametersJson = parameters,
                 Strict = function.TryGetProperty("strict", out var strict) && strict.ValueKind != JsonValueKind.Null
-                    ? ReadBool(strict, $"{path}.function.strict")
+                    ? Fields.ReadBool(strict, $"{path}.function.strict")
                     : null,
             });
         }
@@ -370,7 +375,7 @@ internal static class OpenAIRequestReader
             case JsonValueKind.Object
                 when value.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
                 && function.TryGetProperty("name", out var name):
-                return new ToolChoice { Mode = ToolChoiceMode.Function, FunctionName = ReadString(name, "tool_choice.function.name") };
+                return new ToolChoice { Mode = ToolChoiceMode.Function, FunctionName = Fields.ReadString(name, "tool_choice.function.name") };
             default:
                 throw Invalid("'tool_choice' must be 'none', 'auto', 'required' or {\"type\":\"function\",\"function\":{\"name\":...}}.", "tool_choice");
         }
@@ -388,7 +393,7 @@ internal static class OpenAIRequestReader
             throw Invalid("'response_format' must be an object with a 'type'.", "response_format");
         }
 
-        switch (ReadString(type, "response_format.type"))
+        switch (Fields.ReadString(type, "response_format.type"))
         {
             case "text":
                 return new ResponseFormat { Kind = ResponseFormatKind.Text };
@@ -404,9 +409,9 @@ internal static class OpenAIRequestReader
                 return new ResponseFormat
                 {
                     Kind = ResponseFormatKind.JsonSchema,
-                    SchemaName = ReadString(name, "response_format.json_schema.name"),
+                    SchemaName = Fields.ReadString(name, "response_format.json_schema.name"),
                     SchemaJson = schema.TryGetProperty("schema", out var body) && body.ValueKind == JsonValueKind.Object ? body.GetRawText() : null,
-                    Strict = schema.TryGetProperty("strict", out var strict) && strict.ValueKind != JsonValueKind.Null ? ReadBool(strict, "response_format.json_schema.strict") : null,
+                    Strict = schema.TryGetProperty("strict", out var strict) && strict.ValueKind != JsonValueKind.Null ? Fields.ReadBool(strict, "response_format.json_schema.strict") : null,
                 };
             case var other:
                 throw Invalid($"Invalid value for 'response_format.type': '{other}'. Supported values are: 'text', 'json_object' and 'json_schema'.", "response_format.type");
@@ -425,7 +430,7 @@ internal static class OpenAIRequestReader
                 var stops = ImmutableArray.CreateBuilder<string>();
                 foreach (var item in value.EnumerateArray())
                 {
-                    stops.Add(ReadString(item, "stop"));
+                    stops.Add(Fields.ReadString(item, "stop"));
                 }
 
                 if (stops.Count > 4)
@@ -435,63 +440,9 @@ internal static class OpenAIRequestReader
 
                 return stops.ToImmutable();
             default:
-                throw WrongType("stop", "a string or an array of strings", value);
+                throw Fields.WrongType("stop", "a string or an array of strings", value);
         }
     }
 
-    private static string ReadString(JsonElement value, string path) =>
-        value.ValueKind == JsonValueKind.String ? value.GetString()! : throw WrongType(path, "a string", value);
-
-    private static bool ReadBool(JsonElement value, string path) => value.ValueKind switch
-    {
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => throw WrongType(path, "a boolean", value),
-    };
-
-    private static double? ReadNumber(JsonElement value, string path, double min, double max)
-    {
-        if (value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.Number)
-        {
-            throw WrongType(path, "a number", value);
-        }
-
-        var number = value.GetDouble();
-        return number >= min && number <= max
-            ? number
-            : throw Invalid($"Invalid '{path}': {number} is out of range; it must be between {min} and {max}.", path);
-    }
-
-    private static int ReadInt(JsonElement value, string path, int min)
-    {
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number))
-        {
-            throw WrongType(path, "an integer", value);
-        }
-
-        return number >= min ? number : throw Invalid($"Invalid '{path}': {number}; it must be at least {min}.", path);
-    }
-
-    private static long ReadLong(JsonElement value, string path) =>
-        value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : throw WrongType(path, "an integer", value);
-
-    private static GatewayException WrongType(string path, string expected, JsonElement actual) =>
-        Invalid($"Invalid type for '{path}': expected {expected}, but got {Describe(actual.ValueKind)} instead.", path);
-
-    private static string Describe(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.Object => "an object",
-        _ => "null",
-    };
-
-    private static GatewayException Invalid(string message, string? param) => new(GatewayError.InvalidRequest, message, param);
+    private static GatewayException Invalid(string message, string? param) => JsonFieldReader.Invalid(message, param);
 }
