@@ -14,7 +14,7 @@ namespace Gatehouse.Silo.Http.Anthropic;
 /// One instance per response; not thread-safe. Writes straight to <paramref name="output"/> through one reused
 /// <see cref="Utf8JsonWriter"/>, with no per-event allocation; the caller flushes.
 /// </remarks>
-internal sealed class AnthropicStreamWriter(IBufferWriter<byte> output) : IDisposable
+internal sealed class AnthropicStreamWriter(IBufferWriter<byte> output) : IChatStreamWriter
 {
     private readonly Utf8JsonWriter _writer = new(output, JsonWriting.Options);
     private readonly Dictionary<int, int> _blockByToolIndex = [];

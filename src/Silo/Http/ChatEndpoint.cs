@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text.Json;
+using Gatehouse.Apps;
+using Gatehouse.Chat;
+using Gatehouse.Configuration;
+using Gatehouse.Errors;
+using Gatehouse.Gateway;
+using Gatehouse.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Silo.Http;
+
+/// <summary>One vendor's wire format for a chat endpoint: how to read the request and write answers, streams and errors.</summary>
+internal sealed record ChatWireFormat(
+    Func<JsonElement, (ChatRequest Request, bool Stream)> ReadRequest,
+    Action<Utf8JsonWriter, ChatResponse> WriteResponse,
+    Func<PipeWriter, IChatStreamWriter> CreateStreamWriter,
+    Action<Utf8JsonWriter, GatewayException> WriteError);
+
+/// <summary>
+/// The request handling every chat front end shares: authenticate, read within the size limit, check the alias,
+/// run the <see cref="ChatPipeline"/>, and answer — JSON or SSE — with the route and rate-limit headers, or with an
+/// error in the vendor's envelope. Only the wire format differs between front ends.
+/// </summary>
+internal static class ChatEndpoint
+{
+    public static async Task HandleAsync(HttpContext context, ChatWireFormat format)
+    {
+        var services = context.RequestServices;
+        var authorizer = services.GetRequiredService<RequestAuthorizer>();
+        var quotas = services.GetRequiredService<AppQuotas>();
+        var cancellationToken = context.RequestAborted;
+        AppIdentity? app = null;
+        try
+        {
+            app = authorizer.Authenticate(AppKeyReader.Read(context.Request));
+            var maxBytes = services.GetRequiredService<IOptions<GatehouseOptions>>().Value.MaxRequestBodyBytes;
+            using var body = await RequestBody.ReadJsonAsync(context.Request, maxBytes, cancellationToken);
+            var (request, stream) = format.ReadRequest(body.RootElement);
+            authorizer.EnsureMayUse(app, request.Model);
+
+            var pipeline = services.GetRequiredService<ChatPipeline>();
+            var callOptions = CallOptionsReader.Read(context.Request);
+            if (stream)
+            {
+                await StreamAsync(context, format, pipeline.StreamAsync(app, request, callOptions, cancellationToken), () => quotas.Snapshot(app.AppId), cancellationToken);
+            }
+            else
+            {
+                var response = await pipeline.CompleteAsync(app, request, callOptions, cancellationToken);
+                GatewayHeaders.WriteRoute(context.Response, response.Route);
+                RateLimitHeaders.Write(context.Response, quotas.Snapshot(app.AppId));
+                await WriteJsonAsync(context.Response, response, format.WriteResponse);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller went away; there is no one to answer.
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            if (app is not null)
+            {
+                RateLimitHeaders.Write(context.Response, quotas.Snapshot(app.AppId));
+            }
+
+            var logger = services.GetRequiredService<ILogger<RouterEndpointLog>>();
+            await WriteErrorAsync(context, ErrorResponses.ToGatewayException(ex, logger), format.WriteError);
+        }
+    }
+
+    public static Task WriteErrorAsync(HttpContext context, GatewayException error, Action<Utf8JsonWriter, GatewayException> writeError)
+    {
+        var response = context.Response;
+        response.StatusCode = GatewayErrorStatus.ToStatusCode(error.Error);
+        if (error.RetryAfter is { } retryAfter)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return WriteJsonAsync(response, error, writeError);
+    }
+
+    public static async Task WriteJsonAsync<T>(HttpResponse response, T value, Action<Utf8JsonWriter, T> write)
+    {
+        response.ContentType = "application/json";
+        using (var writer = new Utf8JsonWriter(response.BodyWriter, JsonWriting.Options))
+        {
+            write(writer, value);
+        }
+
+        await response.BodyWriter.FlushAsync();
+    }
+
+    private static async Task StreamAsync(
+        HttpContext context, ChatWireFormat format, IAsyncEnumerable<ChatChunk> chunks, Func<RateLimitSnapshot?> rateLimits, CancellationToken cancellationToken)
+    {
+        await using var enumerator = chunks.GetAsyncEnumerator(cancellationToken);
+        // Headers go out with the first chunk: until it arrives the router may still fail over or fail cleanly.
+        var hasChunk = await enumerator.MoveNextAsync();
+        var response = context.Response;
+        GatewayHeaders.WriteRoute(response, hasChunk ? enumerator.Current.Route : null);
+        RateLimitHeaders.Write(response, rateLimits());
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+
+        var output = response.BodyWriter;
+        using var writer = format.CreateStreamWriter(output);
+        try
+        {
+            while (hasChunk)
+            {
+                writer.Write(enumerator.Current);
+                // Flush only when the next chunk is not already there: a live stream still goes out chunk by chunk,
+                // while a replayed one (a cache hit arrives as one batch) costs one write instead of one per chunk.
+                var next = enumerator.MoveNextAsync();
+                if (!next.IsCompleted)
+                {
+                    await output.FlushAsync(cancellationToken);
+                }
+
+                hasChunk = await next;
+            }
+        }
+        catch (GatewayException ex)
+        {
+            // Mid-stream failures can no longer change the status; the vendor's error event reports them.
+            writer.WriteError(ex);
+            await output.FlushAsync(CancellationToken.None);
+            return;
+        }
+
+        writer.Complete();
+        await output.FlushAsync(cancellationToken);
+    }
+}
+
+/// <summary>Log category of the HTTP endpoints.</summary>
+internal sealed class RouterEndpointLog;
