@@ -16,7 +16,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 SHARED_BENCH="${SHARED_BENCH:-$ROOT/../shared/bench}"
-[[ -x "$SHARED_BENCH/compare.sh" ]] || SHARED_BENCH=/work/shared/bench
+[[ -x "$SHARED_BENCH/compare.sh" ]] || { echo "cache.sh: no compare.sh in $SHARED_BENCH (set SHARED_BENCH)" >&2; exit 2; }
 OUT_DIR="${GATEHOUSE_BENCH_DIR:-/tmp/gatehouse-cache-bench}"
 DURATION=10
 WARMUP=3
