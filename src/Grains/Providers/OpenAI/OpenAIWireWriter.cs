@@ -422,9 +422,6 @@ internal sealed class PooledBinaryContent : BinaryContent, IBufferWriter<byte>
     private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
     private int _written;
 
-    /// <summary>The bytes written so far.</summary>
-    public ReadOnlyMemory<byte> WrittenMemory => Buffer.AsMemory(0, _written);
-
     private byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(PooledBinaryContent));
 
     public void Advance(int count)

@@ -324,6 +324,8 @@ public sealed class OpenAIWireTests
     private static string Write(ChatRequest request, bool stream, bool legacyMaxTokens)
     {
         using var content = OpenAIWireWriter.CreateContent(request, stream, legacyMaxTokens);
-        return Encoding.UTF8.GetString(content.WrittenMemory.Span);
+        using var body = new MemoryStream();
+        content.WriteTo(body);
+        return Encoding.UTF8.GetString(body.ToArray());
     }
 }
