@@ -1,7 +1,8 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using System.Collections.Concurrent;
+using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Errors;
@@ -14,21 +15,24 @@ namespace Gatehouse.Providers.OpenAI;
 /// <summary>An <see cref="IChatGateway"/> over OpenAI Chat Completions (OpenAI itself or a compatible server).</summary>
 /// <remarks>
 /// Thread-safe; one instance per configured provider. It owns one pooled <see cref="HttpClient"/> and one SDK
-/// pipeline shared by a <see cref="ChatClient"/> per upstream model. The SDK's own retries are off: retrying and
-/// failing over are the router's decisions, and a hidden retry would spend the provider's buckets twice.
+/// <see cref="ChatClient"/>, called through its protocol method: the SDK keeps the transport, the endpoint and the
+/// authentication, while the body is written by <see cref="OpenAIWireWriter"/> and the answer read by
+/// <see cref="OpenAIWireReader"/>, with no SDK model objects on the hot path. The SDK's own retries are off: retrying
+/// and failing over are the router's decisions, and a hidden retry would spend the provider's buckets twice.
 /// </remarks>
 internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
 {
     public const string DefaultBaseUrl = "https://api.openai.com/v1";
+
+    /// <summary>The model the SDK's chat client is created with; unused by its protocol methods.</summary>
+    private const string ProtocolModelPlaceholder = "unused";
 
     private readonly string _providerName;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly HttpClient _httpClient;
-    private readonly OpenAIClient _client;
-    private readonly ConcurrentDictionary<string, ChatClient> _chatClients = new(StringComparer.Ordinal);
-    private readonly Func<string, ChatClient> _createChatClient;
+    private readonly ChatClient _chatClient;
     private readonly bool _compatible;
 
     /// <param name="providerName">The configured provider name, used in error messages and logs.</param>
@@ -93,9 +97,10 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
             UserAgentApplicationId = "gatehouse",
         };
 
+        OpenAIClient client;
         if (apiKey is not null)
         {
-            _client = new OpenAIClient(new ApiKeyCredential(apiKey), clientOptions);
+            client = new OpenAIClient(new ApiKeyCredential(apiKey), clientOptions);
         }
         else
         {
@@ -103,29 +108,49 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
             // authentication policy is replaced by one that adds nothing. The constructor is experimental only
             // because the policy type is new in System.ClientModel.
 #pragma warning disable OPENAI001
-            _client = new OpenAIClient(NoAuthenticationPolicy.Instance, clientOptions);
+            client = new OpenAIClient(NoAuthenticationPolicy.Instance, clientOptions);
 #pragma warning restore OPENAI001
         }
 
-        _createChatClient = _client.GetChatClient;
+        // The protocol method posts the body as written, model included: the client's own model is never sent, so one
+        // client serves every upstream model of the provider.
+        _chatClient = client.GetChatClient(ProtocolModelPlaceholder);
     }
 
     public async Task<ChatResponse> GetResponseAsync(ChatRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var chatClient = GetChatClient(request.Model);
-        var messages = OpenAIChatMapping.ToOpenAIMessages(request.Messages);
-        var options = OpenAIChatMapping.ToOpenAIOptions(request, legacyMaxTokens: _compatible);
+        RequireModel(request.Model);
+        using var content = OpenAIWireWriter.CreateContent(request, stream: false, legacyMaxTokens: _compatible);
 
         using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        PipelineResponse response;
         try
         {
-            var result = await chatClient.CompleteChatAsync(messages, options, timeout.Token).ConfigureAwait(false);
-            return OpenAIChatMapping.FromOpenAICompletion(result.Value, request.Model);
+            var result = await _chatClient.CompleteChatAsync(content, RequestOptionsFor(timeout.Token, stream: false)).ConfigureAwait(false);
+            response = result.GetRawResponse();
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw await TranslateAsync(ex, timeout, cancellationToken).ConfigureAwait(false);
+            throw TranslateFailure(ex, timeout, cancellationToken);
+        }
+
+        using (response)
+        {
+            if (response.IsError)
+            {
+                throw FromErrorResponse(response, response.Content.ToString());
+            }
+
+            try
+            {
+                return OpenAIWireReader.ReadCompletion(response.Content.ToMemory().Span, request.Model);
+            }
+            catch (JsonException ex)
+            {
+                LogUpstreamMalformed(_logger, _providerName, ex);
+                throw UpstreamErrors.MalformedResponse(_providerName);
+            }
         }
     }
 
@@ -133,48 +158,79 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var chatClient = GetChatClient(request.Model);
-        var messages = OpenAIChatMapping.ToOpenAIMessages(request.Messages);
-        var options = OpenAIChatMapping.ToOpenAIOptions(request, legacyMaxTokens: _compatible);
+        RequireModel(request.Model);
+        using var content = OpenAIWireWriter.CreateContent(request, stream: true, legacyMaxTokens: _compatible);
 
         // TimeoutSeconds bounds the whole stream: a stalled upstream must not hold a caller (or a lease) forever.
         using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
-        var updates = chatClient.CompleteChatStreamingAsync(messages, options, timeout.Token).GetAsyncEnumerator(timeout.Token);
+        PipelineResponse response;
         try
         {
-            while (true)
+            var result = await _chatClient.CompleteChatAsync(content, RequestOptionsFor(timeout.Token, stream: true)).ConfigureAwait(false);
+            response = result.GetRawResponse();
+        }
+        catch (Exception ex) when (ex is not GatewayException)
+        {
+            throw TranslateFailure(ex, timeout, cancellationToken);
+        }
+
+        using (response)
+        {
+            if (response.IsError)
             {
-                StreamingChatCompletionUpdate update;
-                try
+                throw FromErrorResponse(response, await ReadErrorBodyAsync(response, timeout.Token).ConfigureAwait(false));
+            }
+
+            var model = request.Model;
+            var events = SseParser.Create(
+                    response.ContentStream ?? Stream.Null,
+                    (_, data) => data.SequenceEqual("[DONE]"u8) ? default : OpenAIWireReader.ReadStreamEvent(data, model))
+                .EnumerateAsync(timeout.Token)
+                .GetAsyncEnumerator(timeout.Token);
+            try
+            {
+                while (true)
                 {
-                    if (!await updates.MoveNextAsync().ConfigureAwait(false))
+                    OpenAIWireReader.StreamEvent update;
+                    try
                     {
-                        yield break;
+                        if (!await events.MoveNextAsync().ConfigureAwait(false))
+                        {
+                            yield break;
+                        }
+
+                        update = events.Current.Data;
+                    }
+                    catch (Exception ex) when (ex is not GatewayException)
+                    {
+                        throw TranslateFailure(ex, timeout, cancellationToken);
                     }
 
-                    update = updates.Current;
-                }
-                catch (Exception ex) when (ex is not GatewayException)
-                {
-                    throw await TranslateAsync(ex, timeout, cancellationToken).ConfigureAwait(false);
-                }
+                    if (update.ErrorJson is { } errorJson)
+                    {
+                        // An error reported inside a stream that had started with 200.
+                        var streamError = UpstreamErrors.FromStreamError(_providerName, errorJson);
+                        LogUpstreamFailed(_logger, _providerName, streamError.UpstreamStatus ?? 0, streamError.Error);
+                        throw streamError;
+                    }
 
-                if (OpenAIChatMapping.FromOpenAIUpdate(update, request.Model) is { } chunk)
-                {
-                    yield return chunk;
-                }
+                    if (update.Chunk is { } chunk)
+                    {
+                        yield return chunk;
+                    }
 
-                // The SDK always asks for usage when streaming (the router needs it to debit token buckets through
-                // the response, not the caller's flag); the caller sees it only when they asked for it.
-                if (request.IncludeUsage && OpenAIChatMapping.FromOpenAIUsageUpdate(update, request.Model) is { } usageChunk)
-                {
-                    yield return usageChunk;
+                    // Usage is always asked for when streaming (the router needs it to debit token buckets through the
+                    // response, not the caller's flag); the caller sees it only when they asked for it.
+                    if (request.IncludeUsage && update.UsageChunk is { } usageChunk)
+                    {
+                        yield return usageChunk;
+                    }
                 }
             }
-        }
-        finally
-        {
-            await DisposeQuietlyAsync(updates).ConfigureAwait(false);
+            finally
+            {
+                await DisposeQuietlyAsync(events).ConfigureAwait(false);
+            }
         }
     }
 
@@ -186,17 +242,26 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
 
     public void Dispose() => _httpClient.Dispose();
 
-    private ChatClient GetChatClient(string model)
+    private static void RequireModel(string model)
     {
         if (string.IsNullOrEmpty(model))
         {
             throw new GatewayException(GatewayError.InvalidRequest, "the request names no model", "model");
         }
-
-        return _chatClients.GetOrAdd(model, _createChatClient);
     }
 
-    private async ValueTask<Exception> TranslateAsync(Exception exception, CallTimeout timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Options for one protocol call: non-success statuses come back as responses (classified here, with no exception
+    /// thrown and caught on the way), and a stream's body is left unbuffered to be read as it arrives.
+    /// </summary>
+    private static RequestOptions RequestOptionsFor(CancellationToken cancellationToken, bool stream) => new()
+    {
+        CancellationToken = cancellationToken,
+        ErrorOptions = ClientErrorBehaviors.NoThrow,
+        BufferResponse = !stream,
+    };
+
+    private Exception TranslateFailure(Exception exception, CallTimeout timeout, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -210,55 +275,46 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
             return UpstreamErrors.Timeout(_providerName, _timeout);
         }
 
-        if (exception is ClientResultException { Status: > 0 } clientResult)
-        {
-            var (body, retryAfter, retryAfterMs) = await ReadErrorResponseAsync(clientResult).ConfigureAwait(false);
-            var error = UpstreamErrors.FromHttpStatus(_providerName, clientResult.Status, body, retryAfter, retryAfterMs, _timeProvider.GetUtcNow());
-            LogUpstreamFailed(_logger, _providerName, clientResult.Status, error.Error);
-            return error;
-        }
-
         if (UpstreamErrors.IsTransportFailure(exception))
         {
             LogUpstreamUnreachable(_logger, _providerName, exception);
             return UpstreamErrors.FromTransportFailure(_providerName, exception);
         }
 
-        // A body the SDK could not parse, or a status-less ClientResultException without a transport cause.
+        // A stream payload that could not be parsed, or a pipeline failure without a transport cause.
         LogUpstreamMalformed(_logger, _providerName, exception);
         return UpstreamErrors.MalformedResponse(_providerName);
     }
 
-    private static async ValueTask<(string? Body, string? RetryAfter, string? RetryAfterMs)> ReadErrorResponseAsync(ClientResultException exception)
+    private GatewayException FromErrorResponse(PipelineResponse response, string? body)
     {
-        var response = exception.GetRawResponse();
-        if (response is null)
-        {
-            return (null, null, null);
-        }
-
         response.Headers.TryGetValue("retry-after", out var retryAfter);
         response.Headers.TryGetValue("retry-after-ms", out var retryAfterMs);
-        string? body = null;
+        var error = UpstreamErrors.FromHttpStatus(_providerName, response.Status, body, retryAfter, retryAfterMs, _timeProvider.GetUtcNow());
+        LogUpstreamFailed(_logger, _providerName, response.Status, error.Error);
+        return error;
+    }
+
+    /// <summary>The body of an unbuffered (streaming) error response; null when it cannot be read.</summary>
+    private static async ValueTask<string?> ReadErrorBodyAsync(PipelineResponse response, CancellationToken cancellationToken)
+    {
         try
         {
-            // Error responses of non-streaming calls are buffered; a streaming call's may not be yet.
-            var content = await response.BufferContentAsync().ConfigureAwait(false);
-            body = content.ToString();
+            var content = await response.BufferContentAsync(cancellationToken).ConfigureAwait(false);
+            return content.ToString();
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or HttpRequestException or OperationCanceledException)
         {
             // Without the body the status alone still classifies the failure.
+            return null;
         }
-
-        return (body, retryAfter, retryAfterMs);
     }
 
-    private static async ValueTask DisposeQuietlyAsync(IAsyncEnumerator<StreamingChatCompletionUpdate> updates)
+    private static async ValueTask DisposeQuietlyAsync(IAsyncEnumerator<SseItem<OpenAIWireReader.StreamEvent>> events)
     {
         try
         {
-            await updates.DisposeAsync().ConfigureAwait(false);
+            await events.DisposeAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException)
         {
