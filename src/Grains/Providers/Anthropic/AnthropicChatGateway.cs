@@ -32,9 +32,9 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
 
     private readonly string _providerName;
     private readonly TimeSpan _timeout;
+    private readonly UpstreamFailures _failures;
     private readonly int _defaultMaxTokens;
     private readonly TimeProvider _timeProvider;
-    private readonly ILogger _logger;
     private readonly HttpClient _httpClient;
     private readonly AnthropicClient _client;
 
@@ -47,8 +47,8 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
 
         _providerName = providerName;
         _timeProvider = timeProvider;
-        _logger = logger;
         _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
+        _failures = new UpstreamFailures(providerName, _timeout, logger);
         _defaultMaxTokens = options.DefaultMaxTokens is > 0 and var configured ? configured : AnthropicConstants.DefaultMaxTokens;
 
         var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? AnthropicConstants.DefaultBaseUrl : options.BaseUrl.TrimEnd('/');
@@ -98,7 +98,7 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw Translate(ex, headers, timeout, cancellationToken);
+            throw _failures.Translate(ex, timeout, cancellationToken, e => ClassifyVendorError(e, headers));
         }
         finally
         {
@@ -134,7 +134,7 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
                 }
                 catch (Exception ex) when (ex is not GatewayException)
                 {
-                    throw Translate(ex, headers, timeout, cancellationToken);
+                    throw _failures.Translate(ex, timeout, cancellationToken, e => ClassifyVendorError(e, headers));
                 }
                 finally
                 {
@@ -168,43 +168,16 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
     private MessageCreateParams Parameters(ChatRequest request) =>
         MessageCreateParams.FromRawUnchecked(NoParameters, NoParameters, AnthropicChatMapping.ToAnthropicBody(request, _defaultMaxTokens));
 
-    private Exception Translate(Exception exception, ErrorHeaders headers, CallTimeout timeout, CancellationToken cancellationToken)
+    /// <summary>The SDK's own failure types: HTTP errors, error events inside a started stream, and its I/O failures.</summary>
+    private GatewayException? ClassifyVendorError(Exception exception, ErrorHeaders headers) => exception switch
     {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            // The caller went away: not an upstream failure, and not for the router to fail over.
-            return exception as OperationCanceledException ?? new OperationCanceledException(null, exception, cancellationToken);
-        }
-
-        if (timeout.TimedOut || exception is OperationCanceledException)
-        {
-            LogUpstreamTimeout(_logger, _providerName, _timeout.TotalSeconds);
-            return UpstreamErrors.Timeout(_providerName, _timeout);
-        }
-
-        switch (exception)
-        {
-            case AnthropicApiException api:
-                var status = (int)api.StatusCode;
-                var error = UpstreamErrors.FromHttpStatus(_providerName, status, api.ResponseBody, headers.RetryAfter, null, _timeProvider.GetUtcNow());
-                LogUpstreamFailed(_logger, _providerName, status, error.Error);
-                return error;
-            case AnthropicSseException sse:
-                // An error event inside a stream that had started with 200 (e.g. overloaded_error mid-answer).
-                var streamError = UpstreamErrors.FromStreamError(_providerName, sse.Body.ValueKind == JsonValueKind.Undefined ? null : sse.Body.GetRawText());
-                LogUpstreamFailed(_logger, _providerName, streamError.UpstreamStatus ?? 0, streamError.Error);
-                return streamError;
-        }
-
-        if (exception is AnthropicIOException || UpstreamErrors.IsTransportFailure(exception))
-        {
-            LogUpstreamUnreachable(_logger, _providerName, exception);
-            return UpstreamErrors.FromTransportFailure(_providerName, exception);
-        }
-
-        LogUpstreamMalformed(_logger, _providerName, exception);
-        return UpstreamErrors.MalformedResponse(_providerName);
-    }
+        AnthropicApiException api => UpstreamErrors.FromHttpStatus(
+            _providerName, (int)api.StatusCode, api.ResponseBody, headers.RetryAfter, null, _timeProvider.GetUtcNow()),
+        // An error event inside a stream that had started with 200 (e.g. overloaded_error mid-answer).
+        AnthropicSseException sse => UpstreamErrors.FromStreamError(_providerName, sse.Body.ValueKind == JsonValueKind.Undefined ? null : sse.Body.GetRawText()),
+        AnthropicIOException => UpstreamErrors.FromTransportFailure(_providerName, exception),
+        _ => null,
+    };
 
     private static async ValueTask DisposeQuietlyAsync(IAsyncEnumerator<RawMessageStreamEvent> events)
     {
@@ -217,18 +190,6 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
             // Disposing an abandoned stream closes its connection; a failure to do so changes nothing for the caller.
         }
     }
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamTimedOut, Level = LogLevel.Warning, Message = "Provider {ProviderName} did not answer within {TimeoutSeconds} s")]
-    private static partial void LogUpstreamTimeout(ILogger logger, string providerName, double timeoutSeconds);
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamFailed, Level = LogLevel.Warning, Message = "Provider {ProviderName} failed with HTTP {Status} ({Error})")]
-    private static partial void LogUpstreamFailed(ILogger logger, string providerName, int status, GatewayError error);
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamUnreachable, Level = LogLevel.Warning, Message = "Provider {ProviderName} could not be reached")]
-    private static partial void LogUpstreamUnreachable(ILogger logger, string providerName, Exception exception);
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamResponseUnreadable, Level = LogLevel.Warning, Message = "Provider {ProviderName} sent a response that could not be read")]
-    private static partial void LogUpstreamMalformed(ILogger logger, string providerName, Exception exception);
 
     private sealed class ErrorHeaders
     {
@@ -262,36 +223,6 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
             }
 
             return response;
-        }
-    }
-
-    /// <summary>The caller's token linked with the provider's timeout, remembering which of the two fired.</summary>
-    private sealed class CallTimeout : IDisposable
-    {
-        private readonly CancellationTokenSource? _timeoutSource;
-        private readonly CancellationTokenSource? _linkedSource;
-
-        public CallTimeout(TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
-        {
-            if (timeout == System.Threading.Timeout.InfiniteTimeSpan)
-            {
-                Token = cancellationToken;
-                return;
-            }
-
-            _timeoutSource = new CancellationTokenSource(timeout, timeProvider);
-            _linkedSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeoutSource.Token);
-            Token = _linkedSource.Token;
-        }
-
-        public CancellationToken Token { get; }
-
-        public bool TimedOut => _timeoutSource?.IsCancellationRequested == true;
-
-        public void Dispose()
-        {
-            _linkedSource?.Dispose();
-            _timeoutSource?.Dispose();
         }
     }
 }

@@ -25,6 +25,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
 
     private readonly string _providerName;
     private readonly TimeSpan _timeout;
+    private readonly UpstreamFailures _failures;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly HttpClient _httpClient;
@@ -42,6 +43,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
         _timeProvider = timeProvider;
         _logger = logger;
         _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
+        _failures = new UpstreamFailures(providerName, _timeout, logger);
 
         var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? DefaultBaseUrl : options.BaseUrl.TrimEnd('/');
         if (!Uri.TryCreate(baseUrl + "/api/chat", UriKind.Absolute, out var chatUri) || (chatUri.Scheme != Uri.UriSchemeHttp && chatUri.Scheme != Uri.UriSchemeHttps))
@@ -90,7 +92,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw Translate(ex, timeout, cancellationToken);
+            throw _failures.Translate(ex, timeout, cancellationToken);
         }
     }
 
@@ -115,7 +117,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
             }
             catch (Exception ex) when (ex is not GatewayException)
             {
-                throw Translate(ex, timeout, cancellationToken);
+                throw _failures.Translate(ex, timeout, cancellationToken);
             }
 
             var first = true;
@@ -145,7 +147,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
                 }
                 catch (Exception ex) when (ex is not GatewayException)
                 {
-                    throw Translate(ex, timeout, cancellationToken);
+                    throw _failures.Translate(ex, timeout, cancellationToken);
                 }
 
                 if (line is null)
@@ -233,72 +235,8 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
         var retryAfter = response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(CultureInfo.InvariantCulture)
             ?? response.Headers.RetryAfter?.Date?.ToString("r", CultureInfo.InvariantCulture);
         var error = UpstreamErrors.FromHttpStatus(_providerName, (int)response.StatusCode, body, retryAfter, null, _timeProvider.GetUtcNow());
-        LogUpstreamFailed(_logger, _providerName, (int)response.StatusCode, error.Error);
+        UpstreamLog.LogUpstreamFailed(_logger, _providerName, (int)response.StatusCode, error.Error);
         throw error;
     }
 
-    private Exception Translate(Exception exception, CallTimeout timeout, CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return exception as OperationCanceledException ?? new OperationCanceledException(null, exception, cancellationToken);
-        }
-
-        if (timeout.TimedOut || exception is OperationCanceledException)
-        {
-            LogUpstreamTimeout(_logger, _providerName, _timeout.TotalSeconds);
-            return UpstreamErrors.Timeout(_providerName, _timeout);
-        }
-
-        if (UpstreamErrors.IsTransportFailure(exception))
-        {
-            LogUpstreamUnreachable(_logger, _providerName, exception);
-            return UpstreamErrors.FromTransportFailure(_providerName, exception);
-        }
-
-        LogUpstreamMalformed(_logger, _providerName, exception);
-        return UpstreamErrors.MalformedResponse(_providerName);
-    }
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamTimedOut, Level = LogLevel.Warning, Message = "Provider {ProviderName} did not answer within {TimeoutSeconds} s")]
-    private static partial void LogUpstreamTimeout(ILogger logger, string providerName, double timeoutSeconds);
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamFailed, Level = LogLevel.Warning, Message = "Provider {ProviderName} failed with HTTP {Status} ({Error})")]
-    private static partial void LogUpstreamFailed(ILogger logger, string providerName, int status, GatewayError error);
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamUnreachable, Level = LogLevel.Warning, Message = "Provider {ProviderName} could not be reached")]
-    private static partial void LogUpstreamUnreachable(ILogger logger, string providerName, Exception exception);
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamResponseUnreadable, Level = LogLevel.Warning, Message = "Provider {ProviderName} sent a response that could not be read")]
-    private static partial void LogUpstreamMalformed(ILogger logger, string providerName, Exception exception);
-
-    /// <summary>The caller's token linked with the provider's timeout, remembering which of the two fired.</summary>
-    private sealed class CallTimeout : IDisposable
-    {
-        private readonly CancellationTokenSource? _timeoutSource;
-        private readonly CancellationTokenSource? _linkedSource;
-
-        public CallTimeout(TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
-        {
-            if (timeout == System.Threading.Timeout.InfiniteTimeSpan)
-            {
-                Token = cancellationToken;
-                return;
-            }
-
-            _timeoutSource = new CancellationTokenSource(timeout, timeProvider);
-            _linkedSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeoutSource.Token);
-            Token = _linkedSource.Token;
-        }
-
-        public CancellationToken Token { get; }
-
-        public bool TimedOut => _timeoutSource?.IsCancellationRequested == true;
-
-        public void Dispose()
-        {
-            _linkedSource?.Dispose();
-            _timeoutSource?.Dispose();
-        }
-    }
 }

@@ -29,6 +29,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
 
     private readonly string _providerName;
     private readonly TimeSpan _timeout;
+    private readonly UpstreamFailures _failures;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly HttpClient _httpClient;
@@ -56,6 +57,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         _timeProvider = timeProvider;
         _logger = logger;
         _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
+        _failures = new UpstreamFailures(providerName, _timeout, logger);
 
         var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl)
             ? requireApiKey ? DefaultBaseUrl : throw new InvalidOperationException(
@@ -132,7 +134,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw TranslateFailure(ex, timeout, cancellationToken);
+            throw _failures.Translate(ex, timeout, cancellationToken);
         }
 
         using (response)
@@ -148,7 +150,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
             }
             catch (JsonException ex)
             {
-                LogUpstreamMalformed(_logger, _providerName, ex);
+                UpstreamLog.LogUpstreamMalformed(_logger, _providerName, ex);
                 throw UpstreamErrors.MalformedResponse(_providerName);
             }
         }
@@ -171,7 +173,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw TranslateFailure(ex, timeout, cancellationToken);
+            throw _failures.Translate(ex, timeout, cancellationToken);
         }
 
         using (response)
@@ -203,14 +205,14 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
                     }
                     catch (Exception ex) when (ex is not GatewayException)
                     {
-                        throw TranslateFailure(ex, timeout, cancellationToken);
+                        throw _failures.Translate(ex, timeout, cancellationToken);
                     }
 
                     if (update.ErrorJson is { } errorJson)
                     {
                         // An error reported inside a stream that had started with 200.
                         var streamError = UpstreamErrors.FromStreamError(_providerName, errorJson);
-                        LogUpstreamFailed(_logger, _providerName, streamError.UpstreamStatus ?? 0, streamError.Error);
+                        UpstreamLog.LogUpstreamFailed(_logger, _providerName, streamError.UpstreamStatus ?? 0, streamError.Error);
                         throw streamError;
                     }
 
@@ -261,37 +263,12 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         BufferResponse = !stream,
     };
 
-    private Exception TranslateFailure(Exception exception, CallTimeout timeout, CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            // The caller went away: not an upstream failure, and not for the router to fail over.
-            return exception as OperationCanceledException ?? new OperationCanceledException(null, exception, cancellationToken);
-        }
-
-        if (timeout.TimedOut || exception is OperationCanceledException)
-        {
-            LogUpstreamTimeout(_logger, _providerName, _timeout.TotalSeconds);
-            return UpstreamErrors.Timeout(_providerName, _timeout);
-        }
-
-        if (UpstreamErrors.IsTransportFailure(exception))
-        {
-            LogUpstreamUnreachable(_logger, _providerName, exception);
-            return UpstreamErrors.FromTransportFailure(_providerName, exception);
-        }
-
-        // A stream payload that could not be parsed, or a pipeline failure without a transport cause.
-        LogUpstreamMalformed(_logger, _providerName, exception);
-        return UpstreamErrors.MalformedResponse(_providerName);
-    }
-
     private GatewayException FromErrorResponse(PipelineResponse response, string? body)
     {
         response.Headers.TryGetValue("retry-after", out var retryAfter);
         response.Headers.TryGetValue("retry-after-ms", out var retryAfterMs);
         var error = UpstreamErrors.FromHttpStatus(_providerName, response.Status, body, retryAfter, retryAfterMs, _timeProvider.GetUtcNow());
-        LogUpstreamFailed(_logger, _providerName, response.Status, error.Error);
+        UpstreamLog.LogUpstreamFailed(_logger, _providerName, response.Status, error.Error);
         return error;
     }
 
@@ -320,48 +297,6 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         {
             // Disposing an abandoned stream closes its connection; a failure to do so cleanly changes nothing for
             // the caller, who already has (or has given up on) the answer.
-        }
-    }
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamTimedOut, Level = LogLevel.Warning, Message = "Provider {ProviderName} did not answer within {TimeoutSeconds} s")]
-    private static partial void LogUpstreamTimeout(ILogger logger, string providerName, double timeoutSeconds);
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamFailed, Level = LogLevel.Warning, Message = "Provider {ProviderName} failed with HTTP {Status} ({Error})")]
-    private static partial void LogUpstreamFailed(ILogger logger, string providerName, int status, GatewayError error);
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamUnreachable, Level = LogLevel.Warning, Message = "Provider {ProviderName} could not be reached")]
-    private static partial void LogUpstreamUnreachable(ILogger logger, string providerName, Exception exception);
-
-    [LoggerMessage(EventId = GatehouseEventIds.UpstreamResponseUnreadable, Level = LogLevel.Warning, Message = "Provider {ProviderName} sent a response that could not be read")]
-    private static partial void LogUpstreamMalformed(ILogger logger, string providerName, Exception exception);
-
-    /// <summary>The caller's token linked with the provider's timeout, remembering which of the two fired.</summary>
-    private sealed class CallTimeout : IDisposable
-    {
-        private readonly CancellationTokenSource? _timeoutSource;
-        private readonly CancellationTokenSource? _linkedSource;
-
-        public CallTimeout(TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
-        {
-            if (timeout == System.Threading.Timeout.InfiniteTimeSpan)
-            {
-                Token = cancellationToken;
-                return;
-            }
-
-            _timeoutSource = new CancellationTokenSource(timeout, timeProvider);
-            _linkedSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeoutSource.Token);
-            Token = _linkedSource.Token;
-        }
-
-        public CancellationToken Token { get; }
-
-        public bool TimedOut => _timeoutSource?.IsCancellationRequested == true;
-
-        public void Dispose()
-        {
-            _linkedSource?.Dispose();
-            _timeoutSource?.Dispose();
         }
     }
 
