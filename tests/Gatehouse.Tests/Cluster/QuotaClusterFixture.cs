@@ -80,6 +80,11 @@ public sealed class QuotaCluster : IAsyncDisposable
 
     public static async Task<QuotaCluster> StartAsync(int silos = 3)
     {
+        // Three silos, a test load and a silo kill share one process on two cores: when the kill ties up pool threads,
+        // timers (every max-wait and lease deadline) fire late for want of a thread. Measured: 1.5 s waits lasting up
+        // to 67 s. A process runs one silo in production; here the pool starts wide enough not to depend on injection.
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), completionPorts);
         var upstreams = new FakeUpstreams();
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((siloOptions, silo) =>

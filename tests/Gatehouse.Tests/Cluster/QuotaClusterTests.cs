@@ -201,8 +201,8 @@ public sealed class QuotaClusterTests : IAsyncLifetime
                         {
                             try
                             {
-                                // Bounded, so that a call stranded by a silo kill (it waits for Orleans to declare the silo
-                                // dead) cannot hold the phase open; it is counted, and still checked against the limits if it lands.
+                                // Bounded, so that a call stranded by the silo kill cannot hold the phase open; it is
+                                // counted, and still checked against the limits if it lands.
                                 await pipeline.CompleteAsync(QuotaCluster.App(app), QuotaCluster.Ask("metered", $"{app}@{silo.Name}"), options, stop.Token)
                                     .WaitAsync(CallBound);
                                 Interlocked.Increment(ref admitted);
