@@ -301,9 +301,10 @@ internal sealed class SingleFlightCache(
             last = flight.Changed;
         }
 
+        // Billed before anyone is released: a caller that has its answer must already see the call in the usage ledger.
+        usage.RecordUpstreamCall(starter.AppId, flight.Usage);
         last.TrySetResult();
         flight.Done.TrySetResult();
-        usage.RecordUpstreamCall(starter.AppId, flight.Usage);
         if (stored)
         {
             Stored?.Invoke(ttl);
