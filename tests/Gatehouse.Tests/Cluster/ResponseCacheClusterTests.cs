@@ -68,8 +68,9 @@ public sealed class ResponseCacheClusterTests : IDisposable
         Assert.All(answers, a => Assert.Equal(13, a.Usage!.TotalTokens));
         Assert.Single(answers, a => a.Route!.Cache == CacheStatus.Miss);
         // Callers that reached the grain before the answer was complete joined it; any later ones were served from it.
+        // How many of each depends on scheduling (the gate opens once the first call starts), so only the sum is exact;
+        // joining an in-flight call is proven deterministically by the SingleFlightCache tests.
         Assert.Equal(Callers - 1, answers.Count(a => a.Route!.Cache is CacheStatus.Shared or CacheStatus.Hit));
-        Assert.Contains(answers, a => a.Route!.Cache == CacheStatus.Shared);
         // Billed once; every other caller is counted as a saving of the same tokens.
         var usage = _fixture.UsageOf("counted");
         Assert.Equal(1, usage.UpstreamCalls);

@@ -18,7 +18,7 @@ public sealed class CacheFixture : IAsyncLifetime
     /// <summary>Short, so that expiry can be observed on the real clock; long enough for a hit right after a miss on a busy machine.</summary>
     public const int TtlSeconds = 3;
     /// <summary>How long the double holds answers to "slow:" prompts, so that a second caller can join the call in flight.</summary>
-    public const int SlowMs = 2_000;
+    public const int SlowMs = 4_000;
 
     public OpenAIUpstreamDouble Upstream { get; private set; } = null!;
 
