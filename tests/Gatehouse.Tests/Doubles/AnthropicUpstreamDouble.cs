@@ -3,13 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Tests.Doubles;
 
@@ -56,13 +50,15 @@ public sealed class AnthropicUpstreamDouble : IAsyncDisposable
 {
     private static readonly object AbortAfterKey = new();
 
-    private readonly WebApplication _app;
+    private LoopbackServer _server = null!;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly ConcurrentDictionary<string, int> _requestsByTag = new(StringComparer.Ordinal);
     private int _requestCount;
     private long _messageCounter;
 
-    private AnthropicUpstreamDouble(WebApplication app) => _app = app;
+    private AnthropicUpstreamDouble()
+    {
+    }
 
     /// <summary>The root, e.g. <c>http://127.0.0.1:5123/</c>; also the Anthropic base URL (the SDK appends <c>/v1/messages</c>).</summary>
     public Uri BaseAddress { get; private set; } = null!;
@@ -89,16 +85,9 @@ public sealed class AnthropicUpstreamDouble : IAsyncDisposable
 
     public static async Task<AnthropicUpstreamDouble> StartAsync(CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var upstream = new AnthropicUpstreamDouble(app);
-        app.Run(upstream.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        upstream.BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
+        var upstream = new AnthropicUpstreamDouble();
+        upstream._server = await LoopbackServer.StartAsync(upstream.HandleAsync, cancellationToken).ConfigureAwait(false);
+        upstream.BaseAddress = upstream._server.BaseAddress;
         return upstream;
     }
 
@@ -107,11 +96,7 @@ public sealed class AnthropicUpstreamDouble : IAsyncDisposable
 
     public int RequestCountFor(string tag) => _requestsByTag.TryGetValue(tag, out var count) ? count : 0;
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context)
     {

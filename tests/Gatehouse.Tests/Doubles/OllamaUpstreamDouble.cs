@@ -2,13 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Tests.Doubles;
 
@@ -22,10 +16,12 @@ namespace Gatehouse.Tests.Doubles;
 /// </remarks>
 public sealed class OllamaUpstreamDouble : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private LoopbackServer _server = null!;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
 
-    private OllamaUpstreamDouble(WebApplication app) => _app = app;
+    private OllamaUpstreamDouble()
+    {
+    }
 
     /// <summary>The base URL to configure: <c>http://127.0.0.1:PORT</c>.</summary>
     public string BaseUrl { get; private set; } = null!;
@@ -41,22 +37,13 @@ public sealed class OllamaUpstreamDouble : IAsyncDisposable
 
     public static async Task<OllamaUpstreamDouble> StartAsync(CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var upstream = new OllamaUpstreamDouble(app);
-        app.Run(upstream.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        upstream.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var upstream = new OllamaUpstreamDouble();
+        upstream._server = await LoopbackServer.StartAsync(upstream.HandleAsync, cancellationToken).ConfigureAwait(false);
+        upstream.BaseUrl = upstream._server.BaseAddress.ToString().TrimEnd('/');
         return upstream;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context)
     {

@@ -2,13 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Tests.Doubles;
 
@@ -136,14 +130,16 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
     private static readonly object AbortAfterKey = new();
     private static readonly object AbortWhenKey = new();
 
-    private readonly WebApplication _app;
+    private LoopbackServer _server = null!;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly ConcurrentDictionary<string, int> _requestsByTag = new(StringComparer.Ordinal);
     private int _requestCount;
     private int _streamRequestCount;
     private long _completionCounter;
 
-    private OpenAIUpstreamDouble(WebApplication app) => _app = app;
+    private OpenAIUpstreamDouble()
+    {
+    }
 
     /// <summary>The root, e.g. <c>http://127.0.0.1:5123/</c>.</summary>
     public Uri BaseAddress { get; private set; } = null!;
@@ -180,16 +176,9 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
 
     public static async Task<OpenAIUpstreamDouble> StartAsync(CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var upstream = new OpenAIUpstreamDouble(app);
-        app.Run(upstream.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        upstream.BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
+        var upstream = new OpenAIUpstreamDouble();
+        upstream._server = await LoopbackServer.StartAsync(upstream.HandleAsync, cancellationToken).ConfigureAwait(false);
+        upstream.BaseAddress = upstream._server.BaseAddress;
         return upstream;
     }
 
@@ -198,11 +187,7 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
 
     public int RequestCountFor(string tag) => _requestsByTag.TryGetValue(tag, out var count) ? count : 0;
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context)
     {
