@@ -12,7 +12,7 @@ namespace Gatehouse.RateLimiting;
 /// </remarks>
 internal sealed class QuotaAuthorityHost(Grain grain, QuotaScope scope, RateLimitOptions options, TimeSpan callTimeout, TimeProvider timeProvider)
 {
-    private readonly QuotaLedger _ledger = new(scope.RequestsPerMinute, scope.TokensPerMinute, options.MaxBatchShare, timeProvider.GetUtcNow());
+    private readonly QuotaLedger _ledger = new(scope.RequestsPerMinute, scope.TokensPerMinute, options.MaxBatchShare, timeProvider.GetUtcNow() + TimeSpan.FromMinutes(1));
     private readonly SlotLedger _slots = new(scope.MaxConcurrency, TimeSpan.FromSeconds(options.ConcurrencyLeaseSeconds), callTimeout);
     private IGrainTimer? _timer;
     private DateTimeOffset? _timerDue;

@@ -24,18 +24,12 @@ internal sealed class QuotaLedger
     private readonly Dictionary<(RequestPriority, string), AppQueue> _queuesByApp = [];
     private int _waiting;
 
-    public QuotaLedger(int? requestsPerMinute, int? tokensPerMinute, double maxBatchShare, DateTimeOffset createdAt)
+    public QuotaLedger(int? requestsPerMinute, int? tokensPerMinute, double maxBatchShare, DateTimeOffset? notBefore = null)
     {
         _requests = requestsPerMinute is { } rpm ? new WindowedBucket(rpm) : null;
         _tokens = tokensPerMinute is { } tpm ? new WindowedBucket(tpm) : null;
         _maxBatchShare = maxBatchShare;
-        var blackout = TimeSpan.Zero;
-        foreach (var bucket in Buckets)
-        {
-            blackout = bucket.Schedule.MaxWindowLength > blackout ? bucket.Schedule.MaxWindowLength : blackout;
-        }
-
-        _notBefore = createdAt + blackout;
+        _notBefore = notBefore ?? DateTimeOffset.MinValue;
     }
 
     public int Waiting => _waiting;

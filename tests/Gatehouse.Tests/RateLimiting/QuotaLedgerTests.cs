@@ -34,7 +34,7 @@ public sealed class QuotaLedgerTests
     [Fact]
     public void Acquire_FreshLedger_GrantsNothingForOneWindowLength()
     {
-        var ledger = new QuotaLedger(600, null, 1.0, Start);
+        var ledger = new QuotaLedger(600, null, 1.0, Start + TimeSpan.FromSeconds(1));
 
         var refused = ledger.Acquire(Ask(), Start.AddMilliseconds(999), out _);
         var granted = ledger.Acquire(Ask(), Start.AddSeconds(1), out _);
