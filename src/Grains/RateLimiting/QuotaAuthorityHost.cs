@@ -12,7 +12,7 @@ namespace Gatehouse.RateLimiting;
 /// </remarks>
 internal sealed class QuotaAuthorityHost(Grain grain, QuotaScope scope, RateLimitOptions options, TimeSpan callTimeout, TimeProvider timeProvider)
 {
-    private readonly QuotaLedger _ledger = new(scope.RequestsPerMinute, scope.TokensPerMinute, options.MaxBatchShare, timeProvider.GetUtcNow() + TimeSpan.FromMinutes(1));
+    private readonly QuotaLedger _ledger = new(scope.RequestsPerMinute, scope.TokensPerMinute, options.MaxBatchShare, timeProvider.GetUtcNow() + Blackout(scope));
     private readonly SlotLedger _slots = new(scope.MaxConcurrency, TimeSpan.FromSeconds(options.ConcurrencyLeaseSeconds), callTimeout);
     private IGrainTimer? _timer;
     private DateTimeOffset? _timerDue;
@@ -46,6 +46,20 @@ internal sealed class QuotaAuthorityHost(Grain grain, QuotaScope scope, RateLimi
     }
 
     public SlotGrant LeaseSlots(SlotRequest request) => _slots.Lease(request, timeProvider.GetUtcNow());
+
+    private static TimeSpan Blackout(QuotaScope scope)
+    {
+        var longest = TimeSpan.Zero;
+        foreach (var limit in new[] { scope.RequestsPerMinute, scope.TokensPerMinute })
+        {
+            if (limit is { } l && new WindowSchedule(l).MaxWindowLength is var length && length > longest)
+            {
+                longest = length;
+            }
+        }
+
+        return longest;
+    }
 
     private void Schedule()
     {
