@@ -41,6 +41,7 @@ var upstream = new BenchUpstream();
 var builder = new InProcessTestClusterBuilder((short)silos);
 builder.ConfigureSilo((_, silo) =>
 {
+    silo.AddMemoryGrainStorage(GatehouseStorageNames.Quota);
     silo.Services.AddGatehouseGrains(new ConfigurationBuilder().AddInMemoryCollection(config).Build().GetSection("Gatehouse"));
     silo.Services.AddSingleton<IChatGatewayFactory>(upstream);
 });

@@ -12,6 +12,9 @@ public static class GatehouseEventIds
     public const int HealthFlushFailed = 1100;
     public const int QuotaAuthorityFailed = 1110;
     public const int QuotaSettleFailed = 1111;
+    public const int QuotaRecordUnreadable = 1112;
+    public const int QuotaRecordWriteFailed = 1113;
+    public const int QuotaRecordFenced = 1114;
     public const int ConfigurationInvalid = 1200;
     public const int EmbeddedDefaults = 1201;
     public const int UnhandledRequestError = 1300;

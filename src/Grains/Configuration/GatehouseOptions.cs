@@ -72,7 +72,10 @@ public sealed class ProviderOptions
     public string? BaseUrl { get; set; }
     /// <summary>The provider key, or <c>env:NAME</c> to read it from an environment variable.</summary>
     public string? ApiKey { get; set; }
+    /// <summary>At most this many requests in any 60 seconds, across the cluster.</summary>
     public int? RequestsPerMinute { get; set; }
+    /// <summary>How many of <see cref="RequestsPerMinute"/> may start at once when the bucket is full (1..RequestsPerMinute). The default value is the whole limit.</summary>
+    public int? Burst { get; set; }
     public int? TokensPerMinute { get; set; }
     public int? MaxConcurrency { get; set; }
     /// <summary>Completion tokens assumed for a request without <c>max_tokens</c> when estimating its token cost; <c>RateLimits:DefaultMaxTokensEstimate</c> when unset.</summary>
@@ -138,7 +141,10 @@ public sealed class AppOptions
 {
     /// <summary>The app's keys, in plain text or as <c>sha256:&lt;hex&gt;</c>; only their hashes are kept in memory.</summary>
     public List<string> Keys { get; set; } = [];
+    /// <summary>At most this many requests in any 60 seconds, across the cluster.</summary>
     public int? RequestsPerMinute { get; set; }
+    /// <summary>How many of <see cref="RequestsPerMinute"/> may start at once when the bucket is full (1..RequestsPerMinute). The default value is the whole limit.</summary>
+    public int? Burst { get; set; }
     public int? TokensPerMinute { get; set; }
     public double? BudgetUsdPerDay { get; set; }
     /// <summary><c>High</c>, <c>Normal</c> or <c>Low</c>: who is served first when a bucket is empty. The default value is <c>Normal</c>.</summary>

@@ -72,6 +72,7 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
 
             AddIfNotPositive(errors, $"{key}:RequestsPerMinute", provider.RequestsPerMinute);
             AddIfNotPositive(errors, $"{key}:TokensPerMinute", provider.TokensPerMinute);
+            AddIfBadBurst(errors, key, provider.Burst, provider.RequestsPerMinute);
             AddIfNotPositive(errors, $"{key}:MaxConcurrency", provider.MaxConcurrency);
             AddIfNotPositive(errors, $"{key}:DefaultMaxTokens", provider.DefaultMaxTokens);
             AddIfNotPositive(errors, $"{key}:DefaultMaxTokensEstimate", provider.DefaultMaxTokensEstimate);
@@ -183,6 +184,7 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
 
             AddIfNotPositive(errors, $"{key}:RequestsPerMinute", app.RequestsPerMinute);
             AddIfNotPositive(errors, $"{key}:TokensPerMinute", app.TokensPerMinute);
+            AddIfBadBurst(errors, key, app.Burst, app.RequestsPerMinute);
             if (app.CacheNamespace is not null && string.IsNullOrWhiteSpace(app.CacheNamespace))
             {
                 errors.Add($"{key}:CacheNamespace must not be blank (leave it out to use the app id).");
@@ -284,6 +286,23 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
             {
                 errors.Add($"{key}:{i} must not name the alias itself.");
             }
+        }
+    }
+
+    private static void AddIfBadBurst(List<string> errors, string key, int? burst, int? requestsPerMinute)
+    {
+        if (burst is not { } value)
+        {
+            return;
+        }
+
+        if (requestsPerMinute is not { } limit)
+        {
+            errors.Add($"{key}:Burst needs {key}:RequestsPerMinute (it is the share of that limit admitted at once).");
+        }
+        else if (value < 1 || value > limit)
+        {
+            errors.Add($"{key}:Burst must be between 1 and {key}:RequestsPerMinute ({limit}); it is {value}.");
         }
     }
 

@@ -1,15 +1,16 @@
 using Gatehouse.Grains;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Orleans.Storage;
 
 namespace Gatehouse.Health;
 
 // The upstream's buckets: requests/minute, tokens/minute and the concurrency cap, shared by every silo and app.
-// Reentrant so that a lease request queued for the next window never blocks health reports or other silos' calls.
-// Never collected when idle: a fresh activation must sit out one window (see QuotaLedger), which should cost only
-// when a silo dies, not after every quiet spell.
-[Reentrant, CollectionAgeLimit(AlwaysActive = true)]
+// Reentrant so that a lease request queued for the next slot never blocks health reports or other silos' calls.
+// The grant record is persisted (GatehouseStorageNames.Quota): an activation elsewhere resumes from it.
+[Reentrant]
 internal sealed partial class ProviderGrain
 {
     private QuotaAuthorityHost? _quota;
@@ -19,14 +20,11 @@ internal sealed partial class ProviderGrain
     public Task<LeaseGrant> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default) =>
         Quota.AcquireLeaseAsync(request, cancellationToken);
 
-    public ValueTask SettleAsync(LeaseSettlement settlement, CancellationToken cancellationToken = default)
-    {
-        Quota.Settle(settlement);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask SettleAsync(LeaseSettlement settlement, CancellationToken cancellationToken = default) =>
+        new(Quota.SettleAsync(settlement));
 
     public Task<SlotGrant> LeaseSlotsAsync(SlotRequest request, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Quota.LeaseSlots(request));
+        Quota.LeaseSlotsAsync(request);
 
     private QuotaAuthorityHost CreateQuota()
     {
@@ -35,6 +33,10 @@ internal sealed partial class ProviderGrain
         gatehouse.Providers.TryGetValue(name, out var provider);
         var scope = new QuotaScope(QuotaScopeKind.Provider, name, provider?.RequestsPerMinute, provider?.TokensPerMinute, provider?.MaxConcurrency);
         var callTimeout = TimeSpan.FromSeconds(provider?.TimeoutSeconds ?? 60);
-        return new QuotaAuthorityHost(this, scope, gatehouse.RateLimits, callTimeout, ServiceProvider.GetRequiredService<TimeProvider>());
+        return new QuotaAuthorityHost(
+            this, scope, provider?.Burst, gatehouse.RateLimits, callTimeout,
+            ServiceProvider.GetRequiredKeyedService<IGrainStorage>(GatehouseStorageNames.Quota),
+            ServiceProvider.GetRequiredService<TimeProvider>(),
+            ServiceProvider.GetRequiredService<ILogger<ProviderGrain>>());
     }
 }

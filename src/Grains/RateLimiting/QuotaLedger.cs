@@ -8,28 +8,25 @@ namespace Gatehouse.RateLimiting;
 /// of equal priority.
 /// </summary>
 /// <remarks>
-/// Not thread-safe: owned by one grain activation, which calls <see cref="Pump"/> at <see cref="NextWakeUp"/>.
-/// A fresh ledger grants nothing for one window length (<c>notBefore</c>): a previous activation of the authority
-/// (on a silo that died, or deactivated) may have leases out that are valid until the end of its window, and this
-/// activation cannot know how much of that window they used.
+/// Not thread-safe: owned by one grain activation, which calls <see cref="Pump"/> at <see cref="NextWakeUp"/>. A grant
+/// is valid until the end of the current 1-second slot. The counts survive the activation through
+/// <see cref="ToRecord"/> and <see cref="Restore"/>: the grain persists them before a grant is answered.
 /// </remarks>
 internal sealed class QuotaLedger
 {
-    private readonly WindowedBucket? _requests;
-    private readonly WindowedBucket? _tokens;
+    private readonly SlidingWindowBucket? _requests;
+    private readonly SlidingWindowBucket? _tokens;
     private readonly double _maxBatchShare;
-    private readonly DateTimeOffset _notBefore;
     // Index = (int)RequestPriority; per priority, the apps with waiters in round-robin order, each with its FIFO.
     private readonly LinkedList<AppQueue>[] _queues = [new(), new(), new()];
     private readonly Dictionary<(RequestPriority, string), AppQueue> _queuesByApp = [];
     private int _waiting;
 
-    public QuotaLedger(int? requestsPerMinute, int? tokensPerMinute, double maxBatchShare, DateTimeOffset? notBefore = null)
+    public QuotaLedger(int? requestsPerMinute, int? tokensPerMinute, double maxBatchShare, int? requestsBurst = null)
     {
-        _requests = requestsPerMinute is { } rpm ? new WindowedBucket(rpm) : null;
-        _tokens = tokensPerMinute is { } tpm ? new WindowedBucket(tpm) : null;
+        _requests = requestsPerMinute is { } rpm ? new SlidingWindowBucket(rpm, requestsBurst) : null;
+        _tokens = tokensPerMinute is { } tpm ? new SlidingWindowBucket(tpm) : null;
         _maxBatchShare = maxBatchShare;
-        _notBefore = notBefore ?? DateTimeOffset.MinValue;
     }
 
     public int Waiting => _waiting;
@@ -69,7 +66,7 @@ internal sealed class QuotaLedger
 
         if (request.MaxWait <= TimeSpan.Zero)
         {
-            return Rejected(now);
+            return Rejected(request, now);
         }
 
         waiter = new QuotaWaiter(request, now, now + request.MaxWait);
@@ -120,7 +117,7 @@ internal sealed class QuotaLedger
                     {
                         app.Waiters.Remove(w);
                         _waiting--;
-                        w.Value.Complete(Rejected(now));
+                        w.Value.Complete(Rejected(w.Value.Request, now));
                     }
 
                     w = nextWaiter;
@@ -180,28 +177,33 @@ internal sealed class QuotaLedger
         }
     }
 
-    /// <summary>The moment capacity is next expected: the next window start (after the start-up blackout).</summary>
-    public DateTimeOffset NextCapacityAt(DateTimeOffset now)
+    /// <summary>When queued waiters are next worth looking at: the next slot start, when units age out and the burst refills.</summary>
+    public DateTimeOffset NextCapacityAt(DateTimeOffset now) => SlidingWindowBucket.StartOf(SlidingWindowBucket.SlotOf(now) + 1);
+
+    /// <summary>The counts to persist.</summary>
+    public QuotaRecord ToRecord(DateTimeOffset now) => new()
     {
-        if (now < _notBefore)
+        Requests = _requests?.ToRecord(now),
+        Tokens = _tokens?.ToRecord(now),
+    };
+
+    /// <summary>Resumes from persisted counts; the queue of waiters is kept.</summary>
+    public void Restore(QuotaRecord record, DateTimeOffset now)
+    {
+        if (_requests is not null && record.Requests is { } requests)
         {
-            return _notBefore;
+            _requests.Restore(requests, now);
         }
 
-        var next = DateTimeOffset.MaxValue;
-        foreach (var bucket in Buckets)
+        if (_tokens is not null && record.Tokens is { } tokens)
         {
-            var start = bucket.NextWindowStart(now);
-            next = start < next ? start : next;
+            _tokens.Restore(tokens, now);
         }
-
-        return next == DateTimeOffset.MaxValue ? now : next;
     }
 
     private LeaseGrant? TryGrant(LeaseRequest request, DateTimeOffset now, DateTimeOffset arrivedAt)
     {
-        if (now < _notBefore
-            || NextCapacityAt(now) - now < request.MinValidity
+        if (SlidingWindowBucket.StartOf(SlidingWindowBucket.SlotOf(now) + 1) - now < request.MinValidity
             || (_requests is not null && request.RequestsNeeded > 0 && !_requests.CanTake(request.RequestsNeeded, now))
             || (_tokens is not null && request.TokensNeeded > 0 && !_tokens.CanTake(request.TokensNeeded, now)))
         {
@@ -216,20 +218,14 @@ internal sealed class QuotaLedger
         _requests?.Take(requests, now);
         _tokens?.Take(tokens, now);
 
-        var validUntil = DateTimeOffset.MaxValue;
-        foreach (var bucket in Buckets)
-        {
-            var end = bucket.NextWindowStart(now);
-            validUntil = end < validUntil ? end : validUntil;
-        }
-
+        var validUntil = SlidingWindowBucket.StartOf(SlidingWindowBucket.SlotOf(now) + 1);
         return new LeaseGrant
         {
             Granted = true,
             GrantedAtTicks = now.UtcTicks,
             Requests = requests,
             Tokens = tokens,
-            ValidFor = validUntil == DateTimeOffset.MaxValue ? TimeSpan.FromMinutes(1) : validUntil - now,
+            ValidFor = validUntil - now,
             RequestsLimit = _requests?.Limit,
             TokensLimit = _tokens?.Limit,
             RequestsRemaining = _requests?.RemainingInMinute(now),
@@ -238,8 +234,8 @@ internal sealed class QuotaLedger
         };
     }
 
-    /// <summary>The batch to grant: what was wanted, capped by what is left and by a share of the window's budget.</summary>
-    private int Size(WindowedBucket? bucket, int needed, int wanted, DateTimeOffset now)
+    /// <summary>The batch to grant: what was wanted, capped by what is left and by a share of the burst.</summary>
+    private int Size(SlidingWindowBucket? bucket, int needed, int wanted, DateTimeOffset now)
     {
         wanted = Math.Max(needed, wanted);
         if (bucket is null)
@@ -248,20 +244,35 @@ internal sealed class QuotaLedger
         }
 
         var available = bucket.Available(now);
-        // The cap keeps one busy silo from draining a window the others are about to ask for.
-        var cap = Math.Max(1, (int)Math.Ceiling(bucket.Schedule.BudgetOf(bucket.Schedule.WindowOf(now)) * _maxBatchShare));
+        // The cap keeps one busy silo from draining what the others are about to ask for.
+        var cap = Math.Max(1, (int)Math.Ceiling(Math.Min(bucket.Limit, bucket.Burst) * _maxBatchShare));
         return Math.Max(needed, Math.Min(wanted, Math.Min(available, cap)));
     }
 
-    private LeaseGrant Rejected(DateTimeOffset now) => new()
+    /// <summary>A refusal: <see cref="LeaseGrant.RetryAfter"/> is when the needed units could be granted, if no one else takes them first.</summary>
+    private LeaseGrant Rejected(LeaseRequest request, DateTimeOffset now)
     {
-        Granted = false,
-        RetryAfter = NextCapacityAt(now) - now,
-        RequestsLimit = _requests?.Limit,
-        TokensLimit = _tokens?.Limit,
-        RequestsRemaining = _requests?.RemainingInMinute(now),
-        TokensRemaining = _tokens?.RemainingInMinute(now),
-    };
+        var at = NextCapacityAt(now);
+        if (_requests is not null && request.RequestsNeeded > 0 && _requests.AvailableAt(request.RequestsNeeded, now) is var r && r > at)
+        {
+            at = r;
+        }
+
+        if (_tokens is not null && request.TokensNeeded > 0 && _tokens.AvailableAt(request.TokensNeeded, now) is var t && t > at)
+        {
+            at = t;
+        }
+
+        return new LeaseGrant
+        {
+            Granted = false,
+            RetryAfter = at - now,
+            RequestsLimit = _requests?.Limit,
+            TokensLimit = _tokens?.Limit,
+            RequestsRemaining = _requests?.RemainingInMinute(now),
+            TokensRemaining = _tokens?.RemainingInMinute(now),
+        };
+    }
 
     private bool HasWaitersAtOrAbove(RequestPriority priority)
     {
@@ -282,22 +293,6 @@ internal sealed class QuotaLedger
         {
             list.Remove(app.Node);
             _queuesByApp.Remove((app.Priority, app.AppId));
-        }
-    }
-
-    private IEnumerable<WindowedBucket> Buckets
-    {
-        get
-        {
-            if (_requests is not null)
-            {
-                yield return _requests;
-            }
-
-            if (_tokens is not null)
-            {
-                yield return _tokens;
-            }
         }
     }
 

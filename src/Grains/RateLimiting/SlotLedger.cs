@@ -7,7 +7,9 @@ namespace Gatehouse.RateLimiting;
 /// Not thread-safe: owned by one grain activation. A holder that stops renewing (a dead silo) keeps its slots until
 /// its lease expires plus <c>grace</c> — the longest an upstream call may last, so a call admitted just before the
 /// expiry is still counted until it must have ended. Conservative by design: live silos may be refused capacity a
-/// dead silo held for up to one lease time-to-live plus the grace.
+/// dead silo held for up to one lease time-to-live plus the grace. Slots a holder has in flight are never taken from
+/// it, so the cap can only be refused to new calls. Expiries are wall-clock (UTC) because they are persisted and read
+/// back by an activation on another silo.
 /// </remarks>
 internal sealed class SlotLedger(int? limit, TimeSpan ttl, TimeSpan grace)
 {
@@ -19,7 +21,7 @@ internal sealed class SlotLedger(int? limit, TimeSpan ttl, TimeSpan grace)
     {
         if (limit is not { } cap)
         {
-            return new SlotGrant { Held = request.Wanted, ValidFor = ttl };
+            return new SlotGrant { Held = Math.Max(request.Wanted, request.Needed), ValidFor = ttl, Sequence = request.Sequence };
         }
 
         var others = 0;
@@ -38,20 +40,30 @@ internal sealed class SlotLedger(int? limit, TimeSpan ttl, TimeSpan grace)
             }
         }
 
-        var held = Math.Min(Math.Max(request.Wanted, request.Needed), cap - others);
-        if (held < request.Needed)
-        {
-            // Keep what the holder already had in flight; refuse the extra slot.
-            var kept = Math.Max(0, Math.Min(request.Needed - 1, cap - others));
-            Set(request.HolderId, kept, now);
-            return new SlotGrant { Held = kept, ValidFor = ttl, Limit = cap, RetryAfter = firstFree is { } f ? f - now : ttl };
-        }
-
+        var inFlight = Math.Max(0, request.InFlight);
+        var held = Math.Max(inFlight, Math.Min(Math.Max(request.Wanted, request.Needed), cap - others));
         Set(request.HolderId, held, now);
-        return new SlotGrant { Held = held, ValidFor = ttl, Limit = cap };
+        return held < request.Needed
+            ? new SlotGrant { Held = held, ValidFor = ttl, Limit = cap, RetryAfter = firstFree is { } f ? f - now : ttl, Sequence = request.Sequence }
+            : new SlotGrant { Held = held, ValidFor = ttl, Limit = cap, Sequence = request.Sequence };
     }
 
     public int HeldBy(string holderId) => _holders.TryGetValue(holderId, out var lease) ? lease.Held : 0;
+
+    /// <summary>Slots counted against the cap at <paramref name="now"/> (expired holders within their grace included).</summary>
+    public int Counted(DateTimeOffset now) => _holders.Values.Where(h => h.Expires + grace > now).Sum(h => h.Held);
+
+    public List<SlotHolderRecord> ToRecord() =>
+        [.. _holders.Select(h => new SlotHolderRecord { HolderId = h.Key, Held = h.Value.Held, ExpiresAtTicks = h.Value.Expires.UtcTicks })];
+
+    public void Restore(IEnumerable<SlotHolderRecord> holders)
+    {
+        _holders.Clear();
+        foreach (var holder in holders)
+        {
+            _holders[holder.HolderId] = (holder.Held, new DateTimeOffset(holder.ExpiresAtTicks, TimeSpan.Zero));
+        }
+    }
 
     private void Set(string holderId, int held, DateTimeOffset now)
     {

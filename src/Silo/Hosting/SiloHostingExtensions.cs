@@ -42,6 +42,8 @@ internal static class SiloHostingExtensions
                 clusterId: cluster.ClusterId);
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = GrainCallTimeout);
             silo.AddMemoryGrainStorageAsDefault();
+            // One silo's memory: a grant record survives the authority's deactivation, not the process (PostgreSQL does).
+            silo.AddMemoryGrainStorage(GatehouseStorageNames.Quota);
         });
         return builder;
     }

@@ -1,3 +1,5 @@
+using Orleans.Storage;
+using Gatehouse.Tests.Support;
 using Gatehouse.Apps;
 using Gatehouse.Caching;
 using Gatehouse.Gateway;
@@ -47,12 +49,14 @@ public sealed class CacheClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(3);
         var upstreams = Upstreams;
         var time = Time;
+        var storage = new SharedGrainStorage();
         builder.ConfigureSilo((siloOptions, silo) =>
         {
             silo.Services.AddSingleton<TimeProvider>(time);
             silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(Config).Build();
             silo.Services.AddGatehouseGrains(configuration.GetSection("Gatehouse"));
+            silo.Services.AddKeyedSingleton<IGrainStorage>(GatehouseStorageNames.Quota, storage);
             silo.Services.AddSingleton<IChatGatewayFactory>(new FakeChatGatewayFactory(upstreams, siloOptions.SiloName));
         });
         Cluster = builder.Build();

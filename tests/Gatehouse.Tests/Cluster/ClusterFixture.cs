@@ -1,3 +1,5 @@
+using Orleans.Storage;
+using Gatehouse.Tests.Support;
 using Gatehouse.Providers;
 using Gatehouse.Tests.Fakes;
 using Microsoft.Extensions.Configuration;
@@ -85,10 +87,12 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder(2);
         var upstreams = Upstreams;
+        var storage = new SharedGrainStorage();
         builder.ConfigureSilo((siloOptions, silo) =>
         {
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(Config).Build();
             silo.Services.AddGatehouseGrains(configuration.GetSection("Gatehouse"));
+            silo.Services.AddKeyedSingleton<IGrainStorage>(GatehouseStorageNames.Quota, storage);
             silo.Services.AddSingleton<IChatGatewayFactory>(new FakeChatGatewayFactory(upstreams, siloOptions.SiloName));
         });
         Cluster = builder.Build();

@@ -1,3 +1,5 @@
+using Orleans.Storage;
+using Gatehouse.Tests.Support;
 using Gatehouse.Providers;
 using Gatehouse.Tests.Fakes;
 using Microsoft.Extensions.Configuration;
@@ -46,12 +48,14 @@ public sealed class FakeTimeClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(2);
         var upstreams = Upstreams;
         var time = Time;
+        var storage = new SharedGrainStorage();
         builder.ConfigureSilo((siloOptions, silo) =>
         {
             silo.Services.AddSingleton<TimeProvider>(time);
             silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(Config).Build();
             silo.Services.AddGatehouseGrains(configuration.GetSection("Gatehouse"));
+            silo.Services.AddKeyedSingleton<IGrainStorage>(GatehouseStorageNames.Quota, storage);
             silo.Services.AddSingleton<IChatGatewayFactory>(new FakeChatGatewayFactory(upstreams, siloOptions.SiloName));
         });
         Cluster = builder.Build();

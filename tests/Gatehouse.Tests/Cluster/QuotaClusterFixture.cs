@@ -1,3 +1,5 @@
+using Orleans.Storage;
+using Gatehouse.Tests.Support;
 using System.Collections.Concurrent;
 using Gatehouse.Apps;
 using Gatehouse.Chat;
@@ -87,10 +89,12 @@ public sealed class QuotaCluster : IAsyncDisposable
         ThreadPool.SetMinThreads(Math.Max(workers, 64), completionPorts);
         var upstreams = new FakeUpstreams();
         var builder = new InProcessTestClusterBuilder((short)silos);
+        var storage = new SharedGrainStorage();
         builder.ConfigureSilo((siloOptions, silo) =>
         {
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(Config()).Build();
             silo.Services.AddGatehouseGrains(configuration.GetSection("Gatehouse"));
+            silo.Services.AddKeyedSingleton<IGrainStorage>(GatehouseStorageNames.Quota, storage);
             silo.Services.AddSingleton<IChatGatewayFactory>(new FakeChatGatewayFactory(upstreams, siloOptions.SiloName));
             // A killed silo is declared dead within a couple of seconds, so its grains (authorities included) move while the test runs.
             silo.Services.Configure<ClusterMembershipOptions>(membership =>

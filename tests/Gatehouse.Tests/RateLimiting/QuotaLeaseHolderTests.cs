@@ -13,7 +13,7 @@ public sealed class QuotaLeaseHolderTests
 
     private (QuotaLeaseHolder Holder, LedgerAuthority Authority) Create(QuotaScope scope, int marginMs = 20, double share = 1.0)
     {
-        var authority = new LedgerAuthority(new QuotaLedger(scope.RequestsPerMinute, scope.TokensPerMinute, share, Start.AddMinutes(-1)), _time);
+        var authority = new LedgerAuthority(new QuotaLedger(scope.RequestsPerMinute, scope.TokensPerMinute, share), _time);
         var options = new RateLimitOptions { LeaseSafetyMarginMs = marginMs };
         return (new QuotaLeaseHolder(_ => authority, _time, options, NullLogger.Instance), authority);
     }

@@ -5,10 +5,10 @@ namespace Gatehouse.Tests.RateLimiting;
 
 public sealed class QuotaLedgerTests
 {
-    // Created one window before Start, so the start-up blackout is over when the tests begin.
+    // On a whole second: slots are UTC-aligned seconds.
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private static QuotaLedger Ledger(int? rpm = 600, int? tpm = null, double share = 1.0) => new(rpm, tpm, share, Start.AddSeconds(-1));
+    private static QuotaLedger Ledger(int? rpm = 600, int? tpm = null, double share = 1.0, int? burst = null) => new(rpm, tpm, share, burst);
 
     private static LeaseRequest Ask(string app = "a", RequestPriority priority = RequestPriority.Normal, int wanted = 1, int tokens = 0, int waitMs = 0) => new()
     {
@@ -32,47 +32,82 @@ public sealed class QuotaLedgerTests
     }
 
     [Fact]
-    public void Acquire_FreshLedger_GrantsNothingForOneWindowLength()
+    public void Acquire_FreshLedger_GrantsTheFirstRequestAtOnce()
     {
-        var ledger = new QuotaLedger(600, null, 1.0, Start + TimeSpan.FromSeconds(1));
+        var granted = Ledger(rpm: 5).Acquire(Ask(), Start, out var waiter);
 
-        var refused = ledger.Acquire(Ask(), Start.AddMilliseconds(999), out _);
-        var granted = ledger.Acquire(Ask(), Start.AddSeconds(1), out _);
-
-        Assert.False(refused!.Granted);
-        Assert.Equal(TimeSpan.FromMilliseconds(1), refused.RetryAfter);
+        Assert.Null(waiter);
         Assert.True(granted!.Granted);
+        Assert.Equal(4, granted.RequestsRemaining);
     }
 
     [Fact]
-    public void Acquire_BatchWanted_IsCappedByTheShareOfTheWindowBudget()
+    public void Acquire_FullBucket_AdmitsABurstOfTheWholeLimitThenRefusesUntilTheFirstUnitAgesOut()
+    {
+        var ledger = Ledger(rpm: 5);
+
+        var burst = Enumerable.Range(0, 5).Select(i => ledger.Acquire(Ask(), Start.AddMilliseconds(100 + i), out _)!).ToList();
+        var sixth = ledger.Acquire(Ask(), Start.AddMilliseconds(200), out _)!;
+
+        Assert.All(burst, grant => Assert.True(grant.Granted));
+        Assert.False(sixth.Granted);
+        // Leased in slot 0 and usable until its end, a unit counts until 61 s after Start.
+        Assert.Equal(TimeSpan.FromSeconds(61) - TimeSpan.FromMilliseconds(200), sixth.RetryAfter);
+        Assert.Equal(0, sixth.RequestsRemaining);
+    }
+
+    [Fact]
+    public void Acquire_UnitsOfAFullMinute_AreGrantableAgainOnlyAfterTheSlotTheyWereLeasedInPlusSixtySeconds()
+    {
+        var ledger = Ledger(rpm: 5);
+        ledger.Acquire(Ask(wanted: 5), Start.AddMilliseconds(500), out _);
+
+        Assert.False(ledger.Acquire(Ask(), Start.AddSeconds(61) - TimeSpan.FromTicks(1), out _)!.Granted);
+        Assert.True(ledger.Acquire(Ask(), Start.AddSeconds(61), out _)!.Granted);
+    }
+
+    [Fact]
+    public void Acquire_ConfiguredBurst_AdmitsThatManyAtOnceAndRefillsAtTheLimitsRate()
+    {
+        var ledger = Ledger(rpm: 60, burst: 2);
+
+        Assert.True(ledger.Acquire(Ask(), Start, out _)!.Granted);
+        Assert.True(ledger.Acquire(Ask(), Start, out _)!.Granted);
+        var third = ledger.Acquire(Ask(), Start, out _)!;
+
+        Assert.False(third.Granted);
+        Assert.Equal(TimeSpan.FromSeconds(1), third.RetryAfter);
+        Assert.True(ledger.Acquire(Ask(), Start.AddSeconds(1), out _)!.Granted);
+    }
+
+    [Fact]
+    public void Acquire_BatchWanted_IsCappedByTheShareOfTheBurst()
     {
         var ledger = Ledger(rpm: 6_000, share: 0.25);
 
-        var grant = ledger.Acquire(Ask(wanted: 500), Start.AddMilliseconds(100), out _)!;
+        var grant = ledger.Acquire(Ask(wanted: 5_000), Start.AddMilliseconds(100), out _)!;
 
-        Assert.Equal(25, grant.Requests);
+        Assert.Equal(1_500, grant.Requests);
         Assert.Equal(TimeSpan.FromMilliseconds(900), grant.ValidFor);
-        Assert.Equal(6_000 - 25, grant.RequestsRemaining);
+        Assert.Equal(6_000 - 1_500, grant.RequestsRemaining);
     }
 
     [Fact]
-    public void Acquire_BucketEmptyAndNoWait_ReturnsRetryAfterUntilTheNextWindow()
+    public void Acquire_SlotEndingWithinTheHoldersMargin_WaitsForTheNextSlot()
     {
         var ledger = Ledger(rpm: 600);
-        ledger.Acquire(Ask(wanted: 10), Start, out _);
 
-        var refused = ledger.Acquire(Ask(), Start.AddMilliseconds(300), out var waiter);
+        var late = ledger.Acquire(Ask(waitMs: 500) with { MinValidity = TimeSpan.FromMilliseconds(40) }, Start.AddMilliseconds(970), out var waiter);
+        ledger.Pump(Start.AddSeconds(1));
 
-        Assert.Null(waiter);
-        Assert.False(refused!.Granted);
-        Assert.Equal(TimeSpan.FromMilliseconds(700), refused.RetryAfter);
+        Assert.Null(late);
+        Assert.Equal(TimeSpan.FromSeconds(1), Completed(waiter!).ValidFor);
     }
 
     [Fact]
-    public void Pump_WaiterPastDeadline_GetsExhaustedWithTimeToNextWindow()
+    public void Pump_WaiterPastDeadline_GetsExhaustedWithTimeToTheNextUnit()
     {
-        var ledger = Ledger(rpm: 60);
+        var ledger = Ledger(rpm: 60, burst: 1);
         ledger.Acquire(Ask(), Start, out _);
         Assert.Null(ledger.Acquire(Ask(waitMs: 200), Start.AddMilliseconds(100), out var waiter));
 
@@ -88,7 +123,7 @@ public sealed class QuotaLedgerTests
     [Fact]
     public void Pump_Refill_ServesHighPriorityWaitersBeforeLowOnes()
     {
-        var ledger = Ledger(rpm: 120); // 2 per second
+        var ledger = Ledger(rpm: 120, burst: 2); // 2 per second once the burst is spent
         ledger.Acquire(Ask(wanted: 2), Start, out _);
         var waiters = new[]
         {
@@ -113,7 +148,7 @@ public sealed class QuotaLedgerTests
     [Fact]
     public void Pump_EqualPriorityApps_AreServedRoundRobinNotFirstComeFirstServed()
     {
-        var ledger = Ledger(rpm: 120);
+        var ledger = Ledger(rpm: 120, burst: 2);
         ledger.Acquire(Ask(wanted: 2), Start, out _);
         // App "greedy" queued three requests before "polite" queued its one.
         var waiters = new[] { "greedy", "greedy", "greedy", "polite" }.Select(app =>
@@ -130,11 +165,11 @@ public sealed class QuotaLedgerTests
     [Fact]
     public void Acquire_WhileOthersWaitAtHigherPriority_QueuesInsteadOfJumpingAhead()
     {
-        var ledger = Ledger(rpm: 120);
+        var ledger = Ledger(rpm: 120, burst: 2);
         ledger.Acquire(Ask(wanted: 2), Start, out _);
         ledger.Acquire(Ask(priority: RequestPriority.High, waitMs: 5_000), Start.AddMilliseconds(10), out var high);
 
-        // The next window has refilled, but the high-priority waiter has not been pumped yet.
+        // The burst has refilled, but the high-priority waiter has not been pumped yet.
         var late = ledger.Acquire(Ask(priority: RequestPriority.Low, waitMs: 5_000), Start.AddSeconds(1), out var low);
 
         Assert.Null(late);
@@ -144,9 +179,9 @@ public sealed class QuotaLedgerTests
     }
 
     [Fact]
-    public void Settle_ReturnedUnitsInTheSameWindow_LetAWaiterThrough()
+    public void Settle_ReturnedUnits_LetAWaiterThrough()
     {
-        var ledger = Ledger(rpm: 600);
+        var ledger = Ledger(rpm: 60, burst: 10); // refills one unit a second
         var batch = ledger.Acquire(Ask(wanted: 10), Start, out _)!;
         ledger.Acquire(Ask(app: "b", waitMs: 500), Start.AddMilliseconds(100), out var waiter);
 
@@ -157,15 +192,52 @@ public sealed class QuotaLedgerTests
     }
 
     [Fact]
-    public void Settle_TokensOwed_AreDebitedFromTheNextWindow()
+    public void Settle_UnitsReturnedAfterTheirLeaseExpired_AreCreditedWithinTheMinute()
     {
-        var ledger = Ledger(rpm: null, tpm: 6_000);
-        ledger.Acquire(Ask(tokens: 100), Start, out _);
+        var ledger = Ledger(rpm: 5);
+        var batch = ledger.Acquire(Ask(wanted: 5), Start, out _)!;
+
+        ledger.Settle(new LeaseSettlement { GrantedAtTicks = batch.GrantedAtTicks, RequestsReturned = 5 }, Start.AddSeconds(10));
+
+        Assert.Equal(5, ledger.Acquire(Ask(wanted: 5), Start.AddSeconds(10), out _)!.Requests);
+    }
+
+    [Fact]
+    public void Settle_TokensOwed_CountAgainstTheRestOfTheMinute()
+    {
+        var ledger = Ledger(rpm: null, tpm: 600);
+        ledger.Acquire(Ask(tokens: 500), Start, out _);
 
         ledger.Settle(new LeaseSettlement { TokensOwed = 50 }, Start.AddMilliseconds(500));
-        var next = ledger.Acquire(Ask(tokens: 60), Start.AddSeconds(1), out _);
 
-        Assert.False(next!.Granted);
+        Assert.False(ledger.Acquire(Ask(tokens: 60), Start.AddSeconds(1), out _)!.Granted);
         Assert.True(ledger.Acquire(Ask(tokens: 50), Start.AddSeconds(1), out _)!.Granted);
+    }
+
+    [Fact]
+    public void Acquire_RequestLargerThanTheWholeLimit_IsAdmittedOnlyIntoAnUntouchedBucket()
+    {
+        var ledger = Ledger(rpm: null, tpm: 1_000);
+
+        Assert.True(ledger.Acquire(Ask(tokens: 1_500), Start, out _)!.Granted);
+        var next = ledger.Acquire(Ask(tokens: 1), Start.AddSeconds(30), out _)!;
+
+        Assert.False(next.Granted);
+        Assert.Equal(TimeSpan.FromSeconds(31), next.RetryAfter);
+    }
+
+    [Fact]
+    public void Restore_RecordOfAnEarlierActivation_ResumesItsCounts()
+    {
+        var first = Ledger(rpm: 5);
+        first.Acquire(Ask(wanted: 4), Start, out _);
+        var record = first.ToRecord(Start.AddMilliseconds(500));
+
+        var next = Ledger(rpm: 5);
+        next.Restore(record, Start.AddSeconds(2));
+
+        Assert.True(next.Acquire(Ask(), Start.AddSeconds(2), out _)!.Granted);
+        Assert.False(next.Acquire(Ask(), Start.AddSeconds(2), out _)!.Granted);
+        Assert.True(next.Acquire(Ask(), Start.AddSeconds(61), out _)!.Granted);
     }
 }

@@ -9,7 +9,8 @@ public sealed class SlotLedgerTests
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(60);
 
-    private static SlotRequest Want(string holder, int wanted, int needed) => new() { HolderId = holder, Wanted = wanted, Needed = needed };
+    private static SlotRequest Want(string holder, int wanted, int needed, int? inFlight = null) =>
+        new() { HolderId = holder, Wanted = wanted, Needed = needed, InFlight = inFlight ?? Math.Max(0, needed - 1) };
 
     [Fact]
     public void Lease_TwoHoldersAskingForMoreThanTheCap_SecondGetsWhatIsLeft()
@@ -56,5 +57,40 @@ public sealed class SlotLedgerTests
         ledger.Lease(Want("a", 1, 1), Start.AddSeconds(5));
 
         Assert.Equal(3, ledger.Lease(Want("b", 3, 1), Start.AddSeconds(5)).Held);
+    }
+
+    [Fact]
+    public void Lease_SqueezedRenewal_KeepsEverySlotInFlight()
+    {
+        var ledger = new SlotLedger(limit: 2, Ttl, Grace);
+        ledger.Lease(Want("a", 2, 2), Start);
+        ledger.Lease(Want("a", 0, 0, inFlight: 0), Start.AddSeconds(1));
+        ledger.Lease(Want("b", 2, 1), Start.AddSeconds(1));
+
+        // "a" still has one call under way from before it gave its slots back: the renewal may not take it away.
+        var renewal = ledger.Lease(Want("a", 1, 1, inFlight: 1), Start.AddSeconds(2));
+
+        Assert.Equal(1, renewal.Held);
+    }
+
+    [Fact]
+    public void Lease_AnswerCarriesTheRequestsSequence()
+    {
+        var ledger = new SlotLedger(limit: 2, Ttl, Grace);
+
+        Assert.Equal(7, ledger.Lease(Want("a", 1, 1) with { Sequence = 7 }, Start).Sequence);
+    }
+
+    [Fact]
+    public void Restore_HoldersOfAnEarlierActivation_CountAgainstTheCap()
+    {
+        var first = new SlotLedger(limit: 2, Ttl, Grace);
+        first.Lease(Want("a", 2, 2), Start);
+
+        var next = new SlotLedger(limit: 2, Ttl, Grace);
+        next.Restore(first.ToRecord());
+
+        Assert.Equal(0, next.Lease(Want("b", 2, 1), Start.AddSeconds(1)).Held);
+        Assert.Equal(2, next.Lease(Want("b", 2, 1), Start + Ttl + Grace).Held);
     }
 }
