@@ -39,7 +39,7 @@ internal sealed class QuotaAuthorityHost
         _requestsLimit = scope.RequestsPerMinute;
         _tokensLimit = scope.TokensPerMinute;
         _ledger = new QuotaLedger(scope.RequestsPerMinute, scope.TokensPerMinute, options.MaxBatchShare, requestsBurst);
-        _slots = new SlotLedger(scope.MaxConcurrency, TimeSpan.FromSeconds(options.ConcurrencyLeaseSeconds), callTimeout);
+        _slots = new SlotLedger(scope.MaxConcurrency, TimeSpan.FromSeconds(options.ConcurrencyLeaseSeconds), callTimeout, options.MaxBatchShare);
         _store = new QuotaRecordStore(storage, grain.GetGrainId(), Snapshot, Restore, logger);
     }
 

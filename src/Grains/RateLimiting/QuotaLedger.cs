@@ -203,8 +203,7 @@ internal sealed class QuotaLedger
 
     private LeaseGrant? TryGrant(LeaseRequest request, DateTimeOffset now, DateTimeOffset arrivedAt)
     {
-        if (SlidingWindowBucket.StartOf(SlidingWindowBucket.SlotOf(now) + 1) - now < request.MinValidity
-            || (_requests is not null && request.RequestsNeeded > 0 && !_requests.CanTake(request.RequestsNeeded, now))
+        if ((_requests is not null && request.RequestsNeeded > 0 && !_requests.CanTake(request.RequestsNeeded, now))
             || (_tokens is not null && request.TokensNeeded > 0 && !_tokens.CanTake(request.TokensNeeded, now)))
         {
             return null;
@@ -215,14 +214,19 @@ internal sealed class QuotaLedger
         var contended = _waiting > 0;
         var requests = Size(_requests, request.RequestsNeeded, contended ? request.RequestsWaiting : request.RequestsWanted, now);
         var tokens = Size(_tokens, request.TokensNeeded, contended ? request.TokensWaiting : request.TokensWanted, now);
-        _requests?.Take(requests, now);
-        _tokens?.Take(tokens, now);
+        // Too little of this slot is left for the holder to use a lease safely: the grant is for the next slot
+        // instead, at once, rather than making the caller wait (or be refused) until it starts.
+        var slot = SlidingWindowBucket.SlotOf(now);
+        var forNextSlot = SlidingWindowBucket.StartOf(slot + 1) - now < request.MinValidity;
+        _requests?.Take(requests, now, forNextSlot);
+        _tokens?.Take(tokens, now, forNextSlot);
 
-        var validUntil = SlidingWindowBucket.StartOf(SlidingWindowBucket.SlotOf(now) + 1);
+        var validUntil = SlidingWindowBucket.StartOf(slot + (forNextSlot ? 2 : 1));
         return new LeaseGrant
         {
             Granted = true,
-            GrantedAtTicks = now.UtcTicks,
+            // Returned units are credited to the slot of this instant: the next one for a grant made for it.
+            GrantedAtTicks = forNextSlot ? SlidingWindowBucket.StartOf(slot + 1).UtcTicks : now.UtcTicks,
             Requests = requests,
             Tokens = tokens,
             ValidFor = validUntil - now,

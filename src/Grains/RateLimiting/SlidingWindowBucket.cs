@@ -26,6 +26,8 @@ internal sealed class SlidingWindowBucket
     private readonly double _refillPerTick;
     private long _slot = long.MinValue;
     private int _usedInHistory;
+    // Units granted for the slot after the current one (a lease asked for too near the current slot's end).
+    private int _ahead;
     private double _burstTokens;
     private long _burstAtTicks;
 
@@ -53,7 +55,7 @@ internal sealed class SlidingWindowBucket
     public int Available(DateTimeOffset now)
     {
         Roll(now);
-        return (int)Math.Max(0, Math.Min(Limit - _usedInHistory, Math.Floor(BurstTokens(now))));
+        return (int)Math.Max(0, Math.Min(Limit - _usedInHistory - _ahead, Math.Floor(BurstTokens(now))));
     }
 
     /// <summary>Whether <paramref name="units"/> can be taken now (whole, or as the one oversized request of an untouched bucket).</summary>
@@ -61,12 +63,23 @@ internal sealed class SlidingWindowBucket
         units <= Available(now) || (units > LargestFit && IsUntouched(now));
 
     /// <summary>Debits units granted now; callers check <see cref="CanTake"/> first.</summary>
-    public void Take(int units, DateTimeOffset now)
+    /// <param name="units">The units.</param>
+    /// <param name="now">The time of the grant.</param>
+    /// <param name="forNextSlot">The lease lasts until the end of the next slot: the units count from that slot on.</param>
+    public void Take(int units, DateTimeOffset now, bool forNextSlot = false)
     {
         Roll(now);
         var refilled = BurstTokens(now);
-        _granted[Index(_slot)] += units;
-        _usedInHistory += units;
+        if (forNextSlot)
+        {
+            _ahead += units;
+        }
+        else
+        {
+            _granted[Index(_slot)] += units;
+            _usedInHistory += units;
+        }
+
         // May go below zero for an oversized request or owed usage: the refill pays it back before anything else.
         _burstTokens = refilled - units;
         _burstAtTicks = now.UtcTicks;
@@ -80,14 +93,24 @@ internal sealed class SlidingWindowBucket
     {
         Roll(now);
         var slot = SlotOf(grantedAt);
-        if (units <= 0 || slot > _slot || slot <= _slot - HistorySlots)
+        if (units <= 0 || slot > _slot + 1 || slot <= _slot - HistorySlots)
         {
             return;
         }
 
-        var credited = Math.Min(units, _granted[Index(slot)]);
-        _granted[Index(slot)] -= credited;
-        _usedInHistory -= credited;
+        int credited;
+        if (slot > _slot)
+        {
+            credited = Math.Min(units, _ahead);
+            _ahead -= credited;
+        }
+        else
+        {
+            credited = Math.Min(units, _granted[Index(slot)]);
+            _granted[Index(slot)] -= credited;
+            _usedInHistory -= credited;
+        }
+
         _burstTokens = Math.Min(Burst, BurstTokens(now) + credited);
         _burstAtTicks = now.UtcTicks;
     }
@@ -96,7 +119,7 @@ internal sealed class SlidingWindowBucket
     public int RemainingInMinute(DateTimeOffset now)
     {
         Roll(now);
-        return Math.Max(0, Limit - _usedInHistory);
+        return Math.Max(0, Limit - _usedInHistory - _ahead);
     }
 
     /// <summary>When the current slot ends: a lease granted now is valid until then.</summary>
@@ -109,8 +132,8 @@ internal sealed class SlidingWindowBucket
         if (units > LargestFit)
         {
             // Needs an untouched bucket: every counted slot aged out and the burst allowance full again.
-            var newest = _slot;
-            while (newest > _slot - HistorySlots && _granted[Index(newest)] == 0)
+            var newest = _ahead > 0 ? _slot + 1 : _slot;
+            while (newest > _slot - HistorySlots && newest <= _slot && _granted[Index(newest)] == 0)
             {
                 newest--;
             }
@@ -120,27 +143,38 @@ internal sealed class SlidingWindowBucket
         }
 
         var byWindow = now;
-        var freed = Limit - _usedInHistory;
-        for (var slot = _slot - HistorySlots + 1; freed < units && slot <= _slot; slot++)
+        var freed = Limit - _usedInHistory - _ahead;
+        for (var slot = _slot - HistorySlots + 1; freed < units && slot <= _slot + 1; slot++)
         {
-            freed += _granted[Index(slot)];
+            freed += slot > _slot ? _ahead : _granted[Index(slot)];
             byWindow = StartOf(slot + HistorySlots);
         }
 
         return Later(byWindow, now + Refill(units - BurstTokens(now)));
     }
 
-    /// <summary>The persisted form: the counted slots, oldest first, and the burst allowance.</summary>
+    /// <summary>The persisted form: the counted slots, oldest first (the next slot's units last, if any), and the burst allowance.</summary>
     public BucketRecord ToRecord(DateTimeOffset now)
     {
         Roll(now);
-        var counts = new int[HistorySlots];
+        var counts = new int[HistorySlots + (_ahead > 0 ? 1 : 0)];
         for (var i = 0; i < HistorySlots; i++)
         {
             counts[i] = _granted[Index(_slot - HistorySlots + 1 + i)];
         }
 
-        return new BucketRecord { NewestSlot = _slot, Granted = counts, BurstTokens = BurstTokens(now), BurstAtTicks = now.UtcTicks };
+        if (_ahead > 0)
+        {
+            counts[HistorySlots] = _ahead;
+        }
+
+        return new BucketRecord
+        {
+            NewestSlot = _slot + (_ahead > 0 ? 1 : 0),
+            Granted = counts,
+            BurstTokens = BurstTokens(now),
+            BurstAtTicks = now.UtcTicks,
+        };
     }
 
     /// <summary>Resumes from a persisted form (written by this or an earlier activation, possibly on another silo).</summary>
@@ -148,13 +182,22 @@ internal sealed class SlidingWindowBucket
     {
         Array.Clear(_granted);
         _usedInHistory = 0;
-        _slot = record.NewestSlot;
+        _ahead = 0;
         var counts = record.Granted ?? [];
-        for (var i = 0; i < counts.Length && i < HistorySlots; i++)
+        // Clocks of silos differ a little: a record written "ahead" of this clock keeps its newest slot as the next one.
+        _slot = Math.Min(record.NewestSlot, Math.Max(SlotOf(now), record.NewestSlot - 1));
+        for (var i = 0; i < counts.Length; i++)
         {
             var slot = record.NewestSlot - counts.Length + 1 + i;
-            _granted[Index(slot)] = counts[i];
-            _usedInHistory += counts[i];
+            if (slot > _slot)
+            {
+                _ahead += counts[i];
+            }
+            else if (slot > _slot - HistorySlots)
+            {
+                _granted[Index(slot)] += counts[i];
+                _usedInHistory += counts[i];
+            }
         }
 
         _burstTokens = Math.Min(Burst, record.BurstTokens);
@@ -165,7 +208,7 @@ internal sealed class SlidingWindowBucket
     private bool IsUntouched(DateTimeOffset now)
     {
         Roll(now);
-        return _usedInHistory == 0 && BurstTokens(now) >= Burst;
+        return _usedInHistory == 0 && _ahead == 0 && BurstTokens(now) >= Burst;
     }
 
     private double BurstTokens(DateTimeOffset now)
@@ -187,6 +230,7 @@ internal sealed class SlidingWindowBucket
             return;
         }
 
+        var aheadSlot = _slot + 1;
         if (_slot == long.MinValue || slot - _slot >= HistorySlots)
         {
             Array.Clear(_granted);
@@ -201,6 +245,13 @@ internal sealed class SlidingWindowBucket
             }
         }
 
+        if (_ahead > 0 && _slot != long.MinValue && aheadSlot > slot - HistorySlots)
+        {
+            _granted[Index(aheadSlot)] += _ahead;
+            _usedInHistory += _ahead;
+        }
+
+        _ahead = 0;
         _slot = slot;
     }
 

@@ -9,9 +9,10 @@ namespace Gatehouse.RateLimiting;
 /// expiry is still counted until it must have ended. Conservative by design: live silos may be refused capacity a
 /// dead silo held for up to one lease time-to-live plus the grace. Slots a holder has in flight are never taken from
 /// it, so the cap can only be refused to new calls. Expiries are wall-clock (UTC) because they are persisted and read
-/// back by an activation on another silo.
+/// back by an activation on another silo. Slots beyond what a holder needs now are granted only up to
+/// <c>maxBatchShare</c> of the free ones, so one silo's prefetch cannot starve the next silo's first call.
 /// </remarks>
-internal sealed class SlotLedger(int? limit, TimeSpan ttl, TimeSpan grace)
+internal sealed class SlotLedger(int? limit, TimeSpan ttl, TimeSpan grace, double maxBatchShare = 1.0)
 {
     private readonly Dictionary<string, (int Held, DateTimeOffset Expires)> _holders = new(StringComparer.Ordinal);
 
@@ -35,13 +36,16 @@ internal sealed class SlotLedger(int? limit, TimeSpan ttl, TimeSpan grace)
             else if (holder != request.HolderId)
             {
                 others += lease.Held;
-                var free = lease.Expires + grace;
-                firstFree = firstFree is null || free < firstFree ? free : firstFree;
+                var freedAt = lease.Expires + grace;
+                firstFree = firstFree is null || freedAt < firstFree ? freedAt : firstFree;
             }
         }
 
         var inFlight = Math.Max(0, request.InFlight);
-        var held = Math.Max(inFlight, Math.Min(Math.Max(request.Wanted, request.Needed), cap - others));
+        var free = cap - others;
+        var spare = Math.Max(0, (int)((free - request.Needed) * maxBatchShare));
+        var wanted = Math.Min(Math.Max(request.Wanted, request.Needed), request.Needed + spare);
+        var held = Math.Max(inFlight, Math.Min(wanted, free));
         Set(request.HolderId, held, now);
         return held < request.Needed
             ? new SlotGrant { Held = held, ValidFor = ttl, Limit = cap, RetryAfter = firstFree is { } f ? f - now : ttl, Sequence = request.Sequence }

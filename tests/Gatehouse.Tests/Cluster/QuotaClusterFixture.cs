@@ -16,26 +16,33 @@ using Orleans.TestingHost;
 namespace Gatehouse.Tests.Cluster;
 
 /// <summary>
-/// Three in-process silos sharing fake upstreams with rate limits: <c>metered</c> (600 RPM = 10 per 1 s window) behind
-/// alias <c>metered</c>, <c>scarce</c> (60 RPM) behind alias <c>scarce</c> with fallback alias <c>spare</c> (unlimited).
+/// Three in-process silos sharing fake upstreams with rate limits and one grant-record store (standing in for the
+/// cluster's database, it survives a silo kill): <c>metered</c> (120 RPM, a burst of 60, then 2 a second; at most 3
+/// calls at once) behind alias <c>metered</c>, <c>scarce</c> (60 RPM, burst 1) behind alias <c>scarce</c> with
+/// fallback alias <c>spare</c> (unlimited).
 /// </summary>
-/// <remarks>Real time: the lease safety margin is set wide (250 ms) so a loaded machine's scheduling delay between admission and the fake upstream never moves an arrival into the next window.</remarks>
+/// <remarks>Real time, and a fresh cluster per test: nothing is warmed up.</remarks>
 public sealed class QuotaCluster : IAsyncDisposable
 {
-    public const int UpstreamRpm = 600;
+    public const int UpstreamRpm = 120;
+    public const int UpstreamBurst = 60;
+    public const int UpstreamConcurrency = 3;
 
     public static readonly IReadOnlyDictionary<string, int> AppRpm = new Dictionary<string, int>
     {
-        ["alpha"] = 240,
-        ["bravo"] = 180,
-        ["charlie"] = 300,
+        ["alpha"] = 48,
+        ["bravo"] = 36,
+        ["charlie"] = 60,
     };
 
-    private QuotaCluster(InProcessTestCluster cluster, FakeUpstreams upstreams)
+    private QuotaCluster(InProcessTestCluster cluster, FakeUpstreams upstreams, SharedGrainStorage storage)
     {
         Cluster = cluster;
         Upstreams = upstreams;
+        Storage = storage;
     }
+
+    public SharedGrainStorage Storage { get; }
 
     public InProcessTestCluster Cluster { get; }
 
@@ -47,8 +54,14 @@ public sealed class QuotaCluster : IAsyncDisposable
         {
             ["Gatehouse:Providers:metered:Kind"] = FakeChatGatewayFactory.FakeKind,
             ["Gatehouse:Providers:metered:RequestsPerMinute"] = UpstreamRpm.ToString(),
+            ["Gatehouse:Providers:metered:Burst"] = UpstreamBurst.ToString(),
+            ["Gatehouse:Providers:metered:MaxConcurrency"] = UpstreamConcurrency.ToString(),
+            // A dead silo's concurrency slots count until its lease (2 s) plus the longest call (5 s) have passed.
+            ["Gatehouse:Providers:metered:TimeoutSeconds"] = "5",
+            ["Gatehouse:RateLimits:ConcurrencyLeaseSeconds"] = "2",
             ["Gatehouse:Providers:scarce:Kind"] = FakeChatGatewayFactory.FakeKind,
             ["Gatehouse:Providers:scarce:RequestsPerMinute"] = "60",
+            ["Gatehouse:Providers:scarce:Burst"] = "1",
             ["Gatehouse:Providers:spare:Kind"] = FakeChatGatewayFactory.FakeKind,
             ["Gatehouse:Models:metered:Targets:0:Provider"] = "metered",
             ["Gatehouse:Models:metered:Targets:0:Model"] = "metered-model",
@@ -59,6 +72,7 @@ public sealed class QuotaCluster : IAsyncDisposable
             ["Gatehouse:Models:spare:Targets:0:Model"] = "spare-model",
             ["Gatehouse:Apps:trickle:Keys:0"] = "gk-trickle",
             ["Gatehouse:Apps:trickle:RequestsPerMinute"] = "60",
+            ["Gatehouse:Apps:trickle:Burst"] = "1",
             ["Gatehouse:Apps:trickle:Priority"] = "High",
             ["Gatehouse:Apps:free:Keys:0"] = "gk-free",
             ["Gatehouse:Providers:roomy:Kind"] = FakeChatGatewayFactory.FakeKind,
@@ -69,7 +83,6 @@ public sealed class QuotaCluster : IAsyncDisposable
             ["Gatehouse:Apps:roomy:RequestsPerMinute"] = "600000",
             ["Gatehouse:Apps:vip:Keys:0"] = "gk-vip",
             ["Gatehouse:Apps:vip:Priority"] = "High",
-            ["Gatehouse:RateLimits:LeaseSafetyMarginMs"] = "250",
         };
         foreach (var (app, rpm) in AppRpm)
         {
@@ -82,11 +95,6 @@ public sealed class QuotaCluster : IAsyncDisposable
 
     public static async Task<QuotaCluster> StartAsync(int silos = 3)
     {
-        // Three silos, a test load and a silo kill share one process on two cores: when the kill ties up pool threads,
-        // timers (every max-wait and lease deadline) fire late for want of a thread. Measured: 1.5 s waits lasting up
-        // to 67 s. A process runs one silo in production; here the pool starts wide enough not to depend on injection.
-        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
-        ThreadPool.SetMinThreads(Math.Max(workers, 64), completionPorts);
         var upstreams = new FakeUpstreams();
         var builder = new InProcessTestClusterBuilder((short)silos);
         var storage = new SharedGrainStorage();
@@ -106,7 +114,7 @@ public sealed class QuotaCluster : IAsyncDisposable
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new QuotaCluster(cluster, upstreams);
+        return new QuotaCluster(cluster, upstreams, storage);
     }
 
     public ChatPipeline PipelineOf(InProcessSiloHandle silo) => Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<ChatPipeline>();

@@ -93,15 +93,33 @@ public sealed class QuotaLedgerTests
     }
 
     [Fact]
-    public void Acquire_SlotEndingWithinTheHoldersMargin_WaitsForTheNextSlot()
+    public void Acquire_SlotEndingWithinTheHoldersMargin_GrantsForTheNextSlotAtOnce()
     {
-        var ledger = Ledger(rpm: 600);
+        var ledger = Ledger(rpm: 1);
+        var nearTheEnd = Ask() with { MinValidity = TimeSpan.FromMilliseconds(40) };
 
-        var late = ledger.Acquire(Ask(waitMs: 500) with { MinValidity = TimeSpan.FromMilliseconds(40) }, Start.AddMilliseconds(970), out var waiter);
-        ledger.Pump(Start.AddSeconds(1));
+        var grant = ledger.Acquire(nearTheEnd, Start.AddMilliseconds(970), out var waiter);
+        var next = ledger.Acquire(Ask(), Start.AddSeconds(5), out _)!;
 
-        Assert.Null(late);
-        Assert.Equal(TimeSpan.FromSeconds(1), Completed(waiter!).ValidFor);
+        Assert.Null(waiter);
+        Assert.True(grant!.Granted);
+        Assert.Equal(TimeSpan.FromMilliseconds(1_030), grant.ValidFor);
+        // Usable until the end of slot 1, the unit counts until 61 s after that slot starts.
+        Assert.Equal(TimeSpan.FromSeconds(62 - 5), next.RetryAfter);
+        Assert.True(ledger.Acquire(Ask(), Start.AddSeconds(62), out _)!.Granted);
+    }
+
+    [Fact]
+    public void Restore_RecordWithUnitsForTheNextSlot_KeepsThemCounted()
+    {
+        var first = Ledger(rpm: 2);
+        first.Acquire(Ask(wanted: 2) with { MinValidity = TimeSpan.FromMilliseconds(40) }, Start.AddMilliseconds(990), out _);
+
+        var next = Ledger(rpm: 2);
+        next.Restore(first.ToRecord(Start.AddMilliseconds(995)), Start.AddSeconds(1));
+
+        Assert.False(next.Acquire(Ask(), Start.AddSeconds(61.5), out _)!.Granted);
+        Assert.True(next.Acquire(Ask(), Start.AddSeconds(62), out _)!.Granted);
     }
 
     [Fact]

@@ -74,6 +74,16 @@ public sealed class SlotLedgerTests
     }
 
     [Fact]
+    public void Lease_ThreeHoldersFirstCallEachAtACapOfThree_EveryHolderGetsOne()
+    {
+        var ledger = new SlotLedger(limit: 3, Ttl, Grace, maxBatchShare: 0.25);
+
+        var held = new[] { "a", "b", "c" }.Select(holder => ledger.Lease(Want(holder, 2, 1), Start).Held).ToList();
+
+        Assert.Equal([1, 1, 1], held);
+    }
+
+    [Fact]
     public void Lease_AnswerCarriesTheRequestsSequence()
     {
         var ledger = new SlotLedger(limit: 2, Ttl, Grace);
