@@ -37,7 +37,7 @@ public sealed class QuotaFixture : IAsyncLifetime
     /// <summary>App <c>open</c>: no limits.</summary>
     public const string OpenKey = "gk-quota-open";
 
-    /// <summary>The model every app but <c>burst5</c> and <c>upstream5</c> uses; its provider allows 6,000 requests a minute.</summary>
+    /// <summary>The model every app but <c>burst5</c> and <c>upstream5</c> uses; its provider has no limits.</summary>
     public const string SharedModel = "gpt-quota";
 
     public OpenAIUpstreamDouble Upstream { get; private set; } = null!;
@@ -55,8 +55,10 @@ public sealed class QuotaFixture : IAsyncLifetime
             {
                 ["Providers"] = new JsonObject
                 {
-                    ["upstream"] = new JsonObject { ["Kind"] = "OpenAICompatible", ["BaseUrl"] = Upstream.BaseUrlFor("quota"), ["RequestsPerMinute"] = 6_000 },
-                    ["upstream-app5"] = new JsonObject { ["Kind"] = "OpenAICompatible", ["BaseUrl"] = Upstream.BaseUrlFor(AppBurstTag), ["RequestsPerMinute"] = 6_000 },
+                    // No limits on these two: what their tests assert is the app's own quota alone (the cold-start
+                    // tests cover an upstream and an app both limited).
+                    ["upstream"] = new JsonObject { ["Kind"] = "OpenAICompatible", ["BaseUrl"] = Upstream.BaseUrlFor("quota") },
+                    ["upstream-app5"] = new JsonObject { ["Kind"] = "OpenAICompatible", ["BaseUrl"] = Upstream.BaseUrlFor(AppBurstTag) },
                     ["upstream-limited"] = new JsonObject
                     {
                         ["Kind"] = "OpenAICompatible",
