@@ -212,8 +212,8 @@ internal sealed class QuotaLedger
         // Under contention a holder gets only what its callers are waiting for now: a batch sized for its future
         // demand would idle on one silo while others queue.
         var contended = _waiting > 0;
-        var requests = Size(_requests, request.RequestsNeeded, contended ? request.RequestsWaiting : request.RequestsWanted, now);
-        var tokens = Size(_tokens, request.TokensNeeded, contended ? request.TokensWaiting : request.TokensWanted, now);
+        var requests = Size(_requests, request.RequestsNeeded, contended ? request.RequestsWaiting : request.RequestsWanted, request.RequestsWaiting, now);
+        var tokens = Size(_tokens, request.TokensNeeded, contended ? request.TokensWaiting : request.TokensWanted, request.TokensWaiting, now);
         // Too little of this slot is left for the holder to use a lease safely: the grant is for the next slot
         // instead, at once, rather than making the caller wait (or be refused) until it starts.
         var slot = SlidingWindowBucket.SlotOf(now);
@@ -238,10 +238,13 @@ internal sealed class QuotaLedger
         };
     }
 
-    /// <summary>The batch to grant: what was wanted, capped by what is left and by a share of the burst.</summary>
-    private int Size(SlidingWindowBucket? bucket, int needed, int wanted, DateTimeOffset now)
+    /// <summary>
+    /// The batch to grant: what was wanted, capped by what is left and by a share of the burst — but never below the
+    /// callers already waiting on that silo, who would otherwise be refused with capacity to spare.
+    /// </summary>
+    private int Size(SlidingWindowBucket? bucket, int needed, int wanted, int waiting, DateTimeOffset now)
     {
-        wanted = Math.Max(needed, wanted);
+        wanted = Math.Max(Math.Max(needed, wanted), waiting);
         if (bucket is null)
         {
             return wanted;
@@ -249,7 +252,7 @@ internal sealed class QuotaLedger
 
         var available = bucket.Available(now);
         // The cap keeps one busy silo from draining what the others are about to ask for.
-        var cap = Math.Max(1, (int)Math.Ceiling(Math.Min(bucket.Limit, bucket.Burst) * _maxBatchShare));
+        var cap = Math.Max(Math.Max(1, waiting), (int)Math.Ceiling(Math.Min(bucket.Limit, bucket.Burst) * _maxBatchShare));
         return Math.Max(needed, Math.Min(wanted, Math.Min(available, cap)));
     }
 

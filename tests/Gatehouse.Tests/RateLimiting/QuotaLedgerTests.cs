@@ -93,6 +93,16 @@ public sealed class QuotaLedgerTests
     }
 
     [Fact]
+    public void Acquire_MoreCallersWaitingOnTheSiloThanTheBatchCap_CoversThemAll()
+    {
+        var ledger = Ledger(rpm: 5, share: 0.25);
+
+        var grant = ledger.Acquire(Ask(wanted: 1) with { RequestsWaiting = 5 }, Start, out _)!;
+
+        Assert.Equal(5, grant.Requests);
+    }
+
+    [Fact]
     public void Acquire_SlotEndingWithinTheHoldersMargin_GrantsForTheNextSlotAtOnce()
     {
         var ledger = Ledger(rpm: 1);
