@@ -45,6 +45,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<GatehouseOptions>>().Value.RateLimits);
         services.TryAddSingleton<TokenEstimator>();
         services.TryAddSingleton<QuotaScopes>();
+        services.TryAddSingleton<RequestDeadlines>();
         services.TryAddSingleton<QuotaLeaseHolder>();
         services.TryAddSingleton<UpstreamAdmission>();
         services.TryAddSingleton<AppQuotas>();

@@ -28,6 +28,11 @@ public sealed record RoutedCall
     [Id(1)] public required ChatRequest Request { get; init; }
     /// <summary>Per-request controls (cache directives, priority, deadline) that are not part of the chat request itself.</summary>
     [Id(2)] public CallOptions Options { get; init; } = CallOptions.Default;
+    /// <summary>
+    /// What was left of the request's wait budget when the call was forwarded (the app quota may have spent some):
+    /// a duration, since the next grain may run on another silo. Null: the whole budget of <see cref="Options"/>.
+    /// </summary>
+    [Id(3)] public TimeSpan? RemainingWait { get; init; }
 }
 
 /// <summary>Per-request controls taken from the front end's headers; none of them changes the answer.</summary>
@@ -45,9 +50,9 @@ public sealed record CallOptions
     /// <summary><c>x-gatehouse-priority</c>: may only lower the app's configured priority; null = the app's.</summary>
     [Id(3)] public RequestPriority? Priority { get; init; }
     /// <summary>
-    /// <c>x-gatehouse-max-wait-ms</c>: how long the request may wait — queued for an empty bucket, or for an upstream whose
-    /// circuit is open to be probed again when every target is cooling down. Null: the configured defaults
-    /// (<c>RateLimits:DefaultMaxWaitMs</c> for buckets, <c>Routing:MaxWaitMs</c> for circuits).
+    /// <c>x-gatehouse-max-wait-ms</c>: one deadline for the whole request — the app quota, every target's buckets and
+    /// slots, and the wait for an open circuit all spend from it (capped at <c>RateLimits:MaxWaitCapMs</c>). Null: the
+    /// request's deadline is <c>Routing:MaxWaitMs</c> and each bucket wait is also limited to <c>RateLimits:DefaultMaxWaitMs</c>.
     /// </summary>
     [Id(4)] public TimeSpan? MaxWait { get; init; }
 }

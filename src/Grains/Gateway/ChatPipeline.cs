@@ -20,22 +20,25 @@ namespace Gatehouse.Gateway;
 /// the cache answers it, and its token estimate is reconciled with the tokens actually billed upstream (none for a
 /// hit or a shared answer). Failures surface as <see cref="Errors.GatewayException"/>.
 /// </remarks>
-public sealed class ChatPipeline(IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, UsageRecorder usage, AppQuotas appQuotas)
+public sealed class ChatPipeline(
+    IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, UsageRecorder usage, AppQuotas appQuotas, RequestDeadlines deadlines)
 {
     private static readonly Usage NothingBilled = new();
 
     public async Task<ChatResponse> CompleteAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, CancellationToken cancellationToken)
     {
-        var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, cancellationToken);
-        var response = await CompleteWithinQuotaAsync(app, request, callOptions, cancellationToken);
+        var deadline = deadlines.Start(callOptions);
+        var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
+        var response = await CompleteWithinQuotaAsync(app, request, callOptions, deadline, cancellationToken);
         appQuotas.Reconcile(quota, Billed(response.Route?.Cache, response.Usage));
         return response;
     }
 
     public async IAsyncEnumerable<ChatChunk> StreamAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, cancellationToken);
-        var call = Call(app, request, callOptions);
+        var deadline = deadlines.Start(callOptions);
+        var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
+        var call = Call(app, request, callOptions, deadline);
         var chunks = CacheKey(app, request, callOptions) is { } key
             ? CachedStreamAsync(grainFactory.GetGrain<IResponseCacheGrain>(key), call, cancellationToken)
             : BypassStreamAsync(call, cancellationToken);
@@ -55,9 +58,10 @@ public sealed class ChatPipeline(IGrainFactory grainFactory, IOptionsMonitor<Gat
     private static Usage? Billed(string? cacheStatus, Usage? reported) =>
         cacheStatus is CacheStatus.Hit or CacheStatus.Shared ? NothingBilled : reported;
 
-    private async Task<ChatResponse> CompleteWithinQuotaAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, CancellationToken cancellationToken)
+    private async Task<ChatResponse> CompleteWithinQuotaAsync(
+        AppIdentity app, ChatRequest request, CallOptions callOptions, RequestDeadline deadline, CancellationToken cancellationToken)
     {
-        var call = Call(app, request, callOptions);
+        var call = Call(app, request, callOptions, deadline);
         if (CacheKey(app, request, callOptions) is { } key)
         {
             return await grainFactory.GetGrain<IResponseCacheGrain>(key).CompleteAsync(call, cancellationToken);
@@ -133,6 +137,7 @@ public sealed class ChatPipeline(IGrainFactory grainFactory, IOptionsMonitor<Gat
 
     private IRouterGrain Router(ChatRequest request) => grainFactory.GetGrain<IRouterGrain>(GrainKeys.Router(request.Model));
 
-    private static RoutedCall Call(AppIdentity app, ChatRequest request, CallOptions options) =>
-        new() { AppId = app.AppId, Request = request, Options = options };
+    /// <summary>The call forwarded to the cache or the router, with what is left of the request's wait budget.</summary>
+    private static RoutedCall Call(AppIdentity app, ChatRequest request, CallOptions options, RequestDeadline deadline) =>
+        new() { AppId = app.AppId, Request = request, Options = options, RemainingWait = deadline.Remaining };
 }

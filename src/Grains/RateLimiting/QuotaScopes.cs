@@ -5,19 +5,17 @@ using Microsoft.Extensions.Options;
 
 namespace Gatehouse.RateLimiting;
 
-/// <summary>The configured quota scopes (providers and apps), resolved once, and how long a request may wait for them.</summary>
+/// <summary>The configured quota scopes (providers and apps), resolved once, and each app's priority.</summary>
 /// <remarks>Thread-safe; read-only after construction.</remarks>
 public sealed class QuotaScopes
 {
     private readonly FrozenDictionary<string, QuotaScope> _providers;
     private readonly FrozenDictionary<string, (QuotaScope Scope, RequestPriority Priority, int? DefaultMaxTokens)> _apps;
     private readonly FrozenDictionary<string, int?> _providerMaxTokens;
-    private readonly RateLimitOptions _options;
 
     public QuotaScopes(IOptions<GatehouseOptions> options)
     {
         var gatehouse = options.Value;
-        _options = gatehouse.RateLimits;
         _providers = gatehouse.Providers.ToFrozenDictionary(
             p => p.Key, p => new QuotaScope(QuotaScopeKind.Provider, p.Key, p.Value.RequestsPerMinute, p.Value.TokensPerMinute, p.Value.MaxConcurrency), StringComparer.Ordinal);
         _providerMaxTokens = gatehouse.Providers.ToFrozenDictionary(p => p.Key, p => p.Value.DefaultMaxTokensEstimate, StringComparer.Ordinal);
@@ -42,13 +40,5 @@ public sealed class QuotaScopes
     {
         var configured = _apps.TryGetValue(appId, out var app) ? app.Priority : RequestPriority.Normal;
         return options.Priority is { } asked && asked < configured ? asked : configured;
-    }
-
-    /// <summary>The request's <c>x-gatehouse-max-wait-ms</c> capped at <c>RateLimits:MaxWaitCapMs</c>, or <c>RateLimits:DefaultMaxWaitMs</c>.</summary>
-    public TimeSpan MaxWaitOf(CallOptions options)
-    {
-        var cap = TimeSpan.FromMilliseconds(_options.MaxWaitCapMs);
-        var wait = options.MaxWait ?? TimeSpan.FromMilliseconds(_options.DefaultMaxWaitMs);
-        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > cap ? cap : wait;
     }
 }

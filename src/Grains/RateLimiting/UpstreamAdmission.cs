@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using Gatehouse.Chat;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
 
@@ -12,15 +10,16 @@ namespace Gatehouse.RateLimiting;
 /// <remarks>Thread-safe singleton.</remarks>
 public sealed class UpstreamAdmission(QuotaLeaseHolder leases, QuotaScopes scopes, TokenEstimator estimator)
 {
-    /// <summary>A concurrency cap has no refill schedule: slots come back when calls end, typically well within a second.</summary>
-    private static readonly TimeSpan SlotRetryAfter = TimeSpan.FromSeconds(1);
-
     /// <summary>
-    /// Takes a request, the call's estimated tokens and a concurrency slot of <paramref name="provider"/>, waiting up to
-    /// the call's max-wait. A refusal is returned (not thrown) as a retryable <see cref="GatewayError.RateLimited"/>
-    /// error carrying the time to the next window, so the router can move on to the next target.
+    /// Takes a concurrency slot of <paramref name="provider"/>, then a request and the call's estimated tokens, each
+    /// waiting at most what <paramref name="deadline"/> allows a bucket. A refusal is returned (not thrown) as a
+    /// <see cref="GatewayError.RateLimited"/> error carrying the time to the next slot, so the router can move on.
     /// </summary>
-    public async ValueTask<UpstreamPermit> AcquireAsync(string provider, RoutedCall call, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The slot comes first: a request unit is debited only when the call can start at once, so it is never spent
+    /// in a later slot than the one it was taken from. A refused unit releases the slot.
+    /// </remarks>
+    public async ValueTask<UpstreamPermit> AcquireAsync(string provider, RoutedCall call, RequestDeadline deadline, CancellationToken cancellationToken)
     {
         var scope = scopes.Provider(provider);
         if (!scope.HasRateLimits && scope.MaxConcurrency is null)
@@ -28,76 +27,41 @@ public sealed class UpstreamAdmission(QuotaLeaseHolder leases, QuotaScopes scope
             return UpstreamPermit.Unlimited;
         }
 
-        var ticket = QuotaTicket.Unlimited;
         var priority = scopes.PriorityOf(call.AppId, call.Options);
-        var maxWait = scopes.MaxWaitOf(call.Options);
-        if (scope.HasRateLimits)
+        var slot = SlotLease.Unlimited;
+        if (scope.MaxConcurrency is not null)
         {
-            var tokens = scope.TokensPerMinute is null ? 0 : estimator.Estimate(call.Request, scopes.ProviderDefaultMaxTokens(provider));
-            ticket = await leases.AcquireAsync(scope, tokens, call.AppId, priority, maxWait, cancellationToken)
-                .ConfigureAwait(false);
-            if (!ticket.Admitted)
+            slot = await leases.Slots.AcquireAsync(new SlotDemand(scope, priority, deadline.BucketWait), cancellationToken).ConfigureAwait(false);
+            if (!slot.IsAcquired)
             {
-                return new UpstreamPermit(leases, ticket, null,
-                    new GatewayException(GatewayError.RateLimited, $"The upstream '{provider}' is at its rate limit.", retryAfter: ticket.RetryAfter));
+                return UpstreamPermit.Refused(
+                    new GatewayException(GatewayError.RateLimited, $"The upstream '{provider}' is at its concurrency limit.", retryAfter: slot.RetryAfter));
             }
         }
 
-        var slot = await leases.AcquireSlotAsync(scope, priority, maxWait, cancellationToken).ConfigureAwait(false);
-        if (slot is null)
+        var admitted = QuotaLease.Unlimited;
+        if (scope.HasRateLimits)
         {
-            // The request unit stays debited: the upstream was not called, but handing it back would cost an authority call.
-            return new UpstreamPermit(leases, ticket, null,
-                new GatewayException(GatewayError.RateLimited, $"The upstream '{provider}' is at its concurrency limit.", retryAfter: SlotRetryAfter));
+            var tokens = scope.TokensPerMinute is null ? 0 : estimator.Estimate(call.Request, scopes.ProviderDefaultMaxTokens(provider));
+            try
+            {
+                admitted = await leases.Rates.AcquireAsync(new QuotaDemand(scope, tokens, call.AppId, priority, deadline.BucketWait), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch
+            {
+                slot.Dispose();
+                throw;
+            }
+
+            if (!admitted.IsAcquired)
+            {
+                slot.Dispose();
+                return UpstreamPermit.Refused(
+                    new GatewayException(GatewayError.RateLimited, $"The upstream '{provider}' is at its rate limit.", retryAfter: admitted.RetryAfter));
+            }
         }
 
-        return new UpstreamPermit(leases, ticket, slot, null);
-    }
-}
-
-/// <summary>One attempt's admission to an upstream; dispose it when the call is over to release the concurrency slot and reconcile tokens.</summary>
-public sealed class UpstreamPermit : IDisposable
-{
-    internal static readonly UpstreamPermit Unlimited = new(null, QuotaTicket.Unlimited, null, null);
-
-    private readonly QuotaLeaseHolder? _leases;
-    private readonly QuotaTicket _ticket;
-    private SlotTicket? _slot;
-    private Usage? _usage;
-
-    internal UpstreamPermit(QuotaLeaseHolder? leases, QuotaTicket ticket, SlotTicket? slot, GatewayException? rejected)
-    {
-        _leases = leases;
-        _ticket = ticket;
-        _slot = slot;
-        Rejected = rejected;
-    }
-
-    /// <summary>Set when the upstream's bucket had no room before the deadline: a retryable error for the router's attempt loop.</summary>
-    public GatewayException? Rejected { get; }
-
-    /// <summary>Records the usage the upstream reported, for reconciliation on dispose.</summary>
-    public void Complete(Usage? usage) => _usage = usage ?? _usage;
-
-    /// <summary>Passes a stream through, remembering its usage chunk for reconciliation.</summary>
-    public IAsyncEnumerable<ChatChunk> Track(IAsyncEnumerable<ChatChunk> chunks) =>
-        ReferenceEquals(this, Unlimited) || _ticket.Lease is null ? chunks : TrackAsync(chunks);
-
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _slot, null)?.Dispose();
-        if (_leases is not null && Rejected is null && _usage is { } usage)
-        {
-            _leases.Reconcile(_ticket, usage.TotalTokens);
-        }
-    }
-
-    private async IAsyncEnumerable<ChatChunk> TrackAsync(IAsyncEnumerable<ChatChunk> chunks, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        await foreach (var chunk in chunks.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            Complete(chunk.Usage);
-            yield return chunk;
-        }
+        return new UpstreamPermit(leases.Rates, admitted, slot);
     }
 }

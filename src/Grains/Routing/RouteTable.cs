@@ -42,7 +42,6 @@ public sealed class RouteTable
         var pipelines = options.Providers.ToFrozenDictionary(
             p => p.Key, p => TargetPipelines.Create(p.Value, timeProvider), StringComparer.Ordinal);
         Providers = options.Providers.ToFrozenDictionary(StringComparer.Ordinal);
-        DefaultMaxWait = TimeSpan.FromMilliseconds(options.Routing.MaxWaitMs);
 
         _aliases = options.Models.ToFrozenDictionary(
             m => m.Key,
@@ -58,9 +57,6 @@ public sealed class RouteTable
             StringComparer.Ordinal);
         Aliases = [.. _aliases.Keys.Order(StringComparer.Ordinal)];
     }
-
-    /// <summary>How long a request may wait for a recovery probe when every target is cooling down (<c>Routing:MaxWaitMs</c>).</summary>
-    public TimeSpan DefaultMaxWait { get; }
 
     /// <summary>Every alias, sorted.</summary>
     public ImmutableArray<string> Aliases { get; }

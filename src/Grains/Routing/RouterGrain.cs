@@ -25,7 +25,7 @@ namespace Gatehouse.Routing;
 // activation that started it (a second local worker has no record of the enumerator). Reentrancy gives the concurrency.
 [StatelessWorker(1), Reentrant]
 internal sealed partial class RouterGrain(
-    RouteTable routes, UpstreamStates states, UpstreamAdmission admission, TimeProvider timeProvider, ILogger<RouterGrain> logger)
+    RouteTable routes, UpstreamStates states, UpstreamAdmission admission, RequestDeadlines deadlines, TimeProvider timeProvider, ILogger<RouterGrain> logger)
     : Grain, IRouterGrain
 {
     private readonly long _probeRecheckTicks = timeProvider.TimestampFrequency / 10;
@@ -69,8 +69,8 @@ internal sealed partial class RouterGrain(
         RoutedCall call, Func<RouteTarget, ChatRequest, UpstreamPermit, CancellationToken, Task<T>> send, bool holdInFlight, CancellationToken cancellationToken)
     {
         var alias = ResolveAlias();
-        var maxWait = call.Options.MaxWait ?? routes.DefaultMaxWait;
-        var deadline = timeProvider.GetTimestamp() + (long)(maxWait.TotalSeconds * timeProvider.TimestampFrequency);
+        // The same budget as the app quota's: bucket, slot and circuit waits of every target all spend from it.
+        var deadline = deadlines.Start(call.Options, call.RemainingWait);
         var log = new AttemptLog();
         var chain = Chain(alias, alias.Fallbacks, includeSelf: true);
         var switchedToLargerContext = false;
@@ -117,7 +117,7 @@ internal sealed partial class RouterGrain(
                         hedgedAlready = candidates[1];
                         try
                         {
-                            var answer = await HedgeAsync(hedging, target, candidates[1], call, send, viaFallback, log, cancellationToken);
+                            var answer = await HedgeAsync(hedging, target, candidates[1], call, send, deadline, viaFallback, log, cancellationToken);
                             return ((T)answer.Result, answer.Target, log.Attempts);
                         }
                         catch (GatewayException ex) when (!cancellationToken.IsCancellationRequested && ex.Error.IsRetryable())
@@ -134,7 +134,7 @@ internal sealed partial class RouterGrain(
 
                     try
                     {
-                        var result = await AttemptAsync(target, call, send, holdInFlight, log, cancellationToken);
+                        var result = await AttemptAsync(target, call, send, holdInFlight, deadline, log, cancellationToken);
                         if (probing)
                         {
                             await ReportProbeAsync(target, succeeded: true);
@@ -189,7 +189,7 @@ internal sealed partial class RouterGrain(
                 continue;
             }
 
-            if (!attemptedAny && earliestRetry != long.MaxValue && earliestRetry <= deadline)
+            if (!attemptedAny && earliestRetry != long.MaxValue && earliestRetry <= deadline.Timestamp)
             {
                 // Every target is cooling down: wait for the earliest recovery probe rather than fail at once.
                 var wait = timeProvider.GetElapsedTime(timeProvider.GetTimestamp(), earliestRetry);
@@ -206,11 +206,16 @@ internal sealed partial class RouterGrain(
     }
 
     /// <summary>
-    /// One target through its retry pipeline; every upstream call is first admitted by the upstream's buckets (this
-    /// silo's leases), then counted, timed and reported to this silo's health view.
+    /// One target through its retry pipeline; every upstream call (each retry included) is first admitted by the
+    /// upstream's buckets (this silo's leases), then counted, timed and reported to this silo's health view.
     /// </summary>
+    /// <remarks>
+    /// A refused admission leaves the pipeline without being retried: the bucket or cap is what refused, and the
+    /// next target is the remedy, not another wait here (which would also spend the request's deadline again).
+    /// </remarks>
     private async Task<T> AttemptAsync<T>(
-        RouteTarget target, RoutedCall call, Func<RouteTarget, ChatRequest, UpstreamPermit, CancellationToken, Task<T>> send, bool holdInFlight, AttemptLog log, CancellationToken cancellationToken)
+        RouteTarget target, RoutedCall call, Func<RouteTarget, ChatRequest, UpstreamPermit, CancellationToken, Task<T>> send, bool holdInFlight,
+        RequestDeadline deadline, AttemptLog log, CancellationToken cancellationToken)
     {
         var request = call.Request with { Model = target.Model };
         // Continue on the captured (grain) scheduler: Polly's default would resume retries on the thread pool.
@@ -222,11 +227,10 @@ internal sealed partial class RouterGrain(
                 {
                     // An exhausted bucket is a retryable refusal, not an upstream failure: it moves on to the next
                     // target without counting as an attempt or against the upstream's circuit.
-                    var permit = await admission.AcquireAsync(target.Provider, call, ctx.CancellationToken);
+                    var permit = await admission.AcquireAsync(target.Provider, call, deadline, ctx.CancellationToken);
                     if (permit.Rejected is { } limited)
                     {
-                        permit.Dispose();
-                        throw limited;
+                        throw new AdmissionRefusedException(limited);
                     }
 
                     log.Attempted();
@@ -257,6 +261,10 @@ internal sealed partial class RouterGrain(
                 },
                 context);
         }
+        catch (AdmissionRefusedException refused)
+        {
+            throw refused.Refusal;
+        }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
@@ -266,13 +274,14 @@ internal sealed partial class RouterGrain(
     /// <summary>The first two candidates as a hedged pair (Polly hedging): the second starts if the first is slow; the first answer wins.</summary>
     private async Task<HedgedAnswer> HedgeAsync<T>(
         ResiliencePipeline<HedgedAnswer> hedging, RouteTarget first, RouteTarget second, RoutedCall call,
-        Func<RouteTarget, ChatRequest, UpstreamPermit, CancellationToken, Task<T>> send, bool viaFallback, AttemptLog log, CancellationToken cancellationToken)
+        Func<RouteTarget, ChatRequest, UpstreamPermit, CancellationToken, Task<T>> send, RequestDeadline deadline, bool viaFallback, AttemptLog log,
+        CancellationToken cancellationToken)
     {
         async ValueTask<Outcome<HedgedAnswer>> CallAsync(RouteTarget target, CancellationToken token)
         {
             try
             {
-                var result = await AttemptAsync(target, call, send, holdInFlight: false, log, token);
+                var result = await AttemptAsync(target, call, send, holdInFlight: false, deadline, log, token);
                 return Outcome.FromResult(new HedgedAnswer(result!, target));
             }
             catch (GatewayException ex) when (!token.IsCancellationRequested && (ex.Error.IsRetryable() || ex.Error == GatewayError.ContextLengthExceeded))
@@ -542,6 +551,12 @@ internal sealed partial class RouterGrain(
     private readonly record struct OpenedStream(IAsyncEnumerator<ChatChunk> Chunks, bool HasFirst, UpstreamPermit Permit);
 
     private sealed record AttemptFailure(RouteTarget Target, bool ViaFallback, GatewayException Error);
+
+    /// <summary>Carries an admission refusal out of the retry pipeline, whose ShouldHandle does not know this type.</summary>
+    private sealed class AdmissionRefusedException(GatewayException refusal) : Exception(refusal.Message)
+    {
+        public GatewayException Refusal { get; } = refusal;
+    }
 
     /// <summary>What one request tried; the two calls of a hedged pair may write to it at the same time.</summary>
     private sealed class AttemptLog

@@ -25,16 +25,6 @@ public sealed class QuotaScopesTests
     public void PriorityOf_RequestHeader_MayOnlyLowerTheAppsPriority(string app, RequestPriority? asked, RequestPriority expected) =>
         Assert.Equal(expected, Scopes().PriorityOf(app, new CallOptions { Priority = asked }));
 
-    [Theory]
-    [InlineData(null, 250)]
-    [InlineData(0, 0)]
-    [InlineData(900, 900)]
-    [InlineData(60_000, 2_000)]
-    public void MaxWaitOf_RequestHeader_DefaultsAndIsCapped(int? askedMs, int expectedMs) =>
-        Assert.Equal(
-            TimeSpan.FromMilliseconds(expectedMs),
-            Scopes().MaxWaitOf(new CallOptions { MaxWait = askedMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null }));
-
     [Fact]
     public void App_WithoutLimits_HasNoRateLimits()
     {
