@@ -48,6 +48,7 @@ internal sealed class QuotaAuthorityHost
 
     public async Task<LeaseGrant> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken)
     {
+        var arrived = _timeProvider.GetUtcNow();
         if (!await _store.LoadAsync())
         {
             return Unavailable();
@@ -73,7 +74,22 @@ internal sealed class QuotaAuthorityHost
             }
         }
 
-        return !grant.Granted || await _store.PersistAsync() ? grant : Unavailable();
+        if (!grant.Granted)
+        {
+            return grant;
+        }
+
+        // A grant is valid until the end of the slot it is credited to (GrantedAtTicks lies in it).
+        var validUntil = SlidingWindowBucket.StartOf(SlidingWindowBucket.SlotOf(new DateTimeOffset(grant.GrantedAtTicks, TimeSpan.Zero)) + 1);
+        if (!await _store.PersistAsync())
+        {
+            return Unavailable();
+        }
+
+        // Everything spent here (reading the record, queueing, writing it) is reported as queueing, so it does not
+        // shorten the holder's lease; only transit does. validUntil is the end of the slot the grant is for.
+        var answered = _timeProvider.GetUtcNow();
+        return grant with { Queued = answered - arrived, ValidFor = validUntil > answered ? validUntil - answered : TimeSpan.Zero };
     }
 
     public async Task SettleAsync(LeaseSettlement settlement)

@@ -193,6 +193,9 @@ public sealed partial class QuotaRateLimiter : PartitionedRateLimiter<QuotaDeman
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(QuotaDemand resource, int permitCount, CancellationToken cancellationToken) =>
         await AcquireLeaseAsync(resource, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>How often a caller whose grant arrived too late to use may ask again past its max-wait.</summary>
+    private const int MaxLateGrantRetries = 2;
+
     private async ValueTask<QuotaLease> AcquireLeaseAsync(QuotaDemand demand, CancellationToken cancellationToken)
     {
         var scope = demand.Scope;
@@ -205,6 +208,11 @@ public sealed partial class QuotaRateLimiter : PartitionedRateLimiter<QuotaDeman
         var lease = _leases.GetOrAdd(scope, static s => new RateLease(s));
         var started = _timeProvider.GetTimestamp();
         var waiting = false;
+        // Max-wait bounds the wait for capacity, not the round trip that asks for it: every caller gets at least one
+        // answer from the authority (its own request or one it shares), and a grant that arrived too late to use
+        // (a cold or loaded silo) is asked for again rather than turned into a refusal.
+        var joined = 0;
+        var asked = 0;
         var lateGrants = 0;
         try
         {
@@ -245,14 +253,17 @@ public sealed partial class QuotaRateLimiter : PartitionedRateLimiter<QuotaDeman
                 var remaining = demand.MaxWait - _timeProvider.GetElapsedTime(started);
                 if (shared is not null)
                 {
-                    if (remaining <= TimeSpan.Zero)
+                    if (joined > 0 && remaining <= TimeSpan.Zero)
                     {
                         return await RejectedAsync(shared, lease, tokens).ConfigureAwait(false);
                     }
 
+                    joined++;
                     try
                     {
-                        await shared.WaitAsync(remaining, _timeProvider, cancellationToken).ConfigureAwait(false);
+                        // The authority answers by the shared request's own deadline; the extra second guards against a lost answer.
+                        var bound = (remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero) + TimeSpan.FromSeconds(1);
+                        await shared.WaitAsync(bound, _timeProvider, cancellationToken).ConfigureAwait(false);
                     }
                     catch (TimeoutException)
                     {
@@ -264,12 +275,12 @@ public sealed partial class QuotaRateLimiter : PartitionedRateLimiter<QuotaDeman
                     continue;
                 }
 
-                if (lateGrants > 0 && remaining <= TimeSpan.Zero)
+                if (asked > 0 && remaining <= TimeSpan.Zero)
                 {
                     return new QuotaLease(lease, lease.Generation, tokens, acquired: false, _safetyMargin * 2);
                 }
 
-                lateGrants++;
+                asked++;
                 var ask = new LeaseRequest
                 {
                     HolderId = _authorities.HolderId,
@@ -287,6 +298,11 @@ public sealed partial class QuotaRateLimiter : PartitionedRateLimiter<QuotaDeman
                 if (await RefillAsync(lease, ask, cancellationToken).ConfigureAwait(false) is { } admitted)
                 {
                     return admitted;
+                }
+
+                if (++lateGrants <= MaxLateGrantRetries)
+                {
+                    asked--;
                 }
             }
         }
