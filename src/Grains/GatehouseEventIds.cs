@@ -12,6 +12,8 @@ public static class GatehouseEventIds
     public const int HealthFlushFailed = 1100;
     public const int QuotaAuthorityFailed = 1110;
     public const int QuotaSettleFailed = 1111;
+    public const int QuotaSlotsFailed = 1118;
+    public const int QuotaReturnFailed = 1119;
     public const int ConfigurationInvalid = 1200;
     public const int EmbeddedDefaults = 1201;
     public const int UnhandledRequestError = 1300;
