@@ -15,6 +15,8 @@ public static class GatehouseEventIds
     public const int QuotaRecordUnreadable = 1112;
     public const int QuotaRecordWriteFailed = 1113;
     public const int QuotaRecordFenced = 1114;
+    public const int QuotaSlotsFailed = 1118;
+    public const int QuotaReturnFailed = 1119;
     public const int ConfigurationInvalid = 1200;
     public const int EmbeddedDefaults = 1201;
     public const int UnhandledRequestError = 1300;

@@ -27,8 +27,8 @@ public sealed class GatehouseOptions
 public sealed class RoutingOptions
 {
     /// <summary>
-    /// How long a request may wait, when every target of its alias and fallbacks is cooling down behind an open
-    /// circuit, for the earliest recovery probe; overridden per request by <c>x-gatehouse-max-wait-ms</c>.
+    /// The whole request's wait deadline when it sends no <c>x-gatehouse-max-wait-ms</c>: app quota, every target's
+    /// buckets and slots, and the wait for a recovery probe when every target is behind an open circuit, together.
     /// The default value is 5000 ms.
     /// </summary>
     public int MaxWaitMs { get; set; } = ResilienceConstants.DefaultMaxWaitMs;

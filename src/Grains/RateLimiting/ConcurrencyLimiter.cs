@@ -259,6 +259,6 @@ public sealed partial class ConcurrencyLimiter : PartitionedRateLimiter<SlotDema
         }
     }
 
-    [LoggerMessage(EventId = GatehouseEventIds.QuotaAuthorityFailed, Level = LogLevel.Warning, Message = "Quota authority {Scope} could not be reached for concurrency slots ({Error}); waiting callers are refused until it answers")]
+    [LoggerMessage(EventId = GatehouseEventIds.QuotaSlotsFailed, Level = LogLevel.Warning, Message = "Quota authority {Scope} could not be reached for concurrency slots ({Error}); waiting callers are refused until it answers")]
     private partial void LogSlotAuthorityFailed(string scope, string error);
 }

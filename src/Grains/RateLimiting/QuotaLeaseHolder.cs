@@ -96,6 +96,6 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
         }
     }
 
-    [LoggerMessage(EventId = GatehouseEventIds.QuotaSettleFailed, Level = LogLevel.Debug, Message = "Could not hand leases back to the quota authorities on stop ({Error})")]
+    [LoggerMessage(EventId = GatehouseEventIds.QuotaReturnFailed, Level = LogLevel.Debug, Message = "Could not hand leases back to the quota authorities on stop ({Error})")]
     private partial void LogReturnFailed(string error);
 }

@@ -3,10 +3,13 @@ namespace Gatehouse.RateLimiting;
 /// <summary>The <c>Gatehouse:RateLimits</c> section: how requests wait for and draw on the distributed buckets.</summary>
 public sealed class RateLimitOptions
 {
-    /// <summary>How long a request may queue for an empty bucket by default. The default value is 1000 ms.</summary>
+    /// <summary>
+    /// Without <c>x-gatehouse-max-wait-ms</c>, the longest one bucket or slot wait may last (within the request's
+    /// <c>Routing:MaxWaitMs</c> deadline). The default value is 1000 ms.
+    /// </summary>
     public int DefaultMaxWaitMs { get; set; } = RateLimitConstants.DefaultMaxWaitMs;
 
-    /// <summary>The most a caller may ask for with <c>x-gatehouse-max-wait-ms</c>. The default value is 30000 ms.</summary>
+    /// <summary>The longest deadline a caller may ask for with <c>x-gatehouse-max-wait-ms</c>. The default value is 30000 ms.</summary>
     public int MaxWaitCapMs { get; set; } = RateLimitConstants.MaxWaitCapMs;
 
     /// <summary>

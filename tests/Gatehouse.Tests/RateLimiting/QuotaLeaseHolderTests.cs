@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using Gatehouse.Grains;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,6 +18,8 @@ public sealed class QuotaLeaseHolderTests
         var options = new RateLimitOptions { LeaseSafetyMarginMs = marginMs };
         return (new QuotaLeaseHolder(_ => authority, _time, options, NullLogger.Instance), authority);
     }
+
+    private QuotaLeaseHolder Holder(IQuotaAuthority authority) => new(_ => authority, _time, new RateLimitOptions(), NullLogger.Instance);
 
     private static ValueTask<QuotaLease> Take(QuotaLeaseHolder holder, QuotaScope scope, int tokens = 0, int waitMs = 0) =>
         holder.Rates.AcquireAsync(new QuotaDemand(scope, tokens, "app", RequestPriority.Normal, TimeSpan.FromMilliseconds(waitMs)), CancellationToken.None);
@@ -71,44 +74,52 @@ public sealed class QuotaLeaseHolderTests
     }
 
     [Fact]
-    public async Task AcquireAsync_AuthorityExhausted_ReturnsRetryAfterToTheNextWindow()
+    public async Task AcquireAsync_AuthorityRefuses_ReturnsItsRetryAfter()
     {
         var scope = new QuotaScope(QuotaScopeKind.App, "a", 60, null);
-        var (holder, _) = Create(scope);
-        Assert.True((await Take(holder, scope)).IsAcquired);
-        _time.Advance(TimeSpan.FromMilliseconds(250));
+        var authority = new ScriptedAuthority { OnAcquire = _ => Task.FromResult(new LeaseGrant { Granted = false, RetryAfter = TimeSpan.FromMilliseconds(750) }) };
+        var holder = Holder(authority);
 
         var refused = await Take(holder, scope);
 
         Assert.False(refused.IsAcquired);
         Assert.Equal(TimeSpan.FromMilliseconds(750), refused.RetryAfter);
+        Assert.True(refused.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter));
+        Assert.Equal(TimeSpan.FromMilliseconds(750), retryAfter);
     }
 
     [Fact]
-    public async Task AcquireAsync_BucketEmptyWithMaxWait_IsGrantedWhenTheWindowRefills()
+    public async Task AcquireAsync_AuthorityQueuesTheRequest_WaitersShareItAndAreAdmittedWhenItGrants()
     {
         var scope = new QuotaScope(QuotaScopeKind.App, "a", 60, null);
-        var (holder, authority) = Create(scope);
-        Assert.True((await Take(holder, scope)).IsAcquired);
+        var answer = new TaskCompletionSource<LeaseGrant>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var authority = new ScriptedAuthority { OnAcquire = _ => answer.Task };
+        var holder = Holder(authority);
 
-        var waiting = Take(holder, scope, waitMs: 2_000).AsTask();
-        Assert.False(waiting.IsCompleted);
-        _time.Advance(TimeSpan.FromSeconds(1));
-        authority.Pump();
+        var first = Take(holder, scope, waitMs: 2_000).AsTask();
+        var second = Take(holder, scope, waitMs: 2_000).AsTask();
+        Assert.False(first.IsCompleted);
+        Assert.False(second.IsCompleted);
+        Assert.Equal(TimeSpan.FromMilliseconds(2_000), Assert.Single(authority.Requests).MaxWait);
 
-        var ticket = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.True(ticket.IsAcquired);
+        answer.SetResult(new LeaseGrant { Granted = true, GrantedAtTicks = 1, Requests = 2, ValidFor = TimeSpan.FromSeconds(1) });
+
+        Assert.True((await first.WaitAsync(TimeSpan.FromSeconds(10))).IsAcquired);
+        Assert.True((await second.WaitAsync(TimeSpan.FromSeconds(10))).IsAcquired);
+        Assert.Equal(1, authority.Calls);
     }
 
     [Fact]
     public async Task Reconcile_UsageBelowTheEstimate_CreditsTheLocalLease()
     {
         var scope = new QuotaScope(QuotaScopeKind.App, "a", null, 6_000);
-        var (holder, authority) = Create(scope);
-        var ticket = await Take(holder, scope, tokens: 100);
+        var authority = new ScriptedAuthority(tokens: 100);
+        var holder = Holder(authority);
+        var admitted = await Take(holder, scope, tokens: 100);
+        authority.OnAcquire = _ => Task.FromResult(new LeaseGrant { Granted = false, RetryAfter = TimeSpan.FromSeconds(1) });
         Assert.False((await Take(holder, scope, tokens: 30)).IsAcquired);
 
-        holder.Rates.Reconcile(ticket, actualTokens: 60);
+        holder.Rates.Reconcile(admitted, actualTokens: 60);
 
         var calls = authority.Calls;
         Assert.True((await Take(holder, scope, tokens: 30)).IsAcquired);
@@ -119,17 +130,17 @@ public sealed class QuotaLeaseHolderTests
     public async Task Reconcile_UsageAboveTheEstimateAfterTheLeaseExpired_IsOwedToTheAuthority()
     {
         var scope = new QuotaScope(QuotaScopeKind.App, "a", null, 6_000);
-        var (holder, authority) = Create(scope);
-        var ticket = await Take(holder, scope, tokens: 50);
+        var authority = new ScriptedAuthority(tokens: 50);
+        var holder = Holder(authority);
+        var admitted = await Take(holder, scope, tokens: 50);
         _time.Advance(TimeSpan.FromSeconds(1));
 
-        holder.Rates.Reconcile(ticket, actualTokens: 130);
+        holder.Rates.Reconcile(admitted, actualTokens: 130);
         await holder.FlushAsync(CancellationToken.None);
 
-        Assert.Equal(80, authority.Settlements.Single().TokensOwed);
-        // The next window pays the 80 owed tokens first: only 20 are left in it.
-        Assert.False((await Take(holder, scope, tokens: 21)).IsAcquired);
-        Assert.True((await Take(holder, scope, tokens: 20)).IsAcquired);
+        var settlement = Assert.Single(authority.Settlements);
+        Assert.Equal(80, settlement.TokensOwed);
+        Assert.Equal(0, settlement.TokensReturned);
     }
 
     [Fact]
@@ -163,8 +174,8 @@ public sealed class QuotaLeaseHolderTests
     public async Task FlushAsync_LeaseExpiredWithUnitsLeft_HandsThemBackAgainstTheirGrant()
     {
         var scope = new QuotaScope(QuotaScopeKind.App, "a", 600, 6_000);
-        var authority = new BatchAuthority(requests: 5, tokens: 500);
-        var holder = new QuotaLeaseHolder(_ => authority, _time, new RateLimitOptions(), NullLogger.Instance);
+        var authority = new ScriptedAuthority(requests: 5, tokens: 500);
+        var holder = Holder(authority);
         await Take(holder, scope, tokens: 100);
         await Take(holder, scope, tokens: 100);
 
@@ -182,8 +193,8 @@ public sealed class QuotaLeaseHolderTests
     public async Task AcquireAsync_RefillAfterTheLeaseExpired_HandsTheOldBatchLeftoverBack()
     {
         var scope = new QuotaScope(QuotaScopeKind.App, "a", 600, null);
-        var authority = new BatchAuthority(requests: 5, tokens: 0);
-        var holder = new QuotaLeaseHolder(_ => authority, _time, new RateLimitOptions(), NullLogger.Instance);
+        var authority = new ScriptedAuthority(requests: 5);
+        var holder = Holder(authority);
         await Take(holder, scope);
 
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -230,8 +241,6 @@ public sealed class QuotaLeaseHolderTests
         /// <summary>The grants answered at once (not those of queued requests).</summary>
         public List<LeaseGrant> Grants { get; } = [];
 
-        public void Pump() => Ledger.Pump(time.GetUtcNow());
-
         public Task<LeaseGrant> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default)
         {
             Calls++;
@@ -256,22 +265,33 @@ public sealed class QuotaLeaseHolderTests
             throw new NotSupportedException();
     }
 
-    /// <summary>Grants the same batch, valid for one second, to every request; numbers the grants 1, 2, … in <c>GrantedAtTicks</c>.</summary>
-    private sealed class BatchAuthority(int requests, int tokens) : IQuotaAuthority
+    /// <summary>
+    /// A callback authority: by default grants the same batch, valid for one second, to every request, numbering the
+    /// grants 1, 2, … in <c>GrantedAtTicks</c>; <see cref="OnAcquire"/> replaces that answer.
+    /// </summary>
+    private sealed class ScriptedAuthority(int requests = 0, int tokens = 0) : IQuotaAuthority
     {
         public int Calls { get; private set; }
 
+        public List<LeaseRequest> Requests { get; } = [];
+
         public List<LeaseSettlement> Settlements { get; } = [];
 
-        public Task<LeaseGrant> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default) =>
-            Task.FromResult(new LeaseGrant
+        public Func<LeaseRequest, Task<LeaseGrant>>? OnAcquire { get; set; }
+
+        public Task<LeaseGrant> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default)
+        {
+            Calls++;
+            Requests.Add(request);
+            return OnAcquire?.Invoke(request) ?? Task.FromResult(new LeaseGrant
             {
                 Granted = true,
-                GrantedAtTicks = ++Calls,
+                GrantedAtTicks = Calls,
                 Requests = requests,
                 Tokens = tokens,
                 ValidFor = TimeSpan.FromSeconds(1),
             });
+        }
 
         public ValueTask SettleAsync(LeaseSettlement settlement, CancellationToken cancellationToken = default)
         {
