@@ -193,8 +193,12 @@ public sealed partial class QuotaRateLimiter : PartitionedRateLimiter<QuotaDeman
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(QuotaDemand resource, int permitCount, CancellationToken cancellationToken) =>
         await AcquireLeaseAsync(resource, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>How often a caller whose grant arrived too late to use may ask again past its max-wait.</summary>
-    private const int MaxLateGrantRetries = 2;
+    /// <summary>
+    /// Authority answers a caller may still wait for once its max-wait has passed: max-wait bounds the wait for
+    /// capacity, not the round trip that asks for it, so even a caller with no wait at all hears from the authority
+    /// (its own request, or one it shares that was sent before it was counted, then the one that counts it).
+    /// </summary>
+    private const int RoundsPastDeadline = 3;
 
     private async ValueTask<QuotaLease> AcquireLeaseAsync(QuotaDemand demand, CancellationToken cancellationToken)
     {
@@ -208,101 +212,78 @@ public sealed partial class QuotaRateLimiter : PartitionedRateLimiter<QuotaDeman
         var lease = _leases.GetOrAdd(scope, static s => new RateLease(s));
         var started = _timeProvider.GetTimestamp();
         var waiting = false;
-        // Max-wait bounds the wait for capacity, not the round trip that asks for it: every caller gets at least one
-        // answer from the authority (its own request or one it shares), and a grant that arrived too late to use
-        // (a cold or loaded silo) is asked for again rather than turned into a refusal.
-        var joined = 0;
-        var asked = 0;
-        var lateGrants = 0;
+        var rounds = 0;
+        var retryAfter = _safetyMargin * 2;
         try
         {
             while (true)
             {
+                var remaining = demand.MaxWait - _timeProvider.GetElapsedTime(started);
                 Task<LeaseGrant>? shared = null;
-                int requestsWanted, tokensWanted, requestsWaiting, tokensWaiting;
+                TaskCompletionSource<LeaseGrant>? claim = null;
+                LeaseRequest? ask = null;
                 lock (lease)
                 {
                     var now = _timeProvider.GetTimestamp();
                     if (!waiting)
                     {
                         lease.CountDemand(tokens, now, _timeProvider);
-                        if (lease.TryTake(tokens, now))
-                        {
-                            return new QuotaLease(lease, lease.Generation, tokens, acquired: true, TimeSpan.Zero);
-                        }
+                    }
 
-                        // From here on this caller waits for capacity: counted so a contended grant covers every waiting caller.
+                    if (lease.TryTake(tokens, now))
+                    {
+                        return new QuotaLease(lease, lease.Generation, tokens, acquired: true, TimeSpan.Zero);
+                    }
+
+                    if (!waiting)
+                    {
+                        // From here on this caller waits for capacity: counted so a grant covers every waiting caller.
                         waiting = true;
                         lease.WaitingRequests++;
                         lease.WaitingTokens += tokens;
                     }
-                    else if (lease.TryTake(tokens, now))
+
+                    if (remaining <= TimeSpan.Zero && rounds >= RoundsPastDeadline)
                     {
-                        return new QuotaLease(lease, lease.Generation, tokens, acquired: true, TimeSpan.Zero);
+                        return new QuotaLease(lease, lease.Generation, tokens, acquired: false, retryAfter);
                     }
 
                     if (lease.Refill is { } inFlight && lease.RefillPriority >= demand.Priority)
                     {
                         shared = inFlight;
                     }
-
-                    (requestsWanted, tokensWanted) = lease.Wanted(tokens);
-                    (requestsWaiting, tokensWaiting) = (lease.WaitingRequests, lease.WaitingTokens);
+                    else
+                    {
+                        // Claimed under the lock, so callers that wake together send one request, not one each.
+                        claim = new TaskCompletionSource<LeaseGrant>(TaskCreationOptions.RunContinuationsAsynchronously);
+                        lease.Refill = claim.Task;
+                        lease.RefillPriority = demand.Priority;
+                        ask = Ask(lease, demand, tokens, remaining);
+                    }
                 }
 
-                var remaining = demand.MaxWait - _timeProvider.GetElapsedTime(started);
+                rounds++;
                 if (shared is not null)
                 {
-                    if (joined > 0 && remaining <= TimeSpan.Zero)
-                    {
-                        return await RejectedAsync(shared, lease, tokens).ConfigureAwait(false);
-                    }
-
-                    joined++;
                     try
                     {
                         // The authority answers by the shared request's own deadline; the extra second guards against a lost answer.
                         var bound = (remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero) + TimeSpan.FromSeconds(1);
-                        await shared.WaitAsync(bound, _timeProvider, cancellationToken).ConfigureAwait(false);
+                        var answer = await shared.WaitAsync(bound, _timeProvider, cancellationToken).ConfigureAwait(false);
+                        retryAfter = answer.Granted ? retryAfter : answer.RetryAfter;
                     }
                     catch (TimeoutException)
-                    {
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                     }
 
                     continue;
                 }
 
-                if (asked > 0 && remaining <= TimeSpan.Zero)
+                // Admitted, or refused by the authority after queueing as long as the caller's wait allowed. Null: granted
+                // too late to use (a cold or loaded silo), so look at the lease again and ask again if the rounds allow.
+                if (await RefillAsync(lease, ask!, claim!, cancellationToken).ConfigureAwait(false) is { } result)
                 {
-                    return new QuotaLease(lease, lease.Generation, tokens, acquired: false, _safetyMargin * 2);
-                }
-
-                asked++;
-                var ask = new LeaseRequest
-                {
-                    HolderId = _authorities.HolderId,
-                    AppId = demand.AppId,
-                    Priority = demand.Priority,
-                    RequestsNeeded = scope.RequestsPerMinute is null ? 0 : 1,
-                    TokensNeeded = tokens,
-                    RequestsWanted = scope.RequestsPerMinute is null ? 0 : requestsWanted,
-                    TokensWanted = scope.TokensPerMinute is null ? 0 : tokensWanted,
-                    RequestsWaiting = scope.RequestsPerMinute is null ? 0 : Math.Max(1, requestsWaiting),
-                    TokensWaiting = scope.TokensPerMinute is null ? 0 : Math.Max(tokens, tokensWaiting),
-                    MaxWait = remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining,
-                    MinValidity = _safetyMargin * 2,
-                };
-                if (await RefillAsync(lease, ask, cancellationToken).ConfigureAwait(false) is { } admitted)
-                {
-                    return admitted;
-                }
-
-                if (++lateGrants <= MaxLateGrantRetries)
-                {
-                    asked--;
+                    return result;
                 }
             }
         }
@@ -319,85 +300,94 @@ public sealed partial class QuotaRateLimiter : PartitionedRateLimiter<QuotaDeman
         }
     }
 
-    /// <summary>Asks the authority for a batch; null when the grant came too late to use (handed back; the caller tries again).</summary>
-    private async Task<QuotaLease?> RefillAsync(RateLease lease, LeaseRequest request, CancellationToken cancellationToken)
+    private LeaseRequest Ask(RateLease lease, QuotaDemand demand, int tokens, TimeSpan remaining)
     {
         var scope = lease.Scope;
-        // Taken before the request leaves: the lease's expiry is measured from here, so transit time only shortens it.
-        var sent = _timeProvider.GetTimestamp();
-        _authorities.CountLeaseCall();
-        var call = _authorities.For(scope).AcquireLeaseAsync(request, cancellationToken);
-        lock (lease)
+        var (requestsWanted, tokensWanted) = lease.Wanted(tokens);
+        return new LeaseRequest
         {
-            if (lease.Refill is null || lease.RefillPriority < request.Priority)
-            {
-                lease.Refill = call;
-                lease.RefillPriority = request.Priority;
-            }
-        }
+            HolderId = _authorities.HolderId,
+            AppId = demand.AppId,
+            Priority = demand.Priority,
+            RequestsNeeded = scope.RequestsPerMinute is null ? 0 : 1,
+            TokensNeeded = tokens,
+            RequestsWanted = scope.RequestsPerMinute is null ? 0 : requestsWanted,
+            TokensWanted = scope.TokensPerMinute is null ? 0 : tokensWanted,
+            RequestsWaiting = scope.RequestsPerMinute is null ? 0 : Math.Max(1, lease.WaitingRequests),
+            TokensWaiting = scope.TokensPerMinute is null ? 0 : Math.Max(tokens, lease.WaitingTokens),
+            MaxWait = remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining,
+            MinValidity = _safetyMargin * 2,
+        };
+    }
 
-        LeaseGrant grant;
+    /// <summary>
+    /// Asks the authority for a batch for the lease (the caller holds the lease's claim); null when the grant came too
+    /// late to use (handed back; the caller tries again). Callers sharing the claim are woken once the lease holds it.
+    /// </summary>
+    private async Task<QuotaLease?> RefillAsync(RateLease lease, LeaseRequest request, TaskCompletionSource<LeaseGrant> claim, CancellationToken cancellationToken)
+    {
+        var scope = lease.Scope;
+        var grant = new LeaseGrant { Granted = false, RetryAfter = TimeSpan.Zero };
         try
         {
-            // The authority answers by the deadline itself; the extra second only guards against a lost answer.
-            grant = await call.WaitAsync(request.MaxWait + TimeSpan.FromSeconds(1), _timeProvider, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            // Fail closed: without the authority's word nothing may be admitted.
-            LogAuthorityFailed(scope.Name, ex.GetType().Name);
-            grant = new LeaseGrant { Granted = false, RetryAfter = TimeSpan.FromSeconds(1) };
+            // Taken before the request leaves: the lease's expiry is measured from here, so transit time only shortens it.
+            var sent = _timeProvider.GetTimestamp();
+            _authorities.CountLeaseCall();
+            try
+            {
+                // The authority answers by the deadline itself; the extra second only guards against a lost answer.
+                grant = await _authorities.For(scope).AcquireLeaseAsync(request, cancellationToken)
+                    .WaitAsync(request.MaxWait + TimeSpan.FromSeconds(1), _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // Fail closed: without the authority's word nothing may be admitted.
+                LogAuthorityFailed(scope.Name, ex.GetType().Name);
+                grant = new LeaseGrant { Granted = false, RetryAfter = TimeSpan.FromSeconds(1) };
+            }
+
+            lock (lease)
+            {
+                lease.AuthorityRequestsRemaining = grant.RequestsRemaining ?? lease.AuthorityRequestsRemaining;
+                lease.AuthorityTokensRemaining = grant.TokensRemaining ?? lease.AuthorityTokensRemaining;
+                if (!grant.Granted)
+                {
+                    return new QuotaLease(lease, lease.Generation, request.TokensNeeded, acquired: false, grant.RetryAfter);
+                }
+
+                // The old batch belongs to an earlier grant (maybe an earlier slot): hand it back rather than stretch it to the new expiry.
+                lease.ReturnLeftover();
+
+                // The grant happened no earlier than send time + queueing time at the authority; transit only shortens the lease.
+                var now = _timeProvider.GetTimestamp();
+                var expiresAt = sent + (long)((grant.Queued + grant.ValidFor - _safetyMargin).TotalSeconds * _timeProvider.TimestampFrequency);
+                if (now >= expiresAt)
+                {
+                    // Answered after the slot's usable part (a slow network or a loaded silo): using it could overrun the slot.
+                    lease.Pending.AddReturn(grant.GrantedAtTicks, grant.Requests, grant.Tokens);
+                    return null;
+                }
+
+                lease.Generation = grant.GrantedAtTicks;
+                lease.ExpiresAt = expiresAt;
+                lease.Requests = grant.Requests - request.RequestsNeeded;
+                lease.Tokens = grant.Tokens - request.TokensNeeded;
+                return new QuotaLease(lease, lease.Generation, request.TokensNeeded, acquired: true, TimeSpan.Zero);
+            }
         }
         finally
         {
             lock (lease)
             {
-                if (ReferenceEquals(lease.Refill, call))
+                if (ReferenceEquals(lease.Refill, claim.Task))
                 {
                     lease.Refill = null;
                 }
             }
+
+            // After the lease holds the batch: the callers sharing this request take from it as they wake.
+            claim.TrySetResult(grant);
         }
-
-        lock (lease)
-        {
-            lease.AuthorityRequestsRemaining = grant.RequestsRemaining ?? lease.AuthorityRequestsRemaining;
-            lease.AuthorityTokensRemaining = grant.TokensRemaining ?? lease.AuthorityTokensRemaining;
-            if (!grant.Granted)
-            {
-                return new QuotaLease(lease, lease.Generation, request.TokensNeeded, acquired: false, grant.RetryAfter);
-            }
-
-            // The old batch belongs to an earlier grant (maybe an earlier slot): hand it back rather than stretch it to the new expiry.
-            lease.ReturnLeftover();
-
-            // The grant happened no earlier than send time + queueing time at the authority; transit only shortens the lease.
-            var now = _timeProvider.GetTimestamp();
-            var expiresAt = sent + (long)((grant.Queued + grant.ValidFor - _safetyMargin).TotalSeconds * _timeProvider.TimestampFrequency);
-            if (now >= expiresAt)
-            {
-                // Answered after the slot's usable part (a slow network or a loaded silo): using it could overrun the slot.
-                lease.Pending.AddReturn(grant.GrantedAtTicks, grant.Requests, grant.Tokens);
-                return null;
-            }
-
-            lease.Generation = grant.GrantedAtTicks;
-            lease.ExpiresAt = expiresAt;
-            lease.Requests = grant.Requests - request.RequestsNeeded;
-            lease.Tokens = grant.Tokens - request.TokensNeeded;
-            return new QuotaLease(lease, lease.Generation, request.TokensNeeded, acquired: true, TimeSpan.Zero);
-        }
-    }
-
-    private static async Task<QuotaLease> RejectedAsync(Task<LeaseGrant> shared, RateLease lease, int tokens)
-    {
-        var retryAfter = TimeSpan.FromMilliseconds(100);
-        if (shared.IsCompletedSuccessfully)
-        {
-            retryAfter = (await shared.ConfigureAwait(false)).RetryAfter;
-        }
-
-        return new QuotaLease(lease, lease.Generation, tokens, acquired: false, retryAfter);
     }
 
     [LoggerMessage(EventId = GatehouseEventIds.QuotaAuthorityFailed, Level = LogLevel.Warning, Message = "Quota authority {Scope} could not be reached ({Error}); refusing until it answers")]

@@ -74,7 +74,7 @@ public sealed class QuotaClusterTests : IAsyncLifetime
         Assert.True(calls <= 40, $"{calls} authority calls for 300 requests");
     }
 
-    [Fact(Skip = "Intermittent under the full suite: concurrent first callers on one silo can still be refused; issue 9 stays open for it")]
+    [Fact]
     public async Task Complete_SiloHostingTheAuthoritiesIsKilled_NewActivationsResumeFromTheRecordAndLimitsHold()
     {
         var arrivals = RecordArrivals("metered");
@@ -108,7 +108,7 @@ public sealed class QuotaClusterTests : IAsyncLifetime
         var ended = TimeProvider.System.GetUtcNow();
         var afterRecovery = arrivals.All.Where(a => a.At > recoveredAt).OrderBy(a => a.At).ToList();
         Assert.True(afterRecovery.Count > 0,
-            $"no call was admitted after the cluster recovered at {recoveredAt:ss.fff} (killed {killedAt:ss.fff}, ended {ended:ss.fff}): {Describe(arrivals)}; stalled calls {_stalledCalls}; errors: {string.Join("; ", Errors.Take(10))}");
+            $"no call was admitted after the cluster recovered at {recoveredAt:ss.fff} (killed {killedAt:ss.fff}, ended {ended:ss.fff}): {Describe(arrivals)}; stalled calls {_stalledCalls}; app 429s {_appRejections}, upstream 429s {_upstreamRejections}; errors: {string.Join("; ", Errors.Take(3))}");
         AssertLimitsHeld(arrivals);
         Assert.True(_maxInFlight <= QuotaCluster.UpstreamConcurrency, $"{_maxInFlight} calls were in flight at the upstream at once (cap {QuotaCluster.UpstreamConcurrency})");
         Console.WriteLine(
@@ -214,8 +214,9 @@ public sealed class QuotaClusterTests : IAsyncLifetime
                             try
                             {
                                 // Bounded, so that a call stranded by the silo kill cannot hold the phase open; it is
-                                // counted, and still checked against the limits if it lands.
-                                await pipeline.CompleteAsync(QuotaCluster.App(app), QuotaCluster.Ask("metered", $"{app}@{silo.Name}"), options, stop.Token)
+                                // counted, and still checked against the limits if it lands. Not cancelled at the end
+                                // of the phase: a call that reached the upstream is answered and counted as admitted.
+                                await pipeline.CompleteAsync(QuotaCluster.App(app), QuotaCluster.Ask("metered", $"{app}@{silo.Name}"), options, default)
                                     .WaitAsync(CallBound);
                                 Interlocked.Increment(ref admitted);
                             }
