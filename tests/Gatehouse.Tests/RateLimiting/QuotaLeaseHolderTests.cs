@@ -110,6 +110,36 @@ public sealed class QuotaLeaseHolderTests
     }
 
     [Fact]
+    public async Task AcquireAsync_CallersQueuedAfterTheSharedRequestLeft_GetOneFollowUpRequestEvenWithNoWait()
+    {
+        var scope = new QuotaScope(QuotaScopeKind.App, "a", 5, null);
+        var first = new TaskCompletionSource<LeaseGrant>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var authority = new ScriptedAuthority
+        {
+            OnAcquire = async request =>
+            {
+                if (request.RequestsWaiting == 1)
+                {
+                    return await first.Task;
+                }
+
+                await Task.Yield();
+                return new LeaseGrant { Granted = true, GrantedAtTicks = 2, Requests = request.RequestsWaiting, ValidFor = TimeSpan.FromSeconds(1) };
+            },
+        };
+        var holder = Holder(authority);
+
+        // The first caller's request covers only itself; four more queue behind it with no wait of their own.
+        var callers = Enumerable.Range(0, 5).Select(_ => Take(holder, scope).AsTask()).ToList();
+        first.SetResult(new LeaseGrant { Granted = true, GrantedAtTicks = 1, Requests = 1, ValidFor = TimeSpan.FromSeconds(1) });
+        var leases = await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.All(leases, lease => Assert.True(lease.IsAcquired));
+        Assert.Equal(2, authority.Calls);
+        Assert.Equal(4, authority.Requests[1].RequestsWaiting);
+    }
+
+    [Fact]
     public async Task Reconcile_UsageBelowTheEstimate_CreditsTheLocalLease()
     {
         var scope = new QuotaScope(QuotaScopeKind.App, "a", null, 6_000);
