@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Quota bench (issue 4): in-process silos saturate one shared upstream limit; prints admitted vs limit per
-# window and authority calls per 1,000 requests. Bounded (each run <= 30 s), in-process, nothing to stop afterwards.
+# Quota bench (issues 4, 9): in-process silos saturate one shared upstream limit; checks the limit held on arrival
+# times and prints authority calls per 1,000 requests and grant latency. Bounded (each run <= 30 s), in-process.
 # Usage: bench/quota.sh [seconds] [upstreamRpm] [silos] [callersPerAppPerSilo]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,7 +2,7 @@ namespace Gatehouse.RateLimiting;
 
 /// <summary>
 /// One per-minute limit at its authority: at most <see cref="Limit"/> units in any 60 seconds, of which at most
-/// <see cref="Burst"/> at once (a token bucket of that size refilled at the limit's rate).
+/// <see cref="Burst"/> at once (a token bucket of that size, refilled a second's worth of the limit at each second).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -23,7 +23,7 @@ internal sealed class SlidingWindowBucket
     public const int HistorySlots = 61;
 
     private readonly int[] _granted = new int[HistorySlots];
-    private readonly double _refillPerTick;
+    private readonly double _refillPerSlot;
     private long _slot = long.MinValue;
     private int _usedInHistory;
     // Units granted for the slot after the current one (a lease asked for too near the current slot's end).
@@ -36,7 +36,7 @@ internal sealed class SlidingWindowBucket
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limitPerMinute);
         Limit = limitPerMinute;
         Burst = Math.Clamp(burst ?? limitPerMinute, 1, limitPerMinute);
-        _refillPerTick = (double)limitPerMinute / TimeSpan.TicksPerMinute;
+        _refillPerSlot = limitPerMinute / 60.0;
         _burstTokens = Burst;
     }
 
@@ -139,7 +139,7 @@ internal sealed class SlidingWindowBucket
             }
 
             var empty = newest > _slot - HistorySlots ? StartOf(newest + HistorySlots) : now;
-            return Later(empty, now + Refill(Burst - BurstTokens(now)));
+            return Later(empty, RefilledAt(Burst - BurstTokens(now), now));
         }
 
         var byWindow = now;
@@ -150,7 +150,7 @@ internal sealed class SlidingWindowBucket
             byWindow = StartOf(slot + HistorySlots);
         }
 
-        return Later(byWindow, now + Refill(units - BurstTokens(now)));
+        return Later(byWindow, RefilledAt(units - BurstTokens(now), now));
     }
 
     /// <summary>The persisted form: the counted slots, oldest first (the next slot's units last, if any), and the burst allowance.</summary>
@@ -211,14 +211,16 @@ internal sealed class SlidingWindowBucket
         return _usedInHistory == 0 && _ahead == 0 && BurstTokens(now) >= Burst;
     }
 
+    // The burst allowance refills at each slot start, a second's worth at once: grants under saturation then come in
+    // a slot's worth per silo, not in the sliver that accrued since the last one (an authority call each).
     private double BurstTokens(DateTimeOffset now)
     {
-        var elapsed = Math.Max(0, now.UtcTicks - _burstAtTicks);
-        return Math.Min(Burst, _burstTokens + (elapsed * _refillPerTick));
+        var slots = Math.Max(0, SlotOf(now) - SlotOf(new DateTimeOffset(_burstAtTicks, TimeSpan.Zero)));
+        return Math.Min(Burst, _burstTokens + (slots * _refillPerSlot));
     }
 
-    private TimeSpan Refill(double missing) =>
-        missing <= 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)Math.Ceiling(missing / _refillPerTick));
+    private DateTimeOffset RefilledAt(double missing, DateTimeOffset now) =>
+        missing <= 0 ? now : StartOf(SlotOf(now) + (long)Math.Ceiling(missing / _refillPerSlot));
 
     private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
