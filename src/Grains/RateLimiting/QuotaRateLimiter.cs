@@ -283,6 +283,8 @@ public sealed partial class QuotaRateLimiter : PartitionedRateLimiter<QuotaDeman
                 // too late to use (a cold or loaded silo), so look at the lease again and ask again if the rounds allow.
                 if (await RefillAsync(lease, ask!, claim!, cancellationToken).ConfigureAwait(false) is { } result)
                 {
+                    // An admitted claimer was taken off the waiting count by RefillAsync, before the sharers woke.
+                    waiting &= !result.IsAcquired;
                     return result;
                 }
             }
@@ -368,6 +370,9 @@ public sealed partial class QuotaRateLimiter : PartitionedRateLimiter<QuotaDeman
                     return null;
                 }
 
+                // The claimer is served: a follow-up request by a caller that wakes on this one must not count it.
+                lease.WaitingRequests--;
+                lease.WaitingTokens -= request.TokensNeeded;
                 lease.Generation = grant.GrantedAtTicks;
                 lease.ExpiresAt = expiresAt;
                 lease.Requests = grant.Requests - request.RequestsNeeded;
