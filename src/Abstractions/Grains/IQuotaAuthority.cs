@@ -6,16 +6,16 @@ namespace Gatehouse.Grains;
 /// </summary>
 /// <remarks>
 /// Called only when a silo's lease runs out, never per request. Reentrant: a call may wait (bounded by
-/// <see cref="LeaseRequest.MaxWait"/> and the caller's cancellation) for the next window while others proceed.
+/// <see cref="LeaseRequest.MaxWait"/> and the caller's cancellation) for capacity while others proceed.
 /// </remarks>
 [Alias("gatehouse.IQuotaAuthority")]
 public interface IQuotaAuthority : IAddressable
 {
-    /// <summary>Grants a batch valid for the authority's current window, waiting up to <see cref="LeaseRequest.MaxWait"/> when empty.</summary>
+    /// <summary>Grants a batch valid until the end of the authority's current 1-second slot, waiting up to <see cref="LeaseRequest.MaxWait"/> when empty.</summary>
     [Alias("AcquireLease")]
     Task<LeaseGrant> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Credits unused units back (only while their window is still current) and debits token usage the estimate missed.</summary>
+    /// <summary>Credits unused units back to the slot they were granted in and debits token usage the estimate missed.</summary>
     [Alias("Settle")]
     ValueTask SettleAsync(LeaseSettlement settlement, CancellationToken cancellationToken = default);
 
@@ -45,26 +45,26 @@ public sealed record LeaseRequest
     [Id(6)] public int TokensWanted { get; init; }
     /// <summary>How long the authority may queue the request when the bucket is empty.</summary>
     [Id(7)] public TimeSpan MaxWait { get; init; }
-    /// <summary>A window with less time than this left is treated as spent: the grant comes from the next one (the holder's safety margin).</summary>
+    /// <summary>A slot with less time than this left is too short to use: the grant is made for the next slot instead (the holder's safety margin).</summary>
     [Id(8)] public TimeSpan MinValidity { get; init; }
     /// <summary>Requests and tokens the holder's callers are waiting for right now (this call included): the batch granted when others queue too.</summary>
     [Id(9)] public int RequestsWaiting { get; init; }
     [Id(10)] public int TokensWaiting { get; init; }
 }
 
-/// <summary>Capacity granted for one window, or a rejection with the time until the next window.</summary>
+/// <summary>Capacity granted until the end of one slot, or a rejection with the time until capacity is expected.</summary>
 [GenerateSerializer, Immutable, Alias("gatehouse.LeaseGrant")]
 public sealed record LeaseGrant
 {
     /// <summary>False when nothing was granted before the deadline; see <see cref="RetryAfter"/>.</summary>
     [Id(0)] public bool Granted { get; init; }
-    /// <summary>The authority's clock (UTC ticks) at the grant: returned units are credited only to windows still current.</summary>
+    /// <summary>The authority's clock (UTC ticks) at the grant (the next slot's start for a grant made for it): returned units are credited to that slot.</summary>
     [Id(1)] public long GrantedAtTicks { get; init; }
     [Id(2)] public int Requests { get; init; }
     [Id(3)] public int Tokens { get; init; }
-    /// <summary>Time left in the window when the authority answered; the holder measures it from before it sent the request.</summary>
+    /// <summary>Time left in the slot when the authority answered; the holder measures it from before it sent the request.</summary>
     [Id(4)] public TimeSpan ValidFor { get; init; }
-    /// <summary>Time until capacity is next expected (the next window start), when not granted.</summary>
+    /// <summary>Time until the needed units are expected to be grantable, when not granted.</summary>
     [Id(5)] public TimeSpan RetryAfter { get; init; }
     /// <summary>The configured per-minute limits (null = unlimited).</summary>
     [Id(6)] public int? RequestsLimit { get; init; }
@@ -80,11 +80,11 @@ public sealed record LeaseGrant
 [GenerateSerializer, Immutable, Alias("gatehouse.LeaseSettlement")]
 public sealed record LeaseSettlement
 {
-    /// <summary><see cref="LeaseGrant.GrantedAtTicks"/> of the returned units: credited only if their window is still current.</summary>
+    /// <summary><see cref="LeaseGrant.GrantedAtTicks"/> of the returned units: credited to that slot while it still counts (61 s).</summary>
     [Id(0)] public long GrantedAtTicks { get; init; }
     [Id(1)] public int RequestsReturned { get; init; }
     [Id(2)] public int TokensReturned { get; init; }
-    /// <summary>Tokens used beyond what was leased (estimate too low): debited now, carried into the next windows if need be.</summary>
+    /// <summary>Tokens used beyond what was leased (estimate too low): debited now; they count for the next minute like any other use.</summary>
     [Id(3)] public int TokensOwed { get; init; }
 }
 

@@ -253,7 +253,7 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
 
         if (rateLimits.LeaseSafetyMarginMs < 0 || rateLimits.LeaseSafetyMarginMs >= 500)
         {
-            errors.Add($"{key}:LeaseSafetyMarginMs must be between 0 and 499 (a window can be as short as one second).");
+            errors.Add($"{key}:LeaseSafetyMarginMs must be between 0 and 499 (a lease lasts at most until its one-second slot ends).");
         }
 
         if (rateLimits.MaxBatchShare is <= 0 or > 1)

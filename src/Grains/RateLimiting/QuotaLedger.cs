@@ -3,8 +3,8 @@ using Gatehouse.Grains;
 namespace Gatehouse.RateLimiting;
 
 /// <summary>
-/// The authority's side of the requests and tokens buckets: grants batches for the current window, queues what
-/// cannot be granted yet, and serves the queue as windows refill — highest priority first, round-robin between apps
+/// The authority's side of the requests and tokens buckets: grants batches for the current 1-second slot, queues
+/// what cannot be granted yet, and serves the queue as slots age out and the burst refills — highest priority first, round-robin between apps
 /// of equal priority.
 /// </summary>
 /// <remarks>

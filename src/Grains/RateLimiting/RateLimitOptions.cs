@@ -13,12 +13,12 @@ public sealed class RateLimitOptions
     public int MaxWaitCapMs { get; set; } = RateLimitConstants.MaxWaitCapMs;
 
     /// <summary>
-    /// How long before its window ends a silo stops using a lease, measured from before it asked (covers clock-rate
+    /// How long before its lease's slot ends a silo stops using it, measured from before it asked (covers clock-rate
     /// drift and the time between admission and the upstream call). The default value is 20 ms.
     /// </summary>
     public int LeaseSafetyMarginMs { get; set; } = RateLimitConstants.LeaseSafetyMarginMs;
 
-    /// <summary>The largest share of a window's budget one batch may take (0..1]. The default value is 0.25.</summary>
+    /// <summary>The largest share of the burst one batch may take, and of the free concurrency slots beyond what a silo needs (0..1]. The default value is 0.25.</summary>
     public double MaxBatchShare { get; set; } = RateLimitConstants.MaxBatchShare;
 
     /// <summary>Completion tokens assumed when neither the request (<c>max_tokens</c>) nor provider or app gives a figure. The default value is 256.</summary>
