@@ -43,9 +43,6 @@ internal sealed class QuotaAuthorityHost
         _store = new QuotaRecordStore(storage, grain.GetGrainId(), Snapshot, Restore, logger);
     }
 
-    /// <summary>Storage writes made by this activation.</summary>
-    public long RecordWrites => _store.Writes;
-
     public async Task<LeaseGrant> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken)
     {
         var arrived = _timeProvider.GetUtcNow();

@@ -34,9 +34,6 @@ internal sealed partial class QuotaRecordStore(
     /// <summary>Whether the record has been read (or found absent) since start or since the last failure.</summary>
     public bool Loaded { get; private set; }
 
-    /// <summary>Storage writes made (the bench reports them).</summary>
-    public long Writes { get; private set; }
-
     /// <summary>Reads the record and hands it to <c>restore</c>; false when it could not be read (nothing may be granted then).</summary>
     public Task<bool> LoadAsync()
     {
@@ -114,7 +111,6 @@ internal sealed partial class QuotaRecordStore(
                 _state.State = snapshot();
                 try
                 {
-                    Writes++;
                     await storage.WriteStateAsync(StateName, grainId, _state);
                     batch.TrySetResult(true);
                 }

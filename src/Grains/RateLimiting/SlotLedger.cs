@@ -52,11 +52,6 @@ internal sealed class SlotLedger(int? limit, TimeSpan ttl, TimeSpan grace, doubl
             : new SlotGrant { Held = held, ValidFor = ttl, Limit = cap, Sequence = request.Sequence };
     }
 
-    public int HeldBy(string holderId) => _holders.TryGetValue(holderId, out var lease) ? lease.Held : 0;
-
-    /// <summary>Slots counted against the cap at <paramref name="now"/> (expired holders within their grace included).</summary>
-    public int Counted(DateTimeOffset now) => _holders.Values.Where(h => h.Expires + grace > now).Sum(h => h.Held);
-
     public List<SlotHolderRecord> ToRecord() =>
         [.. _holders.Select(h => new SlotHolderRecord { HolderId = h.Key, Held = h.Value.Held, ExpiresAtTicks = h.Value.Expires.UtcTicks })];
 
