@@ -8,6 +8,7 @@ using Orleans.Storage;
 namespace Gatehouse.Health;
 
 // The upstream's buckets: requests/minute, tokens/minute and the concurrency cap, shared by every silo and app.
+// Kept with the rest of rate limiting; the grain itself (health, circuit) lives in Health/.
 // Reentrant so that a lease request queued for the next slot never blocks health reports or other silos' calls.
 // The grant record is persisted (GatehouseStorageNames.Quota): an activation elsewhere resumes from it.
 [Reentrant]
