@@ -74,7 +74,7 @@ public sealed class GatehouseOptionsValidatorTests
         Assert.Equal(
             [
                 "Gatehouse:RateLimits:DefaultMaxWaitMs must not be negative.",
-                "Gatehouse:RateLimits:LeaseSafetyMarginMs must be between 0 and 499 (a window can be as short as one second).",
+                "Gatehouse:RateLimits:LeaseSafetyMarginMs must be between 0 and 499 (a lease lasts at most until its one-second slot ends).",
                 "Gatehouse:RateLimits:MaxBatchShare must be greater than 0 and at most 1.",
                 "Gatehouse:RateLimits:DefaultMaxTokensEstimate must be greater than 0.",
             ],
