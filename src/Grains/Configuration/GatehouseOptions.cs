@@ -20,6 +20,12 @@ public sealed class GatehouseOptions
     public StorageOptions Storage { get; set; } = new();
     /// <summary>Largest request body accepted, in bytes. The default value is 4 MiB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// Whether image parts may name <c>http:</c> URLs (for a local model server on a trusted network). The default value
+    /// is false: only <c>https:</c> and <c>data:</c> URLs are accepted, so the gateway is never a way to reach local files
+    /// or internal services.
+    /// </summary>
+    public bool AllowHttpImageUrls { get; set; }
     public RoutingOptions Routing { get; set; } = new();
 }
 
@@ -51,6 +57,14 @@ public sealed class CircuitBreakerOptions
     public int FailureThreshold { get; set; } = ResilienceConstants.DefaultFailureThreshold;
     /// <summary>How long an opened circuit stays open before one probe may test the upstream. The default value is 10 seconds.</summary>
     public double BreakSeconds { get; set; } = ResilienceConstants.DefaultBreakSeconds;
+}
+
+/// <summary>Defaults and bounds of provider settings.</summary>
+public static class ProviderConstants
+{
+    public const int DefaultMaxResponseBytes = 16 * 1024 * 1024;
+    public const int MinMaxResponseBytes = 1024;
+    public const int MaxMaxResponseBytes = 1024 * 1024 * 1024;
 }
 
 /// <summary>Provider kinds known to the gateway.</summary>
@@ -96,6 +110,11 @@ public sealed class ProviderOptions
     /// <summary>Base delay of the exponential, jittered backoff between retries (the upstream's <c>retry-after</c> wins). The default value is 200 ms.</summary>
     public int RetryDelayMs { get; set; } = ResilienceConstants.DefaultRetryDelayMs;
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
+    /// <summary>
+    /// Largest upstream answer read, in bytes (a whole JSON body, or a stream's bytes together); a larger one fails the
+    /// call as an upstream failure. The default value is 16 MiB (<see cref="ProviderConstants.DefaultMaxResponseBytes"/>).
+    /// </summary>
+    public int MaxResponseBytes { get; set; } = ProviderConstants.DefaultMaxResponseBytes;
 
     /// <summary>Simulated only: delay before answering. The default value is 20 ms.</summary>
     public int LatencyMs { get; set; } = 20;

@@ -101,6 +101,11 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
                 errors.Add($"{key}:CircuitBreaker:BreakSeconds must be greater than 0.");
             }
 
+            if (provider.MaxResponseBytes is < ProviderConstants.MinMaxResponseBytes or > ProviderConstants.MaxMaxResponseBytes)
+            {
+                errors.Add($"{key}:MaxResponseBytes must be between {ProviderConstants.MinMaxResponseBytes} and {ProviderConstants.MaxMaxResponseBytes}; it is {provider.MaxResponseBytes}.");
+            }
+
             if (provider.FailureRate is < 0 or > 1)
             {
                 errors.Add($"{key}:FailureRate must be between 0 and 1.");
