@@ -74,6 +74,48 @@ public sealed class ConfigurationStartupTests
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
     }
 
+    [Fact]
+    public async Task Start_EveryNumberAtTheEdgeOfItsRange_StartsAndServes()
+    {
+        // Valid but extreme values must not overflow anything at run time (TimeSpan conversions, token sums, batch shares).
+        const string config = """
+        { "Gatehouse": {
+            "Providers": {
+              "top": { "Kind": "Simulated", "LatencyMs": 0, "RequestsPerMinute": 10000000, "Burst": 10000000, "TokensPerMinute": 1000000000,
+                       "MaxConcurrency": 100000, "DefaultMaxTokensEstimate": 10000000, "TimeoutSeconds": 600, "Retries": 10, "RetryDelayMs": 600000,
+                       "CircuitBreaker": { "FailureThreshold": 10000, "BreakSeconds": 3600 }, "MaxResponseBytes": 1073741824 },
+              "low": { "Kind": "Simulated", "LatencyMs": 0, "RequestsPerMinute": 1, "Burst": 1, "TokensPerMinute": 1000000000, "MaxConcurrency": 1,
+                       "DefaultMaxTokensEstimate": 1, "TimeoutSeconds": 0.5, "RetryDelayMs": 0, "CircuitBreaker": { "FailureThreshold": 1, "BreakSeconds": 0.001 },
+                       "MaxResponseBytes": 1024 }
+            },
+            "Models": {
+              "top": { "Strategy": "Weighted", "Targets": [ { "Provider": "top", "Model": "t", "Weight": 1000000 }, { "Provider": "low", "Model": "l", "Weight": 0.000001 } ],
+                       "HedgeAfterMs": 600000, "Pricing": { "InputPerMillion": 1000000, "OutputPerMillion": 1000000 } },
+              "low": { "Targets": [ { "Provider": "low", "Model": "l" } ], "HedgeAfterMs": 1, "Pricing": { "InputPerMillion": 0, "OutputPerMillion": 0 } }
+            },
+            "Apps": { "edge": { "Keys": [ "gk-edge" ], "RequestsPerMinute": 10000000, "Burst": 10000000, "TokensPerMinute": 1000000000,
+                                "BudgetUsdPerDay": 1000000000, "Priority": "High", "DefaultMaxTokensEstimate": 10000000 } },
+            "Cache": { "TtlSeconds": 2592000, "MaxEntryBytes": 1073741824 },
+            "RateLimits": { "DefaultMaxWaitMs": 600000, "MaxWaitCapMs": 600000, "LeaseSafetyMarginMs": 499, "MaxBatchShare": 1,
+                            "DefaultMaxTokensEstimate": 10000000, "ImageTokenEstimate": 1000000, "ConcurrencyLeaseSeconds": 3600 },
+            "Routing": { "MaxWaitMs": 600000 },
+            "MaxRequestBodyBytes": 1073741824
+        } }
+        """;
+
+        await using var silo = await SiloProcess.StartAsync(config);
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "gk-edge");
+
+        foreach (var model in new[] { "top", "low" })
+        {
+            using var response = await http.PostAsync(silo.BaseUrl + "/v1/chat/completions", Body("ping", model));
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{model}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}\n{silo.Output}");
+        }
+
+        Assert.DoesNotContain("   at ", silo.Output);
+    }
+
     private static bool IsPlainRefusal(SiloExitedException exit, BadValue bad)
     {
         var lines = exit.Output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -85,8 +127,8 @@ public sealed class ConfigurationStartupTests
             && (bad.MustNotContain is null || !exit.Output.Contains(bad.MustNotContain, StringComparison.Ordinal));
     }
 
-    private static StringContent Body(string text) =>
-        new($$"""{ "model": "sim", "messages": [ { "role": "user", "content": "{{text}}" } ] }""", Encoding.UTF8, "application/json");
+    private static StringContent Body(string text, string model = "sim") =>
+        new($$"""{ "model": "{{model}}", "messages": [ { "role": "user", "content": "{{text}}" } ] }""", Encoding.UTF8, "application/json");
 
     /// <summary>A valid configuration (a provider, an alias on it, an app using it) with one setting added somewhere.</summary>
     private static string Config(string provider = "", string target = "", string model = "", string app = "", string root = "") => $$"""
