@@ -30,6 +30,7 @@ public static class GatehouseServiceCollectionExtensions
         var binding = new CheckedGatehouseBinding(gatehouseSection);
         services.AddSingleton<IConfigureOptions<GatehouseOptions>>(binding);
         services.AddOptions<GatehouseOptions>().ValidateOnStart();
+        services.AddSingleton<IOptionsChangeTokenSource<GatehouseOptions>>(new ConfigurationChangeTokenSource<GatehouseOptions>(gatehouseSection));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatehouseOptions>>(binding));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>());
 

@@ -12,7 +12,8 @@ namespace Gatehouse.Configuration;
 /// A value that failed the check is left out of the binding (the setting keeps its default) rather than handed to the
 /// binder, which would throw a stack trace or drop the whole provider, alias or app holding it; so every other problem
 /// is still found, and nothing is reported twice or as a made-up consequence (such as "not a configured provider").
-/// The check runs once, when the options are first built: every configuration source has been added by then.
+/// The check is a pure function of the configuration, repeated whenever the options are built (at start, and again
+/// after a reload), so what is validated is always what was bound.
 /// </remarks>
 internal sealed class CheckedGatehouseBinding : IConfigureOptions<GatehouseOptions>, IValidateOptions<GatehouseOptions>
 {
@@ -23,27 +24,22 @@ internal sealed class CheckedGatehouseBinding : IConfigureOptions<GatehouseOptio
     private static readonly IReadOnlySet<string> ForeignKeys = new HashSet<string>(["Client"], StringComparer.OrdinalIgnoreCase);
 
     private readonly IConfigurationSection _section;
-    private readonly Lazy<(ConfigurationCheck Check, IConfiguration Bindable)> _checked;
 
-    public CheckedGatehouseBinding(IConfigurationSection section)
-    {
-        _section = section;
-        _checked = new(Run);
-    }
+    public CheckedGatehouseBinding(IConfigurationSection section) => _section = section;
 
-    public ConfigurationCheck Check => _checked.Value.Check;
-
-    public void Configure(GatehouseOptions options) => _checked.Value.Bindable.Bind(options);
+    public void Configure(GatehouseOptions options) => Bindable(Check()).Bind(options);
 
     public ValidateOptionsResult Validate(string? name, GatehouseOptions options) =>
-        Check.Errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(Check.Errors);
+        Check() is { Errors.Count: > 0 } check ? ValidateOptionsResult.Fail(check.Errors) : ValidateOptionsResult.Success;
 
-    private (ConfigurationCheck, IConfiguration) Run()
+    private ConfigurationCheck Check() => ConfigurationSchemaChecker.Check(_section, typeof(GatehouseOptions), ForeignKeys);
+
+    /// <summary>The section without the rejected keys (and whatever is below them).</summary>
+    private IConfiguration Bindable(ConfigurationCheck check)
     {
-        var check = ConfigurationSchemaChecker.Check(_section, typeof(GatehouseOptions), ForeignKeys);
         if (check.RejectedPaths.Count == 0)
         {
-            return (check, _section);
+            return _section;
         }
 
         var prefix = _section.Path + ConfigurationPath.KeyDelimiter;
@@ -51,6 +47,6 @@ internal sealed class CheckedGatehouseBinding : IConfigureOptions<GatehouseOptio
         var kept = _section.AsEnumerable(makePathsRelative: true)
             .Where(pair => !rejected.Any(r => pair.Key.Equals(r, StringComparison.OrdinalIgnoreCase)
                 || pair.Key.StartsWith(r + ConfigurationPath.KeyDelimiter, StringComparison.OrdinalIgnoreCase)));
-        return (check, new ConfigurationBuilder().AddInMemoryCollection(kept).Build());
+        return new ConfigurationBuilder().AddInMemoryCollection(kept).Build();
     }
 }

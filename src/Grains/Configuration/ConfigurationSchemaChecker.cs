@@ -174,8 +174,13 @@ internal sealed class ConfigurationSchemaChecker
         _rejectedPaths.Add(node.Path);
     }
 
-    private static string Quote(string value) =>
-        value.Length <= MaxQuotedLength ? $"'{value}'" : $"'{value[..MaxQuotedLength]}…'";
+    /// <summary>The value in quotes, shortened, with control characters escaped so a failure stays on one line.</summary>
+    private static string Quote(string value)
+    {
+        var shown = value.Length <= MaxQuotedLength ? value : value[..MaxQuotedLength];
+        var escaped = string.Concat(shown.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+        return shown.Length == value.Length ? $"'{escaped}'" : $"'{escaped}…'";
+    }
 
     private static string Suggestion(string key, IEnumerable<string> known)
     {

@@ -47,7 +47,9 @@ internal static class OptionsSchema
     /// <summary>The settings of an options class by name, matched without regard to case as configuration keys are.</summary>
     public static IReadOnlyDictionary<string, PropertyInfo> Settings(Type type) => Cache.GetOrAdd(type, static t =>
         t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.GetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0 && p.SetMethod is { IsPublic: true })
+            // The binder fills a get-only section, list or dictionary in place; a get-only value it cannot set.
+            .Where(p => p.GetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0
+                && (p.SetMethod is { IsPublic: true } || ShapeOf(p.PropertyType) != Shape.Value))
             .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase));
 
     /// <summary>Settings in declaration order (the order messages are reported in).</summary>

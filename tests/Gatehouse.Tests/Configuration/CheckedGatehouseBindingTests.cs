@@ -96,6 +96,25 @@ public sealed class CheckedGatehouseBindingTests
         Assert.Equal(["Gatehouse:Cluster:GatewayPort must differ from Gatehouse:Cluster:SiloPort; both are 30000."], failures);
     }
 
+    [Fact]
+    public void Options_ConfigurationReloaded_MonitorBindsTheNewValues()
+    {
+        // AppRegistry follows IOptionsMonitor changes: the checked binding must still report a reload.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Gatehouse:Cache:TtlSeconds"] = "60" })
+            .Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddGatehouseGrains(configuration.GetSection(GatehouseOptions.SectionName));
+        using var provider = services.BuildServiceProvider();
+        var monitor = provider.GetRequiredService<IOptionsMonitor<GatehouseOptions>>();
+        Assert.Equal(60, monitor.CurrentValue.Cache.TtlSeconds);
+
+        configuration["Gatehouse:Cache:TtlSeconds"] = "5";
+        configuration.Reload();
+
+        Assert.Equal(5, monitor.CurrentValue.Cache.TtlSeconds);
+    }
+
     private static IReadOnlyList<string> Failures(string section)
     {
         var services = Build(section);

@@ -173,6 +173,14 @@ public sealed class ConfigurationSchemaCheckerTests
     }
 
     [Fact]
+    public void Check_ValueWithALineBreak_StaysOnOneLine()
+    {
+        var error = Assert.Single(Check("""{ "Cache": { "TtlSeconds": "5\n  - forged" } }""").Errors);
+
+        Assert.Equal("Gatehouse:Cache:TtlSeconds '5\\u000a  - forged' is not a whole number between 1 and 2592000.", error);
+    }
+
+    [Fact]
     public void Check_IgnoredKey_IsNotChecked()
     {
         var configuration = Configuration("""{ "Client": { "Anything": "x" }, "Bogus": 1 }""");
