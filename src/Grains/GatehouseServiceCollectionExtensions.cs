@@ -23,10 +23,15 @@ public static class GatehouseServiceCollectionExtensions
     /// Registers what a silo needs to serve Gatehouse's grains: options bound from <paramref name="gatehouseSection"/>
     /// and validated at start, the built-in provider adapters, the route table, the app registry and health reporting.
     /// </summary>
-    public static IServiceCollection AddGatehouseGrains(this IServiceCollection services, IConfiguration gatehouseSection)
+    public static IServiceCollection AddGatehouseGrains(this IServiceCollection services, IConfigurationSection gatehouseSection)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<GatehouseOptions>().Bind(gatehouseSection).ValidateOnStart();
+        // Checked before it is bound: the binder alone throws on some bad values and silently drops entries holding others.
+        var binding = new CheckedGatehouseBinding(gatehouseSection);
+        services.AddSingleton<IConfigureOptions<GatehouseOptions>>(binding);
+        services.AddOptions<GatehouseOptions>().ValidateOnStart();
+        services.AddSingleton<IOptionsChangeTokenSource<GatehouseOptions>>(new ConfigurationChangeTokenSource<GatehouseOptions>(gatehouseSection));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatehouseOptions>>(binding));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>());
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, SimulatedChatGatewayFactory>());

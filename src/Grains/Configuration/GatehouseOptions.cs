@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Gatehouse.Configuration;
 
 /// <summary>The <c>Gatehouse</c> configuration section (see the README for the schema by example).</summary>
@@ -19,6 +21,7 @@ public sealed class GatehouseOptions
     public ClusterOptions Cluster { get; set; } = new();
     public StorageOptions Storage { get; set; } = new();
     /// <summary>Largest request body accepted, in bytes. The default value is 4 MiB.</summary>
+    [Range(1, SettingBounds.MaxBytes)]
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
     /// <summary>
     /// Whether image parts may name <c>http:</c> URLs (for a local model server on a trusted network). The default value
@@ -37,6 +40,7 @@ public sealed class RoutingOptions
     /// buckets and slots, and the wait for a recovery probe when every target is behind an open circuit, together.
     /// The default value is 5000 ms.
     /// </summary>
+    [Range(0, SettingBounds.MaxMilliseconds)]
     public int MaxWaitMs { get; set; } = ResilienceConstants.DefaultMaxWaitMs;
 }
 
@@ -54,8 +58,10 @@ public static class ResilienceConstants
 public sealed class CircuitBreakerOptions
 {
     /// <summary>Consecutive failed calls (5xx, timeouts, connection and upstream-auth failures, counted cluster-wide) that open the circuit. The default value is 5.</summary>
+    [Range(1, SettingBounds.MaxFailureThreshold)]
     public int FailureThreshold { get; set; } = ResilienceConstants.DefaultFailureThreshold;
     /// <summary>How long an opened circuit stays open before one probe may test the upstream. The default value is 10 seconds.</summary>
+    [Range(0d, SettingBounds.MaxLeaseSeconds, MinimumIsExclusive = true)]
     public double BreakSeconds { get; set; } = ResilienceConstants.DefaultBreakSeconds;
 }
 
@@ -87,40 +93,53 @@ public sealed class ProviderOptions
     /// <summary>The provider key, or <c>env:NAME</c> to read it from an environment variable.</summary>
     public string? ApiKey { get; set; }
     /// <summary>At most this many requests in any 60 seconds, across the cluster.</summary>
+    [Range(1, SettingBounds.MaxRequestsPerMinute)]
     public int? RequestsPerMinute { get; set; }
     /// <summary>How many of <see cref="RequestsPerMinute"/> may start at once when the bucket is full (1..RequestsPerMinute). The default value is the whole limit.</summary>
+    [Range(1, SettingBounds.MaxRequestsPerMinute)]
     public int? Burst { get; set; }
+    [Range(1, SettingBounds.MaxTokensPerMinute)]
     public int? TokensPerMinute { get; set; }
+    [Range(1, SettingBounds.MaxConcurrency)]
     public int? MaxConcurrency { get; set; }
     /// <summary>Completion tokens assumed for a request without <c>max_tokens</c> when estimating its token cost; <c>RateLimits:DefaultMaxTokensEstimate</c> when unset.</summary>
+    [Range(1, SettingBounds.MaxTokensEstimate)]
     public int? DefaultMaxTokensEstimate { get; set; }
     /// <summary>Time allowed for one upstream call. The default value is 60 seconds.</summary>
+    [Range(0d, SettingBounds.MaxTimeoutSeconds, MinimumIsExclusive = true, ErrorMessage = "an upstream call must end within the ten-minute grain call it runs in")]
     public double TimeoutSeconds { get; set; } = 60;
     /// <summary>
     /// Anthropic only: the <c>max_tokens</c> sent when the caller set none (Anthropic requires one).
     /// The default value is 4096 (<c>AnthropicConstants.DefaultMaxTokens</c>).
     /// </summary>
+    [Range(1, SettingBounds.MaxDefaultMaxTokens)]
     public int? DefaultMaxTokens { get; set; }
     /// <summary>
     /// Retries on this same provider after a retryable failure (5xx, timeout, connection failure, 429 with a short
     /// <c>retry-after</c>) before the router moves on to the next target. The default value is 0: the alias's other
     /// targets and fallbacks are the first remedy, and a retry spends the upstream's quota again.
     /// </summary>
+    [Range(0, SettingBounds.MaxRetries)]
     public int Retries { get; set; } = ResilienceConstants.DefaultRetries;
     /// <summary>Base delay of the exponential, jittered backoff between retries (the upstream's <c>retry-after</c> wins). The default value is 200 ms.</summary>
+    [Range(0, SettingBounds.MaxMilliseconds)]
     public int RetryDelayMs { get; set; } = ResilienceConstants.DefaultRetryDelayMs;
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
     /// <summary>
     /// Largest upstream answer read, in bytes (a whole JSON body, or a stream's bytes together); a larger one fails the
     /// call as an upstream failure. The default value is 16 MiB (<see cref="ProviderConstants.DefaultMaxResponseBytes"/>).
     /// </summary>
+    [Range(ProviderConstants.MinMaxResponseBytes, ProviderConstants.MaxMaxResponseBytes)]
     public int MaxResponseBytes { get; set; } = ProviderConstants.DefaultMaxResponseBytes;
 
     /// <summary>Simulated only: delay before answering. The default value is 20 ms.</summary>
+    [Range(0, SettingBounds.MaxMilliseconds)]
     public int LatencyMs { get; set; } = 20;
     /// <summary>Simulated only: share of calls that fail with a 503-like error (0..1). The default value is 0.</summary>
+    [Range(0d, 1d)]
     public double FailureRate { get; set; }
     /// <summary>Simulated only: delay between streamed chunks. The default value is 0 ms.</summary>
+    [Range(0, SettingBounds.MaxMilliseconds)]
     public int StreamChunkDelayMs { get; set; }
 }
 
@@ -138,6 +157,7 @@ public sealed class ModelOptions
     /// Non-streaming calls only: when the first target has not answered after this many milliseconds, the next target
     /// is called too and the first answer wins (the other call is cancelled). The default value is null: no hedging.
     /// </summary>
+    [Range(1, SettingBounds.MaxMilliseconds)]
     public int? HedgeAfterMs { get; set; }
     public PricingOptions? Pricing { get; set; }
 }
@@ -146,12 +166,15 @@ public sealed class TargetOptions
 {
     public string Provider { get; set; } = "";
     public string Model { get; set; } = "";
+    [Range(0d, SettingBounds.MaxWeight, MinimumIsExclusive = true)]
     public double Weight { get; set; } = 1;
 }
 
 public sealed class PricingOptions
 {
+    [Range(0d, SettingBounds.MaxPricePerMillion)]
     public double InputPerMillion { get; set; }
+    [Range(0d, SettingBounds.MaxPricePerMillion)]
     public double OutputPerMillion { get; set; }
 }
 
@@ -161,14 +184,19 @@ public sealed class AppOptions
     /// <summary>The app's keys, in plain text or as <c>sha256:&lt;hex&gt;</c>; only their hashes are kept in memory.</summary>
     public List<string> Keys { get; set; } = [];
     /// <summary>At most this many requests in any 60 seconds, across the cluster.</summary>
+    [Range(1, SettingBounds.MaxRequestsPerMinute)]
     public int? RequestsPerMinute { get; set; }
     /// <summary>How many of <see cref="RequestsPerMinute"/> may start at once when the bucket is full (1..RequestsPerMinute). The default value is the whole limit.</summary>
+    [Range(1, SettingBounds.MaxRequestsPerMinute)]
     public int? Burst { get; set; }
+    [Range(1, SettingBounds.MaxTokensPerMinute)]
     public int? TokensPerMinute { get; set; }
+    [Range(0d, SettingBounds.MaxBudgetUsdPerDay)]
     public double? BudgetUsdPerDay { get; set; }
     /// <summary><c>High</c>, <c>Normal</c> or <c>Low</c>: who is served first when a bucket is empty. The default value is <c>Normal</c>.</summary>
     public Grains.RequestPriority Priority { get; set; } = Grains.RequestPriority.Normal;
     /// <summary>Completion tokens assumed for this app's requests without <c>max_tokens</c> (app bucket); the provider's or the global default when unset.</summary>
+    [Range(1, SettingBounds.MaxTokensEstimate)]
     public int? DefaultMaxTokensEstimate { get; set; }
     /// <summary>Aliases the app may use; every alias when empty.</summary>
     public List<string> Models { get; set; } = [];
@@ -190,8 +218,10 @@ public sealed class CacheOptions
     /// <summary>Whether eligible requests are cached and de-duplicated. The default value is true.</summary>
     public bool Enabled { get; set; } = true;
     /// <summary>How long a stored answer is served. The default value is 3600 seconds.</summary>
+    [Range(1, SettingBounds.MaxTtlSeconds)]
     public int TtlSeconds { get; set; } = CacheConstants.DefaultTtlSeconds;
     /// <summary>Largest answer stored, in bytes (a larger one is returned but not stored). The default value is 1 MiB.</summary>
+    [Range(1, SettingBounds.MaxBytes)]
     public int MaxEntryBytes { get; set; } = CacheConstants.DefaultMaxEntryBytes;
 }
 
@@ -208,9 +238,12 @@ public sealed class ClusterOptions
     public string Kind { get; set; } = "Localhost";
     public string ClusterId { get; set; } = "gatehouse";
     public string ServiceId { get; set; } = "gatehouse";
+    [Range(1, SettingBounds.MaxPort)]
     public int SiloPort { get; set; } = 11111;
+    [Range(1, SettingBounds.MaxPort)]
     public int GatewayPort { get; set; } = 30000;
     /// <summary>For <c>Localhost</c>: the silo endpoint of the primary silo when this is not it.</summary>
+    [Range(1, SettingBounds.MaxPort)]
     public int? PrimarySiloPort { get; set; }
     public string? ConnectionString { get; set; }
     public string Invariant { get; set; } = "Npgsql";

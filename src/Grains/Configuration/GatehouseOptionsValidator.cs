@@ -27,6 +27,7 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
     {
         const string root = GatehouseOptions.SectionName;
         var errors = new List<string>();
+        OptionsRangeValidator.Collect(options, root, errors);
 
         foreach (var (name, provider) in options.Providers)
         {
@@ -65,51 +66,7 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
                 }
             }
 
-            if (provider.TimeoutSeconds <= 0)
-            {
-                errors.Add($"{key}:TimeoutSeconds must be greater than 0.");
-            }
-
-            AddIfNotPositive(errors, $"{key}:RequestsPerMinute", provider.RequestsPerMinute);
-            AddIfNotPositive(errors, $"{key}:TokensPerMinute", provider.TokensPerMinute);
             AddIfBadBurst(errors, key, provider.Burst, provider.RequestsPerMinute);
-            AddIfNotPositive(errors, $"{key}:MaxConcurrency", provider.MaxConcurrency);
-            AddIfNotPositive(errors, $"{key}:DefaultMaxTokens", provider.DefaultMaxTokens);
-            AddIfNotPositive(errors, $"{key}:DefaultMaxTokensEstimate", provider.DefaultMaxTokensEstimate);
-            if (provider.LatencyMs < 0)
-            {
-                errors.Add($"{key}:LatencyMs must not be negative.");
-            }
-
-            if (provider.Retries is < 0 or > 10)
-            {
-                errors.Add($"{key}:Retries must be between 0 and 10.");
-            }
-
-            if (provider.RetryDelayMs < 0)
-            {
-                errors.Add($"{key}:RetryDelayMs must not be negative.");
-            }
-
-            if (provider.CircuitBreaker.FailureThreshold < 1)
-            {
-                errors.Add($"{key}:CircuitBreaker:FailureThreshold must be at least 1.");
-            }
-
-            if (provider.CircuitBreaker.BreakSeconds <= 0 || !double.IsFinite(provider.CircuitBreaker.BreakSeconds))
-            {
-                errors.Add($"{key}:CircuitBreaker:BreakSeconds must be greater than 0.");
-            }
-
-            if (provider.MaxResponseBytes is < ProviderConstants.MinMaxResponseBytes or > ProviderConstants.MaxMaxResponseBytes)
-            {
-                errors.Add($"{key}:MaxResponseBytes must be between {ProviderConstants.MinMaxResponseBytes} and {ProviderConstants.MaxMaxResponseBytes}; it is {provider.MaxResponseBytes}.");
-            }
-
-            if (provider.FailureRate is < 0 or > 1)
-            {
-                errors.Add($"{key}:FailureRate must be between 0 and 1.");
-            }
         }
 
         foreach (var (alias, model) in options.Models)
@@ -141,16 +98,6 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
                 {
                     errors.Add($"{key}:Targets:{i}:Model is required.");
                 }
-
-                if (target.Weight <= 0)
-                {
-                    errors.Add($"{key}:Targets:{i}:Weight must be greater than 0.");
-                }
-            }
-
-            if (model.HedgeAfterMs is <= 0)
-            {
-                errors.Add($"{key}:HedgeAfterMs must be greater than 0 (leave it out to turn hedging off).");
             }
 
             AddAliasListErrors(errors, $"{key}:Fallbacks", alias, model.Fallbacks, options);
@@ -187,41 +134,26 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
                 }
             }
 
-            AddIfNotPositive(errors, $"{key}:RequestsPerMinute", app.RequestsPerMinute);
-            AddIfNotPositive(errors, $"{key}:TokensPerMinute", app.TokensPerMinute);
             AddIfBadBurst(errors, key, app.Burst, app.RequestsPerMinute);
             if (app.CacheNamespace is not null && string.IsNullOrWhiteSpace(app.CacheNamespace))
             {
                 errors.Add($"{key}:CacheNamespace must not be blank (leave it out to use the app id).");
             }
-
-            AddIfNotPositive(errors, $"{key}:DefaultMaxTokensEstimate", app.DefaultMaxTokensEstimate);
-            if (!Enum.IsDefined(app.Priority))
-            {
-                errors.Add($"{key}:Priority must be High, Normal or Low.");
-            }
         }
 
-        CollectRateLimits(errors, options.RateLimits, $"{root}:{RateLimiting.RateLimitConstants.SectionName}");
-
-        if (options.Cache.TtlSeconds <= 0)
+        if (string.IsNullOrWhiteSpace(options.Cluster.ClusterId))
         {
-            errors.Add($"{root}:Cache:TtlSeconds must be greater than 0.");
+            errors.Add($"{root}:Cluster:ClusterId must not be blank.");
         }
 
-        if (options.Cache.MaxEntryBytes <= 0)
+        if (string.IsNullOrWhiteSpace(options.Cluster.ServiceId))
         {
-            errors.Add($"{root}:Cache:MaxEntryBytes must be greater than 0.");
+            errors.Add($"{root}:Cluster:ServiceId must not be blank.");
         }
 
-        if (options.MaxRequestBodyBytes <= 0)
+        if (options.Cluster.SiloPort == options.Cluster.GatewayPort)
         {
-            errors.Add($"{root}:MaxRequestBodyBytes must be greater than 0.");
-        }
-
-        if (options.Routing.MaxWaitMs < 0)
-        {
-            errors.Add($"{root}:Routing:MaxWaitMs must not be negative.");
+            errors.Add($"{root}:Cluster:GatewayPort must differ from {root}:Cluster:SiloPort; both are {options.Cluster.SiloPort}.");
         }
 
         if (options.AdminKey is not null && SecretValue.Resolve(options.AdminKey) is null)
@@ -242,40 +174,6 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
         }
 
         return errors;
-    }
-
-    private static void CollectRateLimits(List<string> errors, RateLimiting.RateLimitOptions rateLimits, string key)
-    {
-        if (rateLimits.DefaultMaxWaitMs < 0)
-        {
-            errors.Add($"{key}:DefaultMaxWaitMs must not be negative.");
-        }
-
-        if (rateLimits.MaxWaitCapMs < 0)
-        {
-            errors.Add($"{key}:MaxWaitCapMs must not be negative.");
-        }
-
-        if (rateLimits.LeaseSafetyMarginMs < 0 || rateLimits.LeaseSafetyMarginMs >= 500)
-        {
-            errors.Add($"{key}:LeaseSafetyMarginMs must be between 0 and 499 (a lease lasts at most until its one-second slot ends).");
-        }
-
-        if (rateLimits.MaxBatchShare is <= 0 or > 1)
-        {
-            errors.Add($"{key}:MaxBatchShare must be greater than 0 and at most 1.");
-        }
-
-        AddIfNotPositive(errors, $"{key}:DefaultMaxTokensEstimate", rateLimits.DefaultMaxTokensEstimate);
-        if (rateLimits.ImageTokenEstimate < 0)
-        {
-            errors.Add($"{key}:ImageTokenEstimate must not be negative.");
-        }
-
-        if (rateLimits.ConcurrencyLeaseSeconds <= 0)
-        {
-            errors.Add($"{key}:ConcurrencyLeaseSeconds must be greater than 0.");
-        }
     }
 
     private static void AddAliasListErrors(List<string> errors, string key, string alias, List<string> aliases, GatehouseOptions options)
@@ -305,17 +203,9 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
         {
             errors.Add($"{key}:Burst needs {key}:RequestsPerMinute (it is the share of that limit admitted at once).");
         }
-        else if (value < 1 || value > limit)
+        else if (value > limit && value <= SettingBounds.MaxRequestsPerMinute)
         {
             errors.Add($"{key}:Burst must be between 1 and {key}:RequestsPerMinute ({limit}); it is {value}.");
-        }
-    }
-
-    private static void AddIfNotPositive(List<string> errors, string key, int? value)
-    {
-        if (value is <= 0)
-        {
-            errors.Add($"{key} must be greater than 0.");
         }
     }
 }

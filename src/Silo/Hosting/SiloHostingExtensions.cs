@@ -1,6 +1,8 @@
 using System.Net;
 using Gatehouse.Configuration;
 using Gatehouse.Silo.Configuration;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
 namespace Gatehouse.Silo.Hosting;
@@ -11,10 +13,14 @@ internal static class SiloHostingExtensions
     public static readonly TimeSpan GrainCallTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>Adds the Orleans silo, Gatehouse's services and the HTTP limits, all from the <c>Gatehouse</c> section.</summary>
+    /// <remarks>
+    /// Kestrel and Orleans read their settings from the validated <see cref="GatehouseOptions"/> when the host starts, never
+    /// from the raw configuration here: a value that does not bind or is out of range is reported by the start-up
+    /// validation, before either of them sees it.
+    /// </remarks>
     public static WebApplicationBuilder AddGatehouseSilo(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(GatehouseOptions.SectionName);
-        var gatehouse = section.Get<GatehouseOptions>() ?? new GatehouseOptions();
 
         builder.Services.AddGatehouseGrains(section);
         builder.Services.PostConfigure<GatehouseOptions>(options =>
@@ -25,7 +31,18 @@ internal static class SiloHostingExtensions
             }
         });
 
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = gatehouse.MaxRequestBodyBytes);
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatehouseOptions>>((kestrel, gatehouse) =>
+        {
+            // Kestrel's options are built with the app, before Program validates: an invalid configuration leaves the
+            // limit alone here and is reported there (the options are not cached after a failure, so it fails again).
+            try
+            {
+                kestrel.Limits.MaxRequestBodySize = gatehouse.Value.MaxRequestBodyBytes;
+            }
+            catch (OptionsValidationException)
+            {
+            }
+        });
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
         {
             builder.WebHost.UseUrls(GatehouseConfiguration.DefaultUrl);
@@ -33,13 +50,20 @@ internal static class SiloHostingExtensions
 
         builder.UseOrleans(silo =>
         {
-            var cluster = gatehouse.Cluster;
-            silo.UseLocalhostClustering(
-                siloPort: cluster.SiloPort,
-                gatewayPort: cluster.GatewayPort,
-                primarySiloEndpoint: cluster.PrimarySiloPort is { } primary ? new IPEndPoint(IPAddress.Loopback, primary) : null,
-                serviceId: cluster.ServiceId,
-                clusterId: cluster.ClusterId);
+            // What UseLocalhostClustering does, with the ports and ids taken from the validated options.
+            silo.Services.AddOptions<EndpointOptions>().Configure<IOptions<GatehouseOptions>>((endpoint, gatehouse) =>
+            {
+                endpoint.AdvertisedIPAddress = IPAddress.Loopback;
+                endpoint.SiloPort = gatehouse.Value.Cluster.SiloPort;
+                endpoint.GatewayPort = gatehouse.Value.Cluster.GatewayPort;
+            });
+            silo.UseDevelopmentClustering(membership => membership.Configure<IOptions<GatehouseOptions>>((primary, gatehouse) =>
+                primary.PrimarySiloEndpoint = new IPEndPoint(IPAddress.Loopback, gatehouse.Value.Cluster.PrimarySiloPort ?? gatehouse.Value.Cluster.SiloPort)));
+            silo.Services.AddOptions<Orleans.Configuration.ClusterOptions>().Configure<IOptions<GatehouseOptions>>((cluster, gatehouse) =>
+            {
+                cluster.ClusterId = gatehouse.Value.Cluster.ClusterId;
+                cluster.ServiceId = gatehouse.Value.Cluster.ServiceId;
+            });
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = GrainCallTimeout);
             silo.AddMemoryGrainStorageAsDefault();
             // One silo's memory: a grant record survives the authority's deactivation, not the process (PostgreSQL does).

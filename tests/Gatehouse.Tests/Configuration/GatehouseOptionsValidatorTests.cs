@@ -46,7 +46,7 @@ public sealed class GatehouseOptionsValidatorTests
 
         var error = Assert.Single(_validator.Collect(options));
 
-        Assert.Equal("Gatehouse:Cache:MaxEntryBytes must be greater than 0.", error);
+        Assert.Equal("Gatehouse:Cache:MaxEntryBytes must be a whole number between 1 and 1073741824; it is 0.", error);
     }
 
     [Fact]
@@ -73,10 +73,10 @@ public sealed class GatehouseOptionsValidatorTests
 
         Assert.Equal(
             [
-                "Gatehouse:RateLimits:DefaultMaxWaitMs must not be negative.",
-                "Gatehouse:RateLimits:LeaseSafetyMarginMs must be between 0 and 499 (a lease lasts at most until its one-second slot ends).",
-                "Gatehouse:RateLimits:MaxBatchShare must be greater than 0 and at most 1.",
-                "Gatehouse:RateLimits:DefaultMaxTokensEstimate must be greater than 0.",
+                "Gatehouse:RateLimits:DefaultMaxWaitMs must be a whole number between 0 and 600000; it is -1.",
+                "Gatehouse:RateLimits:LeaseSafetyMarginMs must be a whole number between 0 and 499 (a lease lasts at most until its one-second slot ends); it is 500.",
+                "Gatehouse:RateLimits:MaxBatchShare must be a number greater than 0 and at most 1; it is 0.",
+                "Gatehouse:RateLimits:DefaultMaxTokensEstimate must be a whole number between 1 and 10000000; it is 0.",
             ],
             errors);
     }
@@ -280,16 +280,16 @@ public sealed class GatehouseOptionsValidatorTests
 
         Assert.Equal(
         [
-            "Gatehouse:Providers:sim:TimeoutSeconds must be greater than 0.",
-            "Gatehouse:Providers:sim:RequestsPerMinute must be greater than 0.",
-            "Gatehouse:Providers:sim:TokensPerMinute must be greater than 0.",
-            "Gatehouse:Providers:sim:MaxConcurrency must be greater than 0.",
-            "Gatehouse:Providers:sim:DefaultMaxTokens must be greater than 0.",
-            "Gatehouse:Models:gpt:Targets:0:Weight must be greater than 0.",
-            "Gatehouse:Apps:web:RequestsPerMinute must be greater than 0.",
-            "Gatehouse:Apps:web:TokensPerMinute must be greater than 0.",
-            "Gatehouse:Cache:TtlSeconds must be greater than 0.",
-            "Gatehouse:MaxRequestBodyBytes must be greater than 0.",
+            "Gatehouse:Providers:sim:RequestsPerMinute must be a whole number between 1 and 10000000; it is 0.",
+            "Gatehouse:Providers:sim:TokensPerMinute must be a whole number between 1 and 1000000000; it is -1.",
+            "Gatehouse:Providers:sim:MaxConcurrency must be a whole number between 1 and 100000; it is 0.",
+            "Gatehouse:Providers:sim:TimeoutSeconds must be a number greater than 0 and at most 600 (an upstream call must end within the ten-minute grain call it runs in); it is 0.",
+            "Gatehouse:Providers:sim:DefaultMaxTokens must be a whole number between 1 and 1000000; it is 0.",
+            "Gatehouse:Models:gpt:Targets:0:Weight must be a number greater than 0 and at most 1000000; it is 0.",
+            "Gatehouse:Apps:web:RequestsPerMinute must be a whole number between 1 and 10000000; it is 0.",
+            "Gatehouse:Apps:web:TokensPerMinute must be a whole number between 1 and 1000000000; it is -5.",
+            "Gatehouse:Cache:TtlSeconds must be a whole number between 1 and 2592000; it is 0.",
+            "Gatehouse:MaxRequestBodyBytes must be a whole number between 1 and 1073741824; it is 0.",
         ], errors);
     }
 
@@ -350,12 +350,12 @@ public sealed class GatehouseOptionsValidatorTests
 
         Assert.Equal(
         [
-            "Gatehouse:Providers:sim:Retries must be between 0 and 10.",
-            "Gatehouse:Providers:sim:RetryDelayMs must not be negative.",
-            "Gatehouse:Providers:sim:CircuitBreaker:FailureThreshold must be at least 1.",
-            "Gatehouse:Providers:sim:CircuitBreaker:BreakSeconds must be greater than 0.",
-            "Gatehouse:Models:gpt:HedgeAfterMs must be greater than 0 (leave it out to turn hedging off).",
-            "Gatehouse:Routing:MaxWaitMs must not be negative.",
+            "Gatehouse:Providers:sim:Retries must be a whole number between 0 and 10; it is -1.",
+            "Gatehouse:Providers:sim:RetryDelayMs must be a whole number between 0 and 600000; it is -5.",
+            "Gatehouse:Providers:sim:CircuitBreaker:FailureThreshold must be a whole number between 1 and 10000; it is 0.",
+            "Gatehouse:Providers:sim:CircuitBreaker:BreakSeconds must be a number greater than 0 and at most 3600; it is 0.",
+            "Gatehouse:Models:gpt:HedgeAfterMs must be a whole number between 1 and 600000; it is 0.",
+            "Gatehouse:Routing:MaxWaitMs must be a whole number between 0 and 600000; it is -1.",
         ], _validator.Collect(options));
     }
 
@@ -380,6 +380,7 @@ public sealed class GatehouseOptionsValidatorTests
         Assert.True(result.Failed);
         Assert.Equal(
         [
+            "Gatehouse:Apps:web:RequestsPerMinute must be a whole number between 1 and 10000000; it is 0.",
             "Gatehouse:Providers:sim:Kind 'Bogus' is not a known provider kind (one of OpenAI, OpenAICompatible, Simulated).",
             $"Gatehouse:Providers:openai:ApiKey refers to environment variable '{variable}', which is not set.",
             "Gatehouse:Models:gpt:Targets:0:Provider 'nope' is not a configured provider.",
@@ -387,7 +388,6 @@ public sealed class GatehouseOptionsValidatorTests
             "Gatehouse:Models:fast:Strategy 'Fastest' is not a known strategy (one of RoundRobin, Weighted, LeastBusy, Latency).",
             "Gatehouse:Models:fast:Fallbacks:0 must not name the alias itself.",
             "Gatehouse:Apps:web:Models:1 'nope' is not a configured model alias.",
-            "Gatehouse:Apps:web:RequestsPerMinute must be greater than 0.",
             "Gatehouse:Apps:batch:Keys:1 is also a key of app 'web'.",
             "Gatehouse:Apps:batch:Keys:2 must be 'sha256:' followed by 64 hex digits.",
         ], result.Failures!);

@@ -109,6 +109,26 @@ public sealed class SiloProcess : IAsyncDisposable
         return silo;
     }
 
+    /// <summary>Starts the silo when it is expected to refuse to start, and returns how it exited.</summary>
+    /// <exception cref="InvalidOperationException">The silo started instead (it is stopped first).</exception>
+    public static async Task<SiloExitedException> StartExpectingExitAsync(string? configJson, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        SiloProcess silo;
+        try
+        {
+            silo = await StartAsync(configJson, environment);
+        }
+        catch (SiloExitedException exited)
+        {
+            return exited;
+        }
+
+        await using (silo)
+        {
+            throw new InvalidOperationException($"The silo started, but it was expected to refuse the configuration:\n{silo.Output}");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
