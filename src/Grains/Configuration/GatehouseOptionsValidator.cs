@@ -45,7 +45,14 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
             if (provider.BaseUrl is not null
                 && (!Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out var baseUrl) || (baseUrl.Scheme != Uri.UriSchemeHttp && baseUrl.Scheme != Uri.UriSchemeHttps)))
             {
-                errors.Add($"{key}:BaseUrl '{provider.BaseUrl}' is not an absolute http or https URL.");
+                errors.Add(provider.BaseUrl.Contains('@', StringComparison.Ordinal)
+                    ? $"{key}:BaseUrl is not an absolute http or https URL (its value holds '@' and is not shown)."
+                    : $"{key}:BaseUrl '{provider.BaseUrl}' is not an absolute http or https URL.");
+            }
+            else if (provider.BaseUrl is not null && Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out var withCredentials) && withCredentials.UserInfo.Length > 0)
+            {
+                // Credentials in a URL end up in logs and error messages; the key has its own, never-printed setting.
+                errors.Add($"{key}:BaseUrl must not hold credentials (user:password@); put the key in {key}:ApiKey (its value is not shown).");
             }
 
             if (string.Equals(provider.Kind, ProviderKinds.OpenAICompatible, StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(provider.BaseUrl))

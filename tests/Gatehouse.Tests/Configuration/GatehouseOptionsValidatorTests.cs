@@ -155,6 +155,20 @@ public sealed class GatehouseOptionsValidatorTests
         }
     }
 
+    [Theory]
+    [InlineData("https://user:sk-FAKE-in-url@api.example.com/v1")]
+    [InlineData("ftp://user:sk-FAKE-in-url@api.example.com/v1")]
+    public void Collect_BaseUrlWithCredentials_RefusedWithoutShowingThem(string baseUrl)
+    {
+        var options = ValidOptions();
+        options.Providers["local"].BaseUrl = baseUrl;
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.StartsWith("Gatehouse:Providers:local:BaseUrl ", error);
+        Assert.DoesNotContain("sk-FAKE-in-url", error);
+    }
+
     [Fact]
     public void Collect_OpenAICompatibleWithoutBaseUrl_NamesBaseUrl()
     {
