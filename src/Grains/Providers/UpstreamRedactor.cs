@@ -80,15 +80,23 @@ public sealed partial class UpstreamRedactor
             text = text.Replace(secret, Mask, StringComparison.Ordinal);
         }
 
-        text = BearerToken().Replace(text, "Bearer " + Mask);
+        text = BearerToken().Replace(text, m => m.Groups["scheme"].Value + " " + Mask);
+        text = BasicCredentials().Replace(text, "Basic " + Mask);
         text = SkKey().Replace(text, Mask);
         text = KeyAssignment().Replace(text, m => m.Groups["name"].Value + m.Groups["sep"].Value + Mask);
         return text.Length <= MaxTextChars ? text : string.Concat(text.AsSpan(0, MaxTextChars), "…");
     }
 
-    /// <summary><c>Bearer &lt;token&gt;</c>, in any case, whatever the token's alphabet.</summary>
-    [GeneratedRegex(@"\bBearer\s+(?!\[REDACTED\])[^\s'"",;]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    /// <summary>
+    /// <c>Bearer &lt;token&gt;</c>, in any case, whatever the token's alphabet; at least six characters, so that
+    /// "the bearer of" stays prose.
+    /// </summary>
+    [GeneratedRegex(@"\b(?<scheme>Bearer)\s+(?!\[REDACTED\])[^\s'"",;]{6,}", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex BearerToken();
+
+    /// <summary><c>Basic &lt;base64&gt;</c>: user and password in the Authorization header.</summary>
+    [GeneratedRegex(@"\bBasic\s+[A-Za-z0-9+/=]{8,}", RegexOptions.CultureInvariant)]
+    private static partial Regex BasicCredentials();
 
     /// <summary>OpenAI-style keys and their variants: <c>sk-…</c>, <c>sk-proj-…</c>, <c>sk-ant-api03-…</c>, masked <c>sk-****</c>.</summary>
     [GeneratedRegex(@"\bsk-[A-Za-z0-9_\-\*\.]{3,}", RegexOptions.CultureInvariant)]
@@ -96,7 +104,7 @@ public sealed partial class UpstreamRedactor
 
     /// <summary>A credential given as a header or parameter: <c>x-api-key: …</c>, <c>api_key=…</c>, <c>"authorization": "…"</c>.</summary>
     [GeneratedRegex(
-        @"(?<name>\b(?:x-api-key|api[_\-]?key|access[_\-]?token|auth[_\-]?token|authorization|secret)[""']?)(?<sep>\s*[:=]\s*[""']?)(?!Bearer\b|\[REDACTED\])[^\s'"",;&}]+",
+        @"(?<name>\b(?:x-api-key|api[_\-]?key|access[_\-]?token|auth[_\-]?token|authorization|secret)[""']?)(?<sep>\s*[:=]\s*[""']?)(?!(?:Bearer|Basic)\b|\[REDACTED\])[^\s'"",;&}]+",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex KeyAssignment();
 }
