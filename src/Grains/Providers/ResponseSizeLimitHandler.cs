@@ -144,8 +144,6 @@ internal sealed class ResponseSizeLimitHandler : DelegatingHandler
             int read;
             try
             {
-                // One byte more than the limit allows is asked for, so an answer of exactly the limit passes and one byte
-                // over fails, without reading further.
                 read = inner.Read(buffer[..Math.Min(buffer.Length, Allowed)]);
             }
             catch (Exception ex) when (IsBreak(ex))
@@ -180,6 +178,10 @@ internal sealed class ResponseSizeLimitHandler : DelegatingHandler
             base.Dispose(disposing);
         }
 
+        /// <summary>
+        /// What one read may take: one byte more than the limit leaves, so an answer of exactly the limit passes and
+        /// one byte over fails, without anything further being read.
+        /// </summary>
         private int Allowed => (int)Math.Min(int.MaxValue, limit - _read + 1);
 
         private Memory<byte> Bound(Memory<byte> buffer) => buffer[..Math.Min(buffer.Length, Allowed)];

@@ -179,7 +179,8 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
             if (!IsEventStream(response))
             {
                 response.Headers.TryGetValue("Content-Type", out var contentType);
-                throw _failures.NotAStream(contentType, await ReadErrorBodyAsync(response, timeout.Token).ConfigureAwait(false));
+                var start = response.ContentStream is { } body ? await UpstreamBodies.ReadStartAsync(body, timeout.Token).ConfigureAwait(false) : null;
+                throw _failures.NotAStream(contentType, start);
             }
 
             var model = request.Model;
