@@ -171,7 +171,7 @@ public sealed class AnthropicUpstreamDouble : IAsyncDisposable
         {
             if (reply.Fault != UpstreamFault.None)
             {
-                await UpstreamFaults.WriteAsync(context, reply.Fault, reply.FaultBytes, request.Stream, FaultWire(id, model)).ConfigureAwait(false);
+                await UpstreamFaults.WriteAsync(context, reply, request.Stream, FaultWire(id, model)).ConfigureAwait(false);
             }
             else if (request.Stream)
             {
@@ -228,7 +228,9 @@ public sealed class AnthropicUpstreamDouble : IAsyncDisposable
                 ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text }),
                 ["stop_reason"] = "end_turn", ["stop_sequence"] = null, ["usage"] = Usage(OutputTokens),
             }.ToJsonString(),
-            AnthropicReplies.Overloaded().Body!);
+            AnthropicReplies.Overloaded().Body!,
+            message => AnthropicReplies.BadRequest(message).Body!,
+            envelope => $"event: error\ndata: {envelope}\n\n");
     }
 
     private static async Task WriteReplyAsync(HttpContext context, UpstreamReply reply)

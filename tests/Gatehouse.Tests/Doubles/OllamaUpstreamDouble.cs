@@ -92,10 +92,12 @@ public sealed class OllamaUpstreamDouble : IAsyncDisposable
                 "",
                 piece => Line(model, piece, [], done: false, null, reply) + "\n",
                 whole => Line(model, whole, [], done: true, "stop", reply),
-                new JsonObject { ["error"] = "model runner has unexpectedly stopped" }.ToJsonString());
+                new JsonObject { ["error"] = "model runner has unexpectedly stopped" }.ToJsonString(),
+                message => new JsonObject { ["error"] = message }.ToJsonString(),
+                envelope => envelope + "\n");
             try
             {
-                await UpstreamFaults.WriteAsync(context, reply.Fault, reply.FaultBytes, json?["stream"]?.GetValue<bool>() != false, wire).ConfigureAwait(false);
+                await UpstreamFaults.WriteAsync(context, reply, json?["stream"]?.GetValue<bool>() != false, wire).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {

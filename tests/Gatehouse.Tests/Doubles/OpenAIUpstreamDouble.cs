@@ -266,7 +266,7 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
         {
             if (reply.Fault != UpstreamFault.None)
             {
-                await UpstreamFaults.WriteAsync(context, reply.Fault, reply.FaultBytes, request.Stream, FaultWire(id, created, model)).ConfigureAwait(false);
+                await UpstreamFaults.WriteAsync(context, reply, request.Stream, FaultWire(id, created, model)).ConfigureAwait(false);
             }
             else if (request.Stream)
             {
@@ -314,7 +314,9 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
                 }),
                 ["usage"] = new JsonObject { ["prompt_tokens"] = PromptTokens, ["completion_tokens"] = CompletionTokens, ["total_tokens"] = PromptTokens + CompletionTokens },
             }.ToJsonString(),
-            UpstreamReply.ServerError().Body!);
+            UpstreamReply.ServerError().Body!,
+            message => UpstreamReply.BadRequest(message, null).Body!,
+            envelope => $"data: {envelope}\n\n");
     }
 
     private UpstreamReply ReplyFromKnobs()

@@ -40,6 +40,12 @@ public enum UpstreamFault
 
     /// <summary>Some bytes of the answer, then the connection is closed in the middle of the chunked body (a truncated answer).</summary>
     BreakMidAnswer,
+
+    /// <summary>
+    /// Streaming: some content, then the vendor's in-stream error event, an <c>invalid_request_error</c> whose message
+    /// is <see cref="UpstreamReply.Text"/>. Non-streaming: a 200 whose body is that error's envelope.
+    /// </summary>
+    ErrorEventMidStream,
 }
 
 /// <summary>The vendor-specific pieces <see cref="UpstreamFaults"/> needs to play a fault in one vendor's format.</summary>
@@ -48,12 +54,16 @@ public enum UpstreamFault
 /// <param name="TextEvent">One complete stream event carrying a text delta.</param>
 /// <param name="Answer">The complete non-streaming JSON answer for a text.</param>
 /// <param name="ErrorEnvelope">The vendor's error envelope for an overloaded or failed server.</param>
+/// <param name="InvalidRequest">The vendor's <c>invalid_request_error</c> envelope with a message.</param>
+/// <param name="ErrorEvent">The vendor's in-stream event carrying an error envelope.</param>
 public sealed record FaultWire(
     string StreamContentType,
     string StreamStart,
     Func<string, string> TextEvent,
     Func<string, string> Answer,
-    string ErrorEnvelope)
+    string ErrorEnvelope,
+    Func<string, string> InvalidRequest,
+    Func<string, string> ErrorEvent)
 {
     private const string Marker = "FAULTMARKER";
 
@@ -72,8 +82,14 @@ public static class UpstreamFaults
     /// <summary>The HTML a misconfigured proxy answers with.</summary>
     public const string HtmlPage = "<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>";
 
-    public static async Task WriteAsync(HttpContext context, UpstreamFault fault, int faultBytes, bool stream, FaultWire wire)
+    /// <param name="context">The request being answered.</param>
+    /// <param name="reply">The fault to play, with its <see cref="UpstreamReply.FaultBytes"/> and <see cref="UpstreamReply.Text"/>.</param>
+    /// <param name="stream">Whether the request asked for a stream.</param>
+    /// <param name="wire">The vendor's format.</param>
+    public static async Task WriteAsync(HttpContext context, UpstreamReply reply, bool stream, FaultWire wire)
     {
+        var fault = reply.Fault;
+        var faultBytes = reply.FaultBytes;
         var response = context.Response;
         var aborted = context.RequestAborted;
         response.StatusCode = 200;
@@ -149,6 +165,17 @@ public static class UpstreamFaults
                 await BreakMidBodyAsync(context, stream ? wire.StreamContentType : "application/json", start, chunked: stream).ConfigureAwait(false);
                 return;
             }
+
+            case UpstreamFault.ErrorEventMidStream when stream:
+                response.ContentType = wire.StreamContentType;
+                await WriteFlushedAsync(
+                    context, wire.StreamStart + wire.TextEvent("an answer that ") + wire.ErrorEvent(wire.InvalidRequest(reply.Text ?? "invalid request"))).ConfigureAwait(false);
+                return;
+
+            case UpstreamFault.ErrorEventMidStream:
+                response.ContentType = "application/json";
+                await response.WriteAsync(wire.InvalidRequest(reply.Text ?? "invalid request"), aborted).ConfigureAwait(false);
+                return;
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault), fault, "not a fault");

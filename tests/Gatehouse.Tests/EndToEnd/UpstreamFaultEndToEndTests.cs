@@ -157,6 +157,45 @@ public sealed class UpstreamFaultEndToEndTests(UpstreamFaultFixture fixture) : I
         Assert.Equal(1, fixture.UpstreamCalls(provider, prompt));
     }
 
+    [Theory]
+    [MemberData(nameof(InStreamQuotes))]
+    public async Task Call_InStreamErrorQuotesAProviderKey_ResponseCarriesNoKey(string provider, FrontEnd frontEnd, bool stream)
+    {
+        var prompt = Prompt("quote-in-stream");
+
+        var (status, body, _) = await PostAsync(frontEnd, provider, prompt, stream);
+
+        AssertNoProviderKey(body);
+        // Ollama's errors carry no type, so its error is a failed server whose text is not passed on.
+        var typed = provider != "ollama";
+        Assert.Equal(stream ? HttpStatusCode.OK : typed ? HttpStatusCode.BadRequest : HttpStatusCode.BadGateway, status);
+        if (typed)
+        {
+            Assert.Contains("your header was '", body);
+            Assert.Contains("[REDACTED]", body);
+        }
+
+        if (stream)
+        {
+            Assert.Contains(frontEnd == FrontEnd.OpenAI ? "data: {\"error\"" : "event: error", body);
+        }
+    }
+
+    public static TheoryData<string, FrontEnd, bool> InStreamQuotes()
+    {
+        var cases = new TheoryData<string, FrontEnd, bool>();
+        foreach (var provider in UpstreamFaultFixture.Providers)
+        {
+            foreach (var frontEnd in Enum.GetValues<FrontEnd>())
+            {
+                cases.Add(provider, frontEnd, true);
+                cases.Add(provider, frontEnd, false);
+            }
+        }
+
+        return cases;
+    }
+
     [Fact]
     public async Task Call_UpstreamErrorsQuoteProviderKeys_SiloLogsCarryNoKey()
     {
@@ -167,13 +206,15 @@ public sealed class UpstreamFaultEndToEndTests(UpstreamFaultFixture fixture) : I
                 var (status, _, _) = await PostAsync(FrontEnd.OpenAI, provider, Prompt(quote), stream: true);
                 Assert.Equal(HttpStatusCode.BadRequest, status);
             }
+
+            await PostAsync(FrontEnd.Anthropic, provider, Prompt("quote-in-stream"), stream: true);
         }
 
         AssertNoProviderKey(fixture.Silo.Output);
     }
 
     private static bool IsFault(string provider, UpstreamFault fault) =>
-        fault != UpstreamFault.None
+        fault is not (UpstreamFault.None or UpstreamFault.ErrorEventMidStream)
         // Ollama's whole JSON answer is one NDJSON line marked done: a complete stream, not a fault.
         && !(fault == UpstreamFault.JsonInsteadOfStream && provider == "ollama");
 

@@ -9,7 +9,8 @@ namespace Gatehouse.Tests.EndToEnd;
 /// <c>compat</c>, <c>anthropic</c>, <c>ollama</c>) and a healthy <c>spare</c>. The prompt picks the upstream's
 /// behaviour: <c>fault=&lt;UpstreamFault&gt;</c> plays that broken 200 answer; <c>quote-key</c> makes the upstream
 /// reject the request with a 400 that quotes the credential header it received, <c>quote-context</c> the same as a
-/// context-length error, and <c>quote-other</c> a 400 that quotes another provider's key by value.
+/// context-length error, <c>quote-in-stream</c> the same in an error event after the stream started (a 200 error
+/// envelope when not streaming), and <c>quote-other</c> a 400 that quotes another provider's key by value.
 /// </summary>
 /// <remarks>
 /// Aliases: each provider's name (no fallback), <c>&lt;provider&gt;-fallback</c> (falls back to <c>spare</c>), and
@@ -157,6 +158,11 @@ public sealed partial class UpstreamFaultFixture : IAsyncLifetime
         if (prompt.StartsWith("quote-context", StringComparison.Ordinal))
         {
             return contextTooLong($"your header was '{credential}'");
+        }
+
+        if (prompt.StartsWith("quote-in-stream", StringComparison.Ordinal))
+        {
+            return new UpstreamReply { Fault = UpstreamFault.ErrorEventMidStream, Text = $"your header was '{credential}'" };
         }
 
         if (prompt.StartsWith("quote-other", StringComparison.Ordinal))

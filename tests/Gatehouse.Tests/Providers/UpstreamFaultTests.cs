@@ -19,6 +19,7 @@ public sealed class UpstreamFaultTests : IAsyncLifetime
     /// <summary>Small, so that the doubles' oversized answers (four times as large) stay quick to send.</summary>
     private const int MaxResponseBytes = 64 * 1024;
     private const int FaultBytes = 4 * MaxResponseBytes;
+    private const string ProviderKey = "test-key-0123456789";
 
     private readonly CancellationTokenSource _testTimeout = new(TimeSpan.FromSeconds(20));
     private readonly List<IChatGateway> _gateways = [];
@@ -52,7 +53,8 @@ public sealed class UpstreamFaultTests : IAsyncLifetime
     /// </summary>
     private static bool IsFault(string kind, UpstreamFault fault, bool stream) => fault switch
     {
-        UpstreamFault.None => false,
+        // An error the upstream reports is classified by its type, not as a broken answer: tested on its own below.
+        UpstreamFault.None or UpstreamFault.ErrorEventMidStream => false,
         UpstreamFault.JsonInsteadOfStream => stream && kind != ProviderKinds.Ollama,
         _ => true,
     };
@@ -107,6 +109,34 @@ public sealed class UpstreamFaultTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(ProviderKinds.OpenAI, true)]
+    [InlineData(ProviderKinds.OpenAI, false)]
+    [InlineData(ProviderKinds.OpenAICompatible, true)]
+    [InlineData(ProviderKinds.OpenAICompatible, false)]
+    [InlineData(ProviderKinds.Anthropic, true)]
+    [InlineData(ProviderKinds.Anthropic, false)]
+    [InlineData(ProviderKinds.Ollama, true)]
+    [InlineData(ProviderKinds.Ollama, false)]
+    public async Task Call_ErrorInA200QuotesTheKey_ClassifiedByItsTypeWithoutTheKey(string kind, bool stream)
+    {
+        var gateway = CreateGateway(kind, new UpstreamReply { Fault = UpstreamFault.ErrorEventMidStream, Text = $"your header was 'Bearer {ProviderKey}'" });
+
+        var ex = await Assert.ThrowsAsync<GatewayException>(() => CallAsync(gateway, stream));
+
+        Assert.DoesNotContain(ProviderKey, ex.Message);
+        if (kind == ProviderKinds.Ollama)
+        {
+            // Ollama's errors carry no type: a failed server, whose text is not passed on.
+            Assert.Equal(GatewayError.UpstreamFailed, ex.Error);
+        }
+        else
+        {
+            Assert.Equal(GatewayError.InvalidRequest, ex.Error);
+            Assert.Equal("provider 'up' rejected the request (HTTP 400): your header was 'Bearer [REDACTED]'", ex.Message);
+        }
+    }
+
+    [Theory]
     [InlineData(ProviderKinds.OpenAI)]
     [InlineData(ProviderKinds.OpenAICompatible)]
     [InlineData(ProviderKinds.Anthropic)]
@@ -123,7 +153,7 @@ public sealed class UpstreamFaultTests : IAsyncLifetime
 
     private IChatGateway CreateGateway(string kind, UpstreamReply? reply, int maxResponseBytes = MaxResponseBytes)
     {
-        var options = new ProviderOptions { Kind = kind, TimeoutSeconds = 10, MaxResponseBytes = maxResponseBytes, ApiKey = "test-key-0123456789" };
+        var options = new ProviderOptions { Kind = kind, TimeoutSeconds = 10, MaxResponseBytes = maxResponseBytes, ApiKey = ProviderKey };
         IChatGatewayFactory factory;
         switch (kind)
         {
