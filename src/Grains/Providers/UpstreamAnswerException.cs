@@ -9,7 +9,7 @@ namespace Gatehouse.Providers;
 /// one too; <see cref="UpstreamFailures"/> finds it anywhere in the chain and tells it from a connection that never
 /// opened.
 /// </remarks>
-public sealed class UpstreamAnswerException : IOException
+internal sealed class UpstreamAnswerException : IOException
 {
     private UpstreamAnswerException(string message, long? limitBytes, Exception? innerException)
         : base(message, innerException)
