@@ -24,4 +24,7 @@ public static class GatehouseEventIds
     public const int UpstreamFailed = 3102;
     public const int UpstreamUnreachable = 3103;
     public const int UpstreamResponseUnreadable = 3104;
+    public const int UpstreamResponseTooLarge = 3105;
+    public const int UpstreamConnectionBroken = 3106;
+    public const int UpstreamAnswerIncomplete = 3107;
 }

@@ -42,4 +42,11 @@ public interface IChatGatewayFactory
     string Kind { get; }
 
     IChatGateway Create(string providerName, Configuration.ProviderOptions options);
+
+    /// <summary>
+    /// Creates the adapter with the redactor for its upstream's text, which knows the key of every configured provider
+    /// (an upstream may quote any header it was sent, and a misrouted key is still a key).
+    /// </summary>
+    /// <remarks>The default ignores the redactor, for factories whose adapters pass no upstream text on.</remarks>
+    IChatGateway Create(string providerName, Configuration.ProviderOptions options, UpstreamRedactor redactor) => Create(providerName, options);
 }

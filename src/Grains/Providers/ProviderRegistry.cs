@@ -19,7 +19,13 @@ public sealed class ProviderRegistry
     public IReadOnlyCollection<string> Kinds => _factories.Keys;
 
     public IChatGateway Create(string providerName, ProviderOptions options) =>
+        Create(providerName, options, UpstreamRedactor.ForProvider(options));
+
+    /// <param name="providerName">The configured provider name.</param>
+    /// <param name="options">The provider's options.</param>
+    /// <param name="redactor">Removes credentials (every configured key) from the upstream text the adapter passes on.</param>
+    public IChatGateway Create(string providerName, ProviderOptions options, UpstreamRedactor redactor) =>
         _factories.TryGetValue(options.Kind, out var factory)
-            ? factory.Create(providerName, options)
+            ? factory.Create(providerName, options, redactor)
             : throw new InvalidOperationException($"No adapter is registered for provider kind '{options.Kind}' (provider '{providerName}').");
 }

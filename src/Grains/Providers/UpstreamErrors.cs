@@ -9,7 +9,8 @@ namespace Gatehouse.Providers;
 /// <remarks>
 /// Messages name the provider and the upstream status and never hold a secret: the upstream's own message is passed
 /// on only for requests it rejected as invalid (it describes the caller's request), never for auth failures, where
-/// vendors echo part of the key.
+/// vendors echo part of the key; and what is passed on (message and param) goes through an <see cref="UpstreamRedactor"/>
+/// first, because an upstream may quote the request's headers back.
 /// </remarks>
 public static class UpstreamErrors
 {
@@ -23,10 +24,12 @@ public static class UpstreamErrors
     /// <param name="retryAfter">The <c>retry-after</c> header: seconds or an HTTP date.</param>
     /// <param name="retryAfterMs">The <c>retry-after-ms</c> header (OpenAI): milliseconds.</param>
     /// <param name="now">The current time, to resolve an HTTP-date <paramref name="retryAfter"/>; the system clock when null.</param>
+    /// <param name="redactor">Removes credentials from the upstream text passed on; the patterns only when null.</param>
     public static GatewayException FromHttpStatus(
-        string providerName, int status, string? body, string? retryAfter = null, string? retryAfterMs = null, DateTimeOffset? now = null)
+        string providerName, int status, string? body, string? retryAfter = null, string? retryAfterMs = null, DateTimeOffset? now = null,
+        UpstreamRedactor? redactor = null)
     {
-        var detail = ParseErrorBody(body);
+        var detail = Redacted(ParseErrorBody(body), redactor ?? UpstreamRedactor.PatternsOnly);
         switch (status)
         {
             case 429:
@@ -73,8 +76,58 @@ public static class UpstreamErrors
     /// (Anthropic's <c>event: error</c>, an OpenAI-compatible server's <c>data: {"error":…}</c>): the error's
     /// <c>type</c> stands in for the status the upstream would have answered with.
     /// </summary>
-    public static GatewayException FromStreamError(string providerName, string? body) =>
-        FromHttpStatus(providerName, StatusForErrorType(ParseErrorBody(body).Type), body);
+    public static GatewayException FromStreamError(string providerName, string? body, UpstreamRedactor? redactor = null) =>
+        FromHttpStatus(providerName, StatusForErrorType(ParseErrorBody(body).Type), body, redactor: redactor);
+
+    /// <summary>
+    /// Builds the exception for a 200 answer to a streaming request that is not a stream (JSON, HTML, text): the error
+    /// it carries when it is an error envelope, classified as <see cref="FromStreamError"/> does; an upstream failure otherwise.
+    /// </summary>
+    /// <param name="providerName">The configured provider name.</param>
+    /// <param name="contentType">The answer's media type, e.g. <c>application/json</c>.</param>
+    /// <param name="body">The start of the answer's body, when it could be read.</param>
+    /// <param name="redactor">Removes credentials from the upstream text passed on.</param>
+    public static GatewayException NotAStream(string providerName, string? contentType, string? body, UpstreamRedactor? redactor = null) =>
+        IsErrorEnvelope(body)
+            ? FromStreamError(providerName, body, redactor)
+            : new GatewayException(
+                GatewayError.UpstreamFailed,
+                $"provider '{providerName}' answered a streaming request with '{SafeMediaType(contentType)}' instead of a stream");
+
+    /// <summary>Builds the exception for a stream that ended, without an error, before the event that closes it.</summary>
+    public static GatewayException EndedBeforeFinalEvent(string providerName) =>
+        new(GatewayError.UpstreamFailed, $"provider '{providerName}' ended the stream before its final event");
+
+    /// <summary>Builds the exception for an answer that did not fit in the provider's <c>MaxResponseBytes</c>.</summary>
+    public static GatewayException ResponseTooLarge(string providerName, long limitBytes) =>
+        new(GatewayError.UpstreamFailed,
+            string.Create(CultureInfo.InvariantCulture,
+                $"provider '{providerName}' sent an answer larger than {limitBytes} bytes (Gatehouse:Providers:{providerName}:MaxResponseBytes)"));
+
+    /// <summary>Builds the exception for a connection that broke while the answer was being read (a reset, a truncated body).</summary>
+    public static GatewayException ConnectionBroken(string providerName) =>
+        new(GatewayError.UpstreamFailed, $"the connection to provider '{providerName}' broke during the answer");
+
+    /// <summary>Whether <paramref name="body"/> is an error envelope of any vendor's shape (see <see cref="ParseErrorBody"/>).</summary>
+    public static bool IsErrorEnvelope(string? body)
+    {
+        if (string.IsNullOrWhiteSpace(body) || body.Length > MaxErrorBodyChars)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("error", out var error)
+                && error.ValueKind is JsonValueKind.Object or JsonValueKind.String;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// The HTTP status a vendor's error <c>type</c> stands for (Anthropic's documented types, OpenAI's where they
@@ -197,6 +250,18 @@ public static class UpstreamErrors
         {
             return default;
         }
+    }
+
+    private static ErrorDetail Redacted(ErrorDetail detail, UpstreamRedactor redactor) =>
+        detail with { Message = redactor.Redact(detail.Message), Param = redactor.Redact(detail.Param) };
+
+    /// <summary>The media type alone (no parameters), cut to a sane length: it is upstream text in a message.</summary>
+    private static string SafeMediaType(string? contentType)
+    {
+        var mediaType = (contentType ?? "no content type").Split(';', 2)[0].Trim();
+        return mediaType.Length is > 0 and <= 64 && mediaType.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '-' or '+' or '.')
+            ? mediaType
+            : "an unknown content type";
     }
 
     private static bool IsContextLengthExceeded(ErrorDetail detail) =>

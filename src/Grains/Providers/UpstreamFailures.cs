@@ -1,3 +1,4 @@
+using System.Text;
 using Gatehouse.Errors;
 using Microsoft.Extensions.Logging;
 
@@ -6,15 +7,23 @@ namespace Gatehouse.Providers;
 /// <summary>
 /// Turns what went wrong during one upstream call into what the router needs to hear, the same way for every adapter:
 /// the caller's cancellation stays a cancellation, the provider's timeout becomes <see cref="GatewayError.UpstreamTimeout"/>,
-/// a transport failure <see cref="GatewayError.UpstreamFailed"/>; anything else is an unreadable answer. Each is logged once.
+/// an answer over the size limit, a connection that broke during the answer, a connection that never opened and an
+/// answer that ended early or is no answer at all become <see cref="GatewayError.UpstreamFailed"/>, each with a message
+/// that says which. Each is logged once, with upstream text redacted.
 /// </summary>
-internal sealed class UpstreamFailures(string providerName, TimeSpan timeout, ILogger logger)
+internal sealed class UpstreamFailures(string providerName, TimeSpan timeout, UpstreamRedactor redactor, ILogger logger)
 {
+    /// <summary>The redactor for upstream text of this provider's calls.</summary>
+    public UpstreamRedactor Redactor => redactor;
+
     /// <param name="exception">What the call threw.</param>
     /// <param name="callTimeout">The call's timeout, to tell it from the caller's cancellation.</param>
     /// <param name="cancellationToken">The caller's token.</param>
     /// <param name="classifyVendorError">The adapter's own classification of vendor exception types (HTTP errors, in-stream error events); null when it has none for this exception.</param>
-    public Exception Translate(Exception exception, CallTimeout callTimeout, CancellationToken cancellationToken, Func<Exception, GatewayException?>? classifyVendorError = null)
+    /// <param name="answerStarted">Whether the upstream's response headers had arrived, so a transport failure broke an answer rather than a connection attempt.</param>
+    public Exception Translate(
+        Exception exception, CallTimeout callTimeout, CancellationToken cancellationToken, Func<Exception, GatewayException?>? classifyVendorError = null,
+        bool answerStarted = false)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -28,6 +37,19 @@ internal sealed class UpstreamFailures(string providerName, TimeSpan timeout, IL
             return UpstreamErrors.Timeout(providerName, timeout);
         }
 
+        // Before the vendor's classification: SDKs wrap a failed read in their own I/O exception types.
+        if (UpstreamAnswerException.Find(exception) is { } answer)
+        {
+            if (answer.LimitBytes is { } limit)
+            {
+                UpstreamLog.LogUpstreamResponseTooLarge(logger, providerName, limit);
+                return UpstreamErrors.ResponseTooLarge(providerName, limit);
+            }
+
+            UpstreamLog.LogUpstreamConnectionBroken(logger, providerName, Describe(exception));
+            return UpstreamErrors.ConnectionBroken(providerName);
+        }
+
         if (classifyVendorError?.Invoke(exception) is { } vendorError)
         {
             UpstreamLog.LogUpstreamFailed(logger, providerName, vendorError.UpstreamStatus ?? 0, vendorError.Error);
@@ -36,12 +58,67 @@ internal sealed class UpstreamFailures(string providerName, TimeSpan timeout, IL
 
         if (UpstreamErrors.IsTransportFailure(exception))
         {
-            UpstreamLog.LogUpstreamUnreachable(logger, providerName, exception);
+            if (answerStarted)
+            {
+                UpstreamLog.LogUpstreamConnectionBroken(logger, providerName, Describe(exception));
+                return UpstreamErrors.ConnectionBroken(providerName);
+            }
+
+            UpstreamLog.LogUpstreamUnreachable(logger, providerName, Describe(exception));
             return UpstreamErrors.FromTransportFailure(providerName, exception);
         }
 
         // A payload that could not be parsed, or a pipeline failure without a transport cause.
-        UpstreamLog.LogUpstreamMalformed(logger, providerName, exception);
+        UpstreamLog.LogUpstreamMalformed(logger, providerName, Describe(exception));
         return UpstreamErrors.MalformedResponse(providerName);
+    }
+
+    /// <summary>The failure for a stream that ended cleanly before its closing event; logged.</summary>
+    public GatewayException EndedBeforeFinalEvent()
+    {
+        UpstreamLog.LogUpstreamAnswerIncomplete(logger, providerName, "the stream ended before its final event");
+        return UpstreamErrors.EndedBeforeFinalEvent(providerName);
+    }
+
+    /// <summary>The failure for a 200 answer to a streaming request that is not a stream; logged.</summary>
+    public GatewayException NotAStream(string? contentType, string? body)
+    {
+        var error = UpstreamErrors.NotAStream(providerName, contentType, body, redactor);
+        if (error.UpstreamStatus is { } status)
+        {
+            UpstreamLog.LogUpstreamFailed(logger, providerName, status, error.Error);
+        }
+        else
+        {
+            UpstreamLog.LogUpstreamAnswerIncomplete(logger, providerName, "a streaming request was answered without a stream");
+        }
+
+        return error;
+    }
+
+    /// <summary>The failure for an error an upstream reported in an answer that started with 200; logged.</summary>
+    public GatewayException FromStreamError(string? body)
+    {
+        var error = UpstreamErrors.FromStreamError(providerName, body, redactor);
+        UpstreamLog.LogUpstreamFailed(logger, providerName, error.UpstreamStatus ?? 0, error.Error);
+        return error;
+    }
+
+    /// <summary>The exception chain as "Type: message; Type: message", redacted: fit for a log line.</summary>
+    public string Describe(Exception exception)
+    {
+        var text = new StringBuilder();
+        var depth = 0;
+        for (var e = exception; e is not null && depth < 4; e = e.InnerException, depth++)
+        {
+            if (text.Length > 0)
+            {
+                text.Append("; ");
+            }
+
+            text.Append(e.GetType().Name).Append(": ").Append(e.Message);
+        }
+
+        return redactor.Redact(text.ToString()) ?? string.Empty;
     }
 }

@@ -37,8 +37,9 @@ public sealed class RouteTable
 
     internal RouteTable(GatehouseOptions options, ProviderRegistry providers, UpstreamStates states, TimeProvider timeProvider, Random random)
     {
+        var redactor = UpstreamRedactor.ForProviders(options.Providers.Values);
         var gateways = options.Providers.ToFrozenDictionary(
-            p => p.Key, p => providers.Create(p.Key, p.Value), StringComparer.Ordinal);
+            p => p.Key, p => providers.Create(p.Key, p.Value, redactor), StringComparer.Ordinal);
         var pipelines = options.Providers.ToFrozenDictionary(
             p => p.Key, p => TargetPipelines.Create(p.Value, timeProvider), StringComparer.Ordinal);
         Providers = options.Providers.ToFrozenDictionary(StringComparer.Ordinal);

@@ -525,6 +525,9 @@ internal sealed partial class RouterGrain(
         GatewayError.RateLimited => "rate limited",
         GatewayError.UpstreamAuthFailed => $"rejected the gateway's credentials{Status(error)}",
         GatewayError.ContextLengthExceeded => "prompt longer than its context window",
+        // Without an upstream status the adapter itself saw what went wrong (a connection that broke, an answer over
+        // its size limit or cut short); its message says which, and carries nothing from the upstream.
+        GatewayError.UpstreamFailed when error.UpstreamStatus is null => $"failed: {error.Message}",
         _ => $"failed{Status(error)}",
     };
 

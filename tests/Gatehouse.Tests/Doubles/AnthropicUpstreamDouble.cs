@@ -169,7 +169,11 @@ public sealed class AnthropicUpstreamDouble : IAsyncDisposable
         var stopReason = reply.FinishReason ?? (reply.ToolCalls.Count > 0 ? "tool_use" : "end_turn");
         try
         {
-            if (request.Stream)
+            if (reply.Fault != UpstreamFault.None)
+            {
+                await UpstreamFaults.WriteAsync(context, reply, request.Stream, FaultWire(id, model)).ConfigureAwait(false);
+            }
+            else if (request.Stream)
             {
                 await WriteStreamAsync(context, reply, id, model, text, stopReason).ConfigureAwait(false);
             }
@@ -186,6 +190,47 @@ public sealed class AnthropicUpstreamDouble : IAsyncDisposable
         {
             // The error event was the last one; the response ends cleanly, as Anthropic's does.
         }
+    }
+
+    /// <summary>Anthropic's wire, for <see cref="UpstreamFaults"/>.</summary>
+    private FaultWire FaultWire(string id, string model)
+    {
+        static string Event(string name, JsonObject data) => $"event: {name}\ndata: {data.ToJsonString()}\n\n";
+        JsonObject Usage(int output) => new()
+        {
+            ["input_tokens"] = InputTokens,
+            ["cache_creation_input_tokens"] = CacheCreationInputTokens,
+            ["cache_read_input_tokens"] = CacheReadInputTokens,
+            ["output_tokens"] = output,
+        };
+
+        return new FaultWire(
+            "text/event-stream; charset=utf-8",
+            Event("message_start", new JsonObject
+            {
+                ["type"] = "message_start",
+                ["message"] = new JsonObject
+                {
+                    ["id"] = id, ["type"] = "message", ["role"] = "assistant", ["model"] = model, ["content"] = new JsonArray(),
+                    ["stop_reason"] = null, ["stop_sequence"] = null, ["usage"] = Usage(1),
+                },
+            }) + Event("content_block_start", new JsonObject
+            {
+                ["type"] = "content_block_start", ["index"] = 0, ["content_block"] = new JsonObject { ["type"] = "text", ["text"] = "" },
+            }),
+            text => Event("content_block_delta", new JsonObject
+            {
+                ["type"] = "content_block_delta", ["index"] = 0, ["delta"] = new JsonObject { ["type"] = "text_delta", ["text"] = text },
+            }),
+            text => new JsonObject
+            {
+                ["id"] = id, ["type"] = "message", ["role"] = "assistant", ["model"] = model,
+                ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text }),
+                ["stop_reason"] = "end_turn", ["stop_sequence"] = null, ["usage"] = Usage(OutputTokens),
+            }.ToJsonString(),
+            AnthropicReplies.Overloaded().Body!,
+            message => AnthropicReplies.BadRequest(message).Body!,
+            envelope => $"event: error\ndata: {envelope}\n\n");
     }
 
     private static async Task WriteReplyAsync(HttpContext context, UpstreamReply reply)

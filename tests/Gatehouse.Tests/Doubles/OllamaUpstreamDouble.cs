@@ -85,6 +85,27 @@ public sealed class OllamaUpstreamDouble : IAsyncDisposable
         var model = request.Model ?? "unknown";
         var text = reply.ToolCalls.Count > 0 && reply.Text is null ? "" : reply.Text ?? $"echo: {request.LastUserText}";
         var doneReason = reply.FinishReason ?? "stop";
+        if (reply.Fault != UpstreamFault.None)
+        {
+            var wire = new FaultWire(
+                "application/x-ndjson",
+                "",
+                piece => Line(model, piece, [], done: false, null, reply) + "\n",
+                whole => Line(model, whole, [], done: true, "stop", reply),
+                new JsonObject { ["error"] = "model runner has unexpectedly stopped" }.ToJsonString(),
+                message => new JsonObject { ["error"] = message }.ToJsonString(),
+                envelope => envelope + "\n");
+            try
+            {
+                await UpstreamFaults.WriteAsync(context, reply, json?["stream"]?.GetValue<bool>() != false, wire).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away mid-answer.
+            }
+
+            return;
+        }
         if (json?["stream"]?.GetValue<bool>() != false)
         {
             // Ollama streams unless told not to.

@@ -79,6 +79,10 @@ public sealed record UpstreamReply
     /// read the events already sent (a reset can discard data the client has not read yet).
     /// </summary>
     public Task? AbortWhen { get; init; }
+    /// <summary>A broken 200 answer to play instead of the completion (see <see cref="UpstreamFault"/>).</summary>
+    public UpstreamFault Fault { get; init; }
+    /// <summary>For <see cref="UpstreamFault.HugeLine"/> and <see cref="UpstreamFault.Oversized"/>: how many bytes the answer runs to.</summary>
+    public int FaultBytes { get; init; } = 256 * 1024;
 
     public static UpstreamReply RateLimited(int retryAfterSeconds) => new()
     {
@@ -260,7 +264,11 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
         var finish = reply.FinishReason ?? (reply.ToolCalls.Count > 0 ? "tool_calls" : "stop");
         try
         {
-            if (request.Stream)
+            if (reply.Fault != UpstreamFault.None)
+            {
+                await UpstreamFaults.WriteAsync(context, reply, request.Stream, FaultWire(id, created, model)).ConfigureAwait(false);
+            }
+            else if (request.Stream)
             {
                 await WriteStreamAsync(context, request, reply, id, created, model, text, finish).ConfigureAwait(false);
             }
@@ -273,6 +281,42 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
         {
             // The client went away mid-answer; nothing left to do.
         }
+    }
+
+    /// <summary>OpenAI's wire, for <see cref="UpstreamFaults"/>.</summary>
+    private FaultWire FaultWire(string id, long created, string model)
+    {
+        string Chunk(JsonObject delta) => "data: " + new JsonObject
+        {
+            ["id"] = id,
+            ["object"] = "chat.completion.chunk",
+            ["created"] = created,
+            ["model"] = model,
+            ["system_fingerprint"] = SystemFingerprint,
+            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = null }),
+        }.ToJsonString() + "\n\n";
+
+        return new FaultWire(
+            "text/event-stream; charset=utf-8",
+            Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "" }),
+            text => Chunk(new JsonObject { ["content"] = text }),
+            text => new JsonObject
+            {
+                ["id"] = id,
+                ["object"] = "chat.completion",
+                ["created"] = created,
+                ["model"] = model,
+                ["choices"] = new JsonArray(new JsonObject
+                {
+                    ["index"] = 0,
+                    ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = text },
+                    ["finish_reason"] = "stop",
+                }),
+                ["usage"] = new JsonObject { ["prompt_tokens"] = PromptTokens, ["completion_tokens"] = CompletionTokens, ["total_tokens"] = PromptTokens + CompletionTokens },
+            }.ToJsonString(),
+            UpstreamReply.ServerError().Body!,
+            message => UpstreamReply.BadRequest(message, null).Body!,
+            envelope => $"data: {envelope}\n\n");
     }
 
     private UpstreamReply ReplyFromKnobs()

@@ -16,7 +16,8 @@ namespace Gatehouse.Providers.Anthropic;
 /// Thread-safe; one instance per configured provider, owning one pooled <see cref="HttpClient"/>. The SDK carries the
 /// call, parses SSE and types HTTP errors; its retries are off because retrying and failing over are the router's
 /// decisions. The key goes out only as <c>x-api-key</c> (see <see cref="AnthropicWireHandler"/>). Bodies are built and
-/// read as raw JSON (see <see cref="AnthropicChatMapping"/>).
+/// read as raw JSON (see <see cref="AnthropicChatMapping"/>). The SDK completes a stream quietly whatever its last
+/// event, so the adapter checks for <c>message_stop</c> itself.
 /// </remarks>
 internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
 {
@@ -25,30 +26,33 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
     private static readonly IReadOnlyDictionary<string, JsonElement> NoParameters = new Dictionary<string, JsonElement>();
 
     /// <summary>
-    /// The response headers of the call in flight on this async flow: the SDK's exceptions carry the status and body
-    /// but not <c>retry-after</c>, which <see cref="AnthropicWireHandler"/> records here.
+    /// What the wire saw of the call in flight on this async flow: the SDK's exceptions carry the status and body but
+    /// not <c>retry-after</c>, nor whether the response had started, which <see cref="AnthropicWireHandler"/> records here.
     /// </summary>
-    private static readonly AsyncLocal<ErrorHeaders?> CurrentHeaders = new();
+    private static readonly AsyncLocal<CallState?> CurrentCall = new();
 
     private readonly string _providerName;
     private readonly TimeSpan _timeout;
     private readonly UpstreamFailures _failures;
     private readonly int _defaultMaxTokens;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
     private readonly HttpClient _httpClient;
     private readonly AnthropicClient _client;
 
-    public AnthropicChatGateway(string providerName, ProviderOptions options, TimeProvider timeProvider, ILogger logger)
+    public AnthropicChatGateway(string providerName, ProviderOptions options, UpstreamRedactor redactor, TimeProvider timeProvider, ILogger logger)
     {
         ArgumentException.ThrowIfNullOrEmpty(providerName);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(redactor);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(logger);
 
         _providerName = providerName;
         _timeProvider = timeProvider;
+        _logger = logger;
         _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
-        _failures = new UpstreamFailures(providerName, _timeout, logger);
+        _failures = new UpstreamFailures(providerName, _timeout, redactor.With(UpstreamRedactor.ForProvider(options)), logger);
         _defaultMaxTokens = options.DefaultMaxTokens is > 0 and var configured ? configured : AnthropicConstants.DefaultMaxTokens;
 
         var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? AnthropicConstants.DefaultBaseUrl : options.BaseUrl.TrimEnd('/');
@@ -60,19 +64,7 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
         var apiKey = SecretValue.Resolve(options.ApiKey) ?? throw new InvalidOperationException(
             $"Gatehouse:Providers:{providerName}:ApiKey is required for a provider of kind {options.Kind} (a key, or env:NAME of a variable that is set).");
 
-        _httpClient = new HttpClient(new AnthropicWireHandler(apiKey, new SocketsHttpHandler
-        {
-            // Recycle connections so DNS changes (failover of the upstream's endpoint) are picked up.
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            MaxConnectionsPerServer = int.MaxValue,
-            EnableMultipleHttp2Connections = true,
-            AutomaticDecompression = System.Net.DecompressionMethods.None,
-        }))
-        {
-            // The gateway enforces TimeoutSeconds itself and tells a timeout from a cancellation.
-            Timeout = System.Threading.Timeout.InfiniteTimeSpan,
-        };
+        _httpClient = UpstreamHttpClient.Create(options, inner => new AnthropicWireHandler(apiKey, inner));
 
         _client = new AnthropicClient(new ClientOptions
         {
@@ -90,20 +82,35 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
         var parameters = Parameters(request);
 
         using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
-        var headers = CurrentHeaders.Value = new ErrorHeaders();
+        var call = CurrentCall.Value = new CallState();
+        IReadOnlyDictionary<string, JsonElement> raw;
         try
         {
-            var message = await _client.Messages.Create(parameters, timeout.Token).ConfigureAwait(false);
-            return AnthropicChatMapping.FromAnthropicMessage(message.RawData, request.Model, _timeProvider.GetUtcNow().ToUnixTimeSeconds());
+            raw = (await _client.Messages.Create(parameters, timeout.Token).ConfigureAwait(false)).RawData;
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw _failures.Translate(ex, timeout, cancellationToken, e => ClassifyVendorError(e, headers));
+            throw _failures.Translate(ex, timeout, cancellationToken, e => ClassifyVendorError(e, call), call.ResponseStarted);
         }
         finally
         {
-            CurrentHeaders.Value = null;
+            CurrentCall.Value = null;
         }
+
+        // A 200 whose body is Anthropic's error envelope (a proxy in front of it may answer so) is that error; a body
+        // with no content at all is no answer, however the SDK read it.
+        if (raw.TryGetValue("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "error" || raw.ContainsKey("error"))
+        {
+            throw _failures.FromStreamError(JsonSerializer.Serialize(raw));
+        }
+
+        if (!raw.TryGetValue("content", out var content) || content.ValueKind != JsonValueKind.Array)
+        {
+            UpstreamLog.LogUpstreamMalformed(_logger, _providerName, "the message has no content");
+            throw UpstreamErrors.MalformedResponse(_providerName);
+        }
+
+        return AnthropicChatMapping.FromAnthropicMessage(raw, request.Model, _timeProvider.GetUtcNow().ToUnixTimeSeconds());
     }
 
     public async IAsyncEnumerable<ChatChunk> GetStreamingResponseAsync(
@@ -115,7 +122,7 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
 
         // TimeoutSeconds bounds the whole stream: a stalled upstream must not hold a caller (or a lease) forever.
         using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
-        var headers = new ErrorHeaders();
+        var call = new CallState { Streaming = true };
         var events = _client.Messages.CreateStreaming(parameters, timeout.Token).GetAsyncEnumerator(timeout.Token);
         try
         {
@@ -124,9 +131,21 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
                 ChatChunk? chunk;
                 try
                 {
-                    CurrentHeaders.Value = headers;
+                    CurrentCall.Value = call;
                     if (!await events.MoveNextAsync().ConfigureAwait(false))
                     {
+                        if (call.NotAStream is { } notAStream)
+                        {
+                            throw _failures.NotAStream(notAStream.ContentType, notAStream.Body);
+                        }
+
+                        // Without message_stop the answer may be cut anywhere: completing it here would pass a truncated
+                        // answer off as whole, and the cache would keep it.
+                        if (!mapper.Stopped)
+                        {
+                            throw _failures.EndedBeforeFinalEvent();
+                        }
+
                         yield break;
                     }
 
@@ -134,11 +153,11 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
                 }
                 catch (Exception ex) when (ex is not GatewayException)
                 {
-                    throw _failures.Translate(ex, timeout, cancellationToken, e => ClassifyVendorError(e, headers));
+                    throw _failures.Translate(ex, timeout, cancellationToken, e => ClassifyVendorError(e, call), call.ResponseStarted);
                 }
                 finally
                 {
-                    CurrentHeaders.Value = null;
+                    CurrentCall.Value = null;
                 }
 
                 if (chunk is not null)
@@ -169,13 +188,16 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
         MessageCreateParams.FromRawUnchecked(NoParameters, NoParameters, AnthropicChatMapping.ToAnthropicBody(request, _defaultMaxTokens));
 
     /// <summary>The SDK's own failure types: HTTP errors, error events inside a started stream, and its I/O failures.</summary>
-    private GatewayException? ClassifyVendorError(Exception exception, ErrorHeaders headers) => exception switch
+    private GatewayException? ClassifyVendorError(Exception exception, CallState call) => exception switch
     {
         AnthropicApiException api => UpstreamErrors.FromHttpStatus(
-            _providerName, (int)api.StatusCode, api.ResponseBody, headers.RetryAfter, null, _timeProvider.GetUtcNow()),
+            _providerName, (int)api.StatusCode, api.ResponseBody, call.RetryAfter, null, _timeProvider.GetUtcNow(), _failures.Redactor),
         // An error event inside a stream that had started with 200 (e.g. overloaded_error mid-answer).
-        AnthropicSseException sse => UpstreamErrors.FromStreamError(_providerName, sse.Body.ValueKind == JsonValueKind.Undefined ? null : sse.Body.GetRawText()),
-        AnthropicIOException => UpstreamErrors.FromTransportFailure(_providerName, exception),
+        AnthropicSseException sse => UpstreamErrors.FromStreamError(
+            _providerName, sse.Body.ValueKind == JsonValueKind.Undefined ? null : sse.Body.GetRawText(), _failures.Redactor),
+        AnthropicIOException => call.ResponseStarted
+            ? UpstreamErrors.ConnectionBroken(_providerName)
+            : UpstreamErrors.FromTransportFailure(_providerName, exception),
         _ => null,
     };
 
@@ -191,14 +213,26 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
         }
     }
 
-    private sealed class ErrorHeaders
+    /// <summary>One call as the wire saw it; written by <see cref="AnthropicWireHandler"/>, read by the adapter after the SDK returns or throws.</summary>
+    private sealed class CallState
     {
+        /// <summary>Set by the adapter: the call is a stream, whose 200 answer must be an event stream.</summary>
+        public bool Streaming { get; init; }
+
         public string? RetryAfter { get; set; }
+
+        /// <summary>The response headers arrived: a transport failure from now on broke the answer.</summary>
+        public bool ResponseStarted { get; set; }
+
+        /// <summary>A 200 answer to a stream that was not an event stream: its media type and the start of its body.</summary>
+        public (string? ContentType, string? Body)? NotAStream { get; set; }
     }
 
     /// <summary>
     /// Puts the key in Anthropic's own <c>x-api-key</c> header with the pinned <c>anthropic-version</c>, and records
-    /// <c>retry-after</c> of a failed response for the call that made it (see <see cref="CurrentHeaders"/>).
+    /// for the call that made it (see <see cref="CurrentCall"/>) that its response started, the <c>retry-after</c> of a
+    /// failure, and a 200 answer to a stream that is not one (whose body it then takes away from the SDK, which would
+    /// read it as an empty stream).
     /// </summary>
     /// <remarks>
     /// SDK 13.13 sends the key as <c>Authorization: Bearer</c> and its own newest API version; the gateway pins the
@@ -215,11 +249,27 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
             requestHeaders.Remove(VersionHeader);
             requestHeaders.TryAddWithoutValidation(VersionHeader, AnthropicConstants.ApiVersion);
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode && CurrentHeaders.Value is { } headers && response.Headers.RetryAfter is { } retryAfter)
+            if (CurrentCall.Value is not { } call)
             {
-                headers.RetryAfter = retryAfter.Delta is { } delta
+                return response;
+            }
+
+            call.ResponseStarted = true;
+            if (!response.IsSuccessStatusCode && response.Headers.RetryAfter is { } retryAfter)
+            {
+                call.RetryAfter = retryAfter.Delta is { } delta
                     ? delta.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)
                     : retryAfter.Date?.ToString("r", System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            var mediaType = response.Content.Headers.ContentType?.MediaType;
+            if (call.Streaming && response.IsSuccessStatusCode && mediaType is not null
+                && !string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                var body = await UpstreamBodies.ReadStartAsync(response.Content, cancellationToken).ConfigureAwait(false);
+                call.NotAStream = (mediaType, body);
+                response.Content.Dispose();
+                response.Content = new ByteArrayContent([]) { Headers = { ContentType = new("text/event-stream") } };
             }
 
             return response;

@@ -15,5 +15,9 @@ public sealed class AnthropicChatGatewayFactory(TimeProvider timeProvider, ILogg
 
     /// <exception cref="InvalidOperationException">The provider's ApiKey is missing (or names an unset variable), or its BaseUrl is invalid.</exception>
     public IChatGateway Create(string providerName, ProviderOptions options) =>
-        new AnthropicChatGateway(providerName, options, timeProvider, loggerFactory.CreateLogger<AnthropicChatGateway>());
+        Create(providerName, options, UpstreamRedactor.ForProvider(options));
+
+    /// <inheritdoc cref="Create(string, ProviderOptions)"/>
+    public IChatGateway Create(string providerName, ProviderOptions options, UpstreamRedactor redactor) =>
+        new AnthropicChatGateway(providerName, options, redactor, timeProvider, loggerFactory.CreateLogger<AnthropicChatGateway>());
 }

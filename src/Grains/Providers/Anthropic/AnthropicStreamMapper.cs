@@ -15,6 +15,9 @@ internal sealed class AnthropicStreamMapper(string requestedModel, long created,
     /// <summary>The final usage, once <c>message_delta</c> reported it.</summary>
     public Usage? Usage => _usage;
 
+    /// <summary>Whether <c>message_stop</c>, the event that closes a complete stream, has been mapped.</summary>
+    public bool Stopped { get; private set; }
+
     /// <summary>Maps one event (its JSON <c>data</c>); null when it carries nothing for the caller (ping, block stop).</summary>
     public ChatChunk? Map(JsonElement data)
     {
@@ -91,6 +94,7 @@ internal sealed class AnthropicStreamMapper(string requestedModel, long created,
                     : null;
 
             case "message_stop":
+                Stopped = true;
                 return includeUsage && _usage is not null ? Chunk() with { Usage = _usage } : null;
 
             default:

@@ -32,10 +32,11 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
     private readonly Uri _chatUri;
     private long _answerCounter;
 
-    public OllamaChatGateway(string providerName, ProviderOptions options, TimeProvider timeProvider, ILogger logger)
+    public OllamaChatGateway(string providerName, ProviderOptions options, UpstreamRedactor redactor, TimeProvider timeProvider, ILogger logger)
     {
         ArgumentException.ThrowIfNullOrEmpty(providerName);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(redactor);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(logger);
 
@@ -43,7 +44,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
         _timeProvider = timeProvider;
         _logger = logger;
         _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
-        _failures = new UpstreamFailures(providerName, _timeout, logger);
+        _failures = new UpstreamFailures(providerName, _timeout, redactor.With(UpstreamRedactor.ForProvider(options)), logger);
 
         var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? DefaultBaseUrl : options.BaseUrl.TrimEnd('/');
         if (!Uri.TryCreate(baseUrl + "/api/chat", UriKind.Absolute, out var chatUri) || (chatUri.Scheme != Uri.UriSchemeHttp && chatUri.Scheme != Uri.UriSchemeHttps))
@@ -52,18 +53,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
         }
 
         _chatUri = chatUri;
-        _httpClient = new HttpClient(new SocketsHttpHandler
-        {
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            MaxConnectionsPerServer = int.MaxValue,
-            AutomaticDecompression = System.Net.DecompressionMethods.None,
-        })
-        {
-            // The gateway enforces TimeoutSeconds itself and tells a timeout from a cancellation.
-            Timeout = System.Threading.Timeout.InfiniteTimeSpan,
-        };
-
+        _httpClient = UpstreamHttpClient.Create(options);
         if (SecretValue.Resolve(options.ApiKey) is { } apiKey)
         {
             _httpClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
@@ -85,7 +75,15 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
                 ?? throw UpstreamErrors.MalformedResponse(_providerName);
             if (answer.Error is not null)
             {
-                throw UpstreamErrors.FromStreamError(_providerName, null);
+                // A 200 carrying Ollama's error object is that error, not an empty answer.
+                throw _failures.FromStreamError(JsonSerializer.Serialize(answer, OllamaJsonContext.Default.OllamaChatResponse));
+            }
+
+            if (!answer.Done)
+            {
+                // Ollama marks every complete answer done; one that is not may be cut anywhere.
+                UpstreamLog.LogUpstreamAnswerIncomplete(_logger, _providerName, "the answer is not marked done");
+                throw UpstreamErrors.MalformedResponse(_providerName);
             }
 
             return OllamaChatMapping.FromOllamaResponse(answer, request.Model, NewId(), _timeProvider.GetUtcNow().ToUnixTimeSeconds());
@@ -113,6 +111,11 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
                 using var message = new HttpRequestMessage(HttpMethod.Post, _chatUri) { Content = content };
                 response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
                 await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
+                if (response.Content.Headers.ContentType?.MediaType is { } mediaType && !IsNdjsonOrJson(mediaType))
+                {
+                    throw _failures.NotAStream(mediaType, await UpstreamBodies.ReadStartAsync(response.Content, timeout.Token).ConfigureAwait(false));
+                }
+
                 reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false));
             }
             catch (Exception ex) when (ex is not GatewayException)
@@ -131,7 +134,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
                     if (text is null)
                     {
                         // Ollama always ends with a done line; a stream that stops short was cut.
-                        throw UpstreamErrors.FromTransportFailure(_providerName, new IOException("the stream ended before its done line"));
+                        throw _failures.EndedBeforeFinalEvent();
                     }
 
                     if (text.Length == 0)
@@ -142,12 +145,12 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
                     line = JsonSerializer.Deserialize(text, OllamaJsonContext.Default.OllamaChatResponse);
                     if (line?.Error is not null)
                     {
-                        throw UpstreamErrors.FromStreamError(_providerName, text);
+                        throw _failures.FromStreamError(text);
                     }
                 }
                 catch (Exception ex) when (ex is not GatewayException)
                 {
-                    throw _failures.Translate(ex, timeout, cancellationToken);
+                    throw _failures.Translate(ex, timeout, cancellationToken, answerStarted: true);
                 }
 
                 if (line is null)
@@ -212,6 +215,11 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
         return content;
     }
 
+    /// <summary>Ollama streams NDJSON; a server that answers the whole object at once sends JSON, which reads the same way.</summary>
+    private static bool IsNdjsonOrJson(string mediaType) =>
+        mediaType.Equals("application/x-ndjson", StringComparison.OrdinalIgnoreCase)
+        || mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+
     private string NewId() =>
         string.Create(CultureInfo.InvariantCulture, $"ollama-{_timeProvider.GetTimestamp():x}{Interlocked.Increment(ref _answerCounter):x}");
 
@@ -222,19 +230,10 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
             return;
         }
 
-        string? body = null;
-        try
-        {
-            body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
-        {
-            // The status alone still classifies the failure.
-        }
-
+        var body = await UpstreamBodies.ReadStartAsync(response.Content, cancellationToken).ConfigureAwait(false);
         var retryAfter = response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(CultureInfo.InvariantCulture)
             ?? response.Headers.RetryAfter?.Date?.ToString("r", CultureInfo.InvariantCulture);
-        var error = UpstreamErrors.FromHttpStatus(_providerName, (int)response.StatusCode, body, retryAfter, null, _timeProvider.GetUtcNow());
+        var error = UpstreamErrors.FromHttpStatus(_providerName, (int)response.StatusCode, body, retryAfter, null, _timeProvider.GetUtcNow(), _failures.Redactor);
         UpstreamLog.LogUpstreamFailed(_logger, _providerName, (int)response.StatusCode, error.Error);
         throw error;
     }

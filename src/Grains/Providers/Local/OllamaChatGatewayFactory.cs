@@ -17,5 +17,9 @@ public sealed class OllamaChatGatewayFactory(TimeProvider timeProvider, ILoggerF
 
     /// <exception cref="InvalidOperationException">The provider's BaseUrl is invalid.</exception>
     public IChatGateway Create(string providerName, ProviderOptions options) =>
-        new OllamaChatGateway(providerName, options, timeProvider, loggerFactory.CreateLogger<OllamaChatGateway>());
+        Create(providerName, options, UpstreamRedactor.ForProvider(options));
+
+    /// <inheritdoc cref="Create(string, ProviderOptions)"/>
+    public IChatGateway Create(string providerName, ProviderOptions options, UpstreamRedactor redactor) =>
+        new OllamaChatGateway(providerName, options, redactor, timeProvider, loggerFactory.CreateLogger<OllamaChatGateway>());
 }

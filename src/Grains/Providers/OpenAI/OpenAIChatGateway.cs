@@ -42,12 +42,14 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
     /// An OpenAI-compatible server rather than OpenAI: BaseUrl required, ApiKey optional, and the token limit sent
     /// as <c>max_tokens</c>.
     /// </param>
+    /// <param name="redactor">Removes credentials from upstream text passed on (this provider's key is always added).</param>
     /// <param name="timeProvider">The clock for the call timeout.</param>
     /// <param name="logger">The logger.</param>
-    public OpenAIChatGateway(string providerName, ProviderOptions options, bool compatible, TimeProvider timeProvider, ILogger logger)
+    public OpenAIChatGateway(string providerName, ProviderOptions options, bool compatible, UpstreamRedactor redactor, TimeProvider timeProvider, ILogger logger)
     {
         ArgumentException.ThrowIfNullOrEmpty(providerName);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(redactor);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(logger);
 
@@ -57,7 +59,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         _timeProvider = timeProvider;
         _logger = logger;
         _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
-        _failures = new UpstreamFailures(providerName, _timeout, logger);
+        _failures = new UpstreamFailures(providerName, _timeout, redactor.With(UpstreamRedactor.ForProvider(options)), logger);
 
         var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl)
             ? requireApiKey ? DefaultBaseUrl : throw new InvalidOperationException(
@@ -75,20 +77,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
                 $"Gatehouse:Providers:{providerName}:ApiKey is required for a provider of kind {options.Kind} (a key, or env:NAME of a variable that is set).");
         }
 
-        _httpClient = new HttpClient(new SocketsHttpHandler
-        {
-            // Recycle connections so DNS changes (failover of the upstream's endpoint) are picked up.
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            MaxConnectionsPerServer = int.MaxValue,
-            EnableMultipleHttp2Connections = true,
-            AutomaticDecompression = System.Net.DecompressionMethods.None,
-        })
-        {
-            // The gateway enforces TimeoutSeconds itself (and tells a timeout from a cancellation); HttpClient's
-            // 100 s default would cut long streams short.
-            Timeout = System.Threading.Timeout.InfiniteTimeSpan,
-        };
+        _httpClient = UpstreamHttpClient.Create(options);
 
         var clientOptions = new OpenAIClientOptions
         {
@@ -144,15 +133,19 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
                 throw FromErrorResponse(response, response.Content.ToString());
             }
 
+            ChatResponse? completion;
             try
             {
-                return OpenAIWireReader.ReadCompletion(response.Content.ToMemory().Span, request.Model);
+                completion = OpenAIWireReader.ReadCompletion(response.Content.ToMemory().Span, request.Model);
             }
             catch (JsonException ex)
             {
-                UpstreamLog.LogUpstreamMalformed(_logger, _providerName, ex);
+                UpstreamLog.LogUpstreamMalformed(_logger, _providerName, _failures.Describe(ex));
                 throw UpstreamErrors.MalformedResponse(_providerName);
             }
+
+            // A 200 whose body is an error envelope (some compatible servers and proxies answer so) is that error.
+            return completion ?? throw _failures.FromStreamError(response.Content.ToString());
         }
     }
 
@@ -183,12 +176,20 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
                 throw FromErrorResponse(response, await ReadErrorBodyAsync(response, timeout.Token).ConfigureAwait(false));
             }
 
+            if (!IsEventStream(response))
+            {
+                response.Headers.TryGetValue("Content-Type", out var contentType);
+                var start = response.ContentStream is { } body ? await UpstreamBodies.ReadStartAsync(body, timeout.Token).ConfigureAwait(false) : null;
+                throw _failures.NotAStream(contentType, start);
+            }
+
             var model = request.Model;
             var events = SseParser.Create(
                     response.ContentStream ?? Stream.Null,
-                    (_, data) => data.SequenceEqual("[DONE]"u8) ? default : OpenAIWireReader.ReadStreamEvent(data, model))
+                    (_, data) => data.SequenceEqual("[DONE]"u8) ? OpenAIWireReader.StreamEvent.Done : OpenAIWireReader.ReadStreamEvent(data, model))
                 .EnumerateAsync(timeout.Token)
                 .GetAsyncEnumerator(timeout.Token);
+            var finished = false;
             try
             {
                 while (true)
@@ -198,6 +199,13 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
                     {
                         if (!await events.MoveNextAsync().ConfigureAwait(false))
                         {
+                            // Without a finish_reason or [DONE] the answer may be cut anywhere: completing it here would
+                            // pass a truncated answer off as whole, and the cache would keep it.
+                            if (!finished)
+                            {
+                                throw _failures.EndedBeforeFinalEvent();
+                            }
+
                             yield break;
                         }
 
@@ -205,19 +213,23 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
                     }
                     catch (Exception ex) when (ex is not GatewayException)
                     {
-                        throw _failures.Translate(ex, timeout, cancellationToken);
+                        throw _failures.Translate(ex, timeout, cancellationToken, answerStarted: true);
+                    }
+
+                    if (update.IsDone)
+                    {
+                        yield break;
                     }
 
                     if (update.ErrorJson is { } errorJson)
                     {
                         // An error reported inside a stream that had started with 200.
-                        var streamError = UpstreamErrors.FromStreamError(_providerName, errorJson);
-                        UpstreamLog.LogUpstreamFailed(_logger, _providerName, streamError.UpstreamStatus ?? 0, streamError.Error);
-                        throw streamError;
+                        throw _failures.FromStreamError(errorJson);
                     }
 
                     if (update.Chunk is { } chunk)
                     {
+                        finished |= chunk.FinishReason is not null;
                         yield return chunk;
                     }
 
@@ -267,10 +279,19 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
     {
         response.Headers.TryGetValue("retry-after", out var retryAfter);
         response.Headers.TryGetValue("retry-after-ms", out var retryAfterMs);
-        var error = UpstreamErrors.FromHttpStatus(_providerName, response.Status, body, retryAfter, retryAfterMs, _timeProvider.GetUtcNow());
+        var error = UpstreamErrors.FromHttpStatus(_providerName, response.Status, body, retryAfter, retryAfterMs, _timeProvider.GetUtcNow(), _failures.Redactor);
         UpstreamLog.LogUpstreamFailed(_logger, _providerName, response.Status, error.Error);
         return error;
     }
+
+    /// <summary>
+    /// Whether a 200 answer to a streaming request is an event stream. A missing Content-Type is given the benefit of the
+    /// doubt (a few compatible servers omit it; a body that is not SSE then ends without its final event anyway).
+    /// </summary>
+    private static bool IsEventStream(PipelineResponse response) =>
+        !response.Headers.TryGetValue("Content-Type", out var contentType)
+        || string.IsNullOrWhiteSpace(contentType)
+        || contentType.TrimStart().StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The body of an unbuffered (streaming) error response; null when it cannot be read.</summary>
     private static async ValueTask<string?> ReadErrorBodyAsync(PipelineResponse response, CancellationToken cancellationToken)

@@ -16,7 +16,11 @@ public sealed class OpenAIChatGatewayFactory(TimeProvider timeProvider, ILoggerF
 
     /// <exception cref="InvalidOperationException">The provider's ApiKey is missing (or names an unset variable), or its BaseUrl is invalid.</exception>
     public IChatGateway Create(string providerName, ProviderOptions options) =>
-        new OpenAIChatGateway(providerName, options, compatible: false, timeProvider, loggerFactory.CreateLogger<OpenAIChatGateway>());
+        Create(providerName, options, UpstreamRedactor.ForProvider(options));
+
+    /// <inheritdoc cref="Create(string, ProviderOptions)"/>
+    public IChatGateway Create(string providerName, ProviderOptions options, UpstreamRedactor redactor) =>
+        new OpenAIChatGateway(providerName, options, compatible: false, redactor, timeProvider, loggerFactory.CreateLogger<OpenAIChatGateway>());
 }
 
 /// <summary>Creates the adapter for providers of kind <c>OpenAICompatible</c>: vLLM, llama.cpp, LM Studio and the like.</summary>
@@ -35,5 +39,9 @@ public sealed class OpenAICompatibleChatGatewayFactory(TimeProvider timeProvider
 
     /// <exception cref="InvalidOperationException">The provider's BaseUrl is missing or invalid.</exception>
     public IChatGateway Create(string providerName, ProviderOptions options) =>
-        new OpenAIChatGateway(providerName, options, compatible: true, timeProvider, loggerFactory.CreateLogger<OpenAIChatGateway>());
+        Create(providerName, options, UpstreamRedactor.ForProvider(options));
+
+    /// <inheritdoc cref="Create(string, ProviderOptions)"/>
+    public IChatGateway Create(string providerName, ProviderOptions options, UpstreamRedactor redactor) =>
+        new OpenAIChatGateway(providerName, options, compatible: true, redactor, timeProvider, loggerFactory.CreateLogger<OpenAIChatGateway>());
 }

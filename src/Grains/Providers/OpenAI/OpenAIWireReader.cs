@@ -14,11 +14,23 @@ internal static class OpenAIWireReader
     /// <summary>Reads a non-streaming completion.</summary>
     /// <param name="json">The response body.</param>
     /// <param name="requestedModel">The model to report when the upstream names none.</param>
-    /// <exception cref="JsonException">The body is not a completion.</exception>
-    public static ChatResponse ReadCompletion(ReadOnlySpan<byte> json, string requestedModel)
+    /// <returns>The completion; null when the body is an error envelope instead (<c>{"error":…}</c>).</returns>
+    /// <exception cref="JsonException">The body is neither a completion nor an error.</exception>
+    public static ChatResponse? ReadCompletion(ReadOnlySpan<byte> json, string requestedModel)
     {
         var reader = new Utf8JsonReader(json);
         var envelope = ReadEnvelope(ref reader, delta: false);
+        if (envelope.HasError)
+        {
+            return null;
+        }
+
+        // A body without a choice is no answer; read as one it would be an empty success.
+        if (!envelope.HasChoice)
+        {
+            throw new JsonException("the completion has no choice");
+        }
+
         var choice = envelope.Choice;
         // A refusal arrives instead of content; the canonical model has no refusal field, and an empty answer would
         // hide why the model declined.
@@ -83,8 +95,12 @@ internal static class OpenAIWireReader
         return new StreamEvent(chunk, usageChunk, null);
     }
 
-    /// <summary>What one stream payload says: a chunk, a usage chunk, or an error (the payload's JSON, verbatim).</summary>
-    public readonly record struct StreamEvent(ChatChunk? Chunk, ChatChunk? UsageChunk, string? ErrorJson);
+    /// <summary>What one stream payload says: a chunk, a usage chunk, an error (the payload's JSON, verbatim), or the end.</summary>
+    public readonly record struct StreamEvent(ChatChunk? Chunk, ChatChunk? UsageChunk, string? ErrorJson, bool IsDone = false)
+    {
+        /// <summary>The <c>[DONE]</c> sentinel that closes an OpenAI stream.</summary>
+        public static StreamEvent Done { get; } = new(null, null, null, IsDone: true);
+    }
 
     private static Envelope ReadEnvelope(ref Utf8JsonReader reader, bool delta)
     {
@@ -111,7 +127,7 @@ internal static class OpenAIWireReader
             }
             else if (reader.ValueTextEquals("choices"u8))
             {
-                envelope.Choice = ReadFirstChoice(ref reader, delta);
+                envelope.Choice = ReadFirstChoice(ref reader, delta, out envelope.HasChoice);
             }
             else if (reader.ValueTextEquals("usage"u8))
             {
@@ -132,25 +148,25 @@ internal static class OpenAIWireReader
         return envelope;
     }
 
-    private static Choice ReadFirstChoice(ref Utf8JsonReader reader, bool delta)
+    private static Choice ReadFirstChoice(ref Utf8JsonReader reader, bool delta, out bool found)
     {
         var choice = default(Choice);
+        found = false;
         if (Next(ref reader) == JsonTokenType.Null)
         {
             return choice;
         }
 
         Expect(reader.TokenType, JsonTokenType.StartArray);
-        var first = true;
         while (Next(ref reader) != JsonTokenType.EndArray)
         {
-            if (!first)
+            if (found)
             {
                 reader.Skip();
                 continue;
             }
 
-            first = false;
+            found = true;
             Expect(reader.TokenType, JsonTokenType.StartObject);
             while (Next(ref reader) == JsonTokenType.PropertyName)
             {
@@ -411,6 +427,7 @@ internal static class OpenAIWireReader
         public Choice Choice;
         public Usage? Usage;
         public bool HasError;
+        public bool HasChoice;
     }
 
     private struct Choice

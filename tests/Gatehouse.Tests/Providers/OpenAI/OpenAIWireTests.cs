@@ -167,6 +167,7 @@ public sealed class OpenAIWireTests
             """u8,
             "requested");
 
+        Assert.NotNull(response);
         Assert.Equal("chatcmpl-1", response.Id);
         Assert.Equal("gpt-4o-2024-08-06", response.Model);
         Assert.Equal(1732000000, response.Created);
@@ -189,6 +190,7 @@ public sealed class OpenAIWireTests
             """u8,
             "requested");
 
+        Assert.NotNull(response);
         Assert.Equal("requested", response.Model);
         Assert.Equal(FinishReason.ToolCalls, response.FinishReason);
         Assert.Null(response.Usage);
@@ -208,6 +210,7 @@ public sealed class OpenAIWireTests
             """{"id":"c","model":"m","choices":[{"message":{"role":"assistant","content":null,"refusal":"I can't help with that."},"finish_reason":"stop"}]}"""u8,
             "m");
 
+        Assert.NotNull(response);
         Assert.Equal("I can't help with that.", response.Message.Text);
     }
 
@@ -221,7 +224,7 @@ public sealed class OpenAIWireTests
     {
         var json = $$"""{"id":"c","model":"m","choices":[{"message":{"content":"x"},"finish_reason":"{{wire}}"}]}""";
 
-        Assert.Equal(expected, OpenAIWireReader.ReadCompletion(Encoding.UTF8.GetBytes(json), "m").FinishReason);
+        Assert.Equal(expected, OpenAIWireReader.ReadCompletion(Encoding.UTF8.GetBytes(json), "m")?.FinishReason);
     }
 
     [Theory]
@@ -229,9 +232,20 @@ public sealed class OpenAIWireTests
     [InlineData("[]")]
     [InlineData("""{"id":"c","choices":[{"message":{"content":"x"}""")]
     [InlineData("""{"id":1}""")]
+    [InlineData("""{}""")]
+    [InlineData("""{"id":"c","model":"m","choices":[]}""")]
+    [InlineData("""{"id":"c","model":"m","choices":null}""")]
     public void ReadCompletion_NotACompletion_ThrowsJsonException(string json)
     {
         Assert.ThrowsAny<JsonException>(() => OpenAIWireReader.ReadCompletion(Encoding.UTF8.GetBytes(json), "m"));
+    }
+
+    [Theory]
+    [InlineData("""{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}""")]
+    [InlineData("""{"error":"model is loading"}""")]
+    public void ReadCompletion_ErrorEnvelope_ReturnsNull(string json)
+    {
+        Assert.Null(OpenAIWireReader.ReadCompletion(Encoding.UTF8.GetBytes(json), "m"));
     }
 
     [Fact]
