@@ -14,13 +14,48 @@ internal readonly record struct InvalidJsonString(string Path, bool IsPropertyNa
 /// of a lone surrogate. The parser accepts both, and reading such a string later would fail with an internal error.
 /// </summary>
 /// <remarks>
-/// Works on the raw bytes the document already holds, so a valid body costs one pass and no allocation; reading the
-/// strings instead would allocate each one twice.
+/// Works on the raw bytes the document already holds, so a valid body costs one pass and no allocation (reading the
+/// strings instead would allocate each one twice); only a body that fails pays for a second pass that builds the path.
 /// </remarks>
 internal static class JsonUnicodeCheck
 {
     /// <param name="index">How the vendor writes an array item's path: OpenAI <c>messages[0]</c>, Anthropic <c>messages.0</c>.</param>
-    public static InvalidJsonString? Find(JsonElement root, Func<string, int, string> index) => Find(root, "", index);
+    public static InvalidJsonString? Find(JsonElement root, Func<string, int, string> index) =>
+        IsAllText(root) ? null : Find(root, "", index);
+
+    /// <summary>The pass every request pays: no paths built, nothing allocated.</summary>
+    private static bool IsAllText(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return IsText(JsonMarshal.GetRawUtf8Value(element)[1..^1]);
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (!IsAllText(item))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (!IsText(JsonMarshal.GetRawUtf8PropertyName(property)) || !IsAllText(property.Value))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    /// <summary>The pass only a bad body pays: it builds the path to the first broken string.</summary>
 
     private static InvalidJsonString? Find(JsonElement element, string path, Func<string, int, string> index)
     {

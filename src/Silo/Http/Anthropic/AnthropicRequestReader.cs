@@ -371,13 +371,13 @@ internal static class AnthropicRequestReader
         }
 
         var sourcePath = $"{path}.source";
-        var (url, urlPath) = ReadRequiredString(source, "type", sourcePath) switch
+        var (url, urlPath, known) = ReadRequiredString(source, "type", sourcePath) switch
         {
-            "base64" => ($"data:{ReadRequiredString(source, "media_type", sourcePath)};base64,{ReadRequiredString(source, "data", sourcePath)}", $"{sourcePath}.data"),
-            "url" => (ReadRequiredString(source, "url", sourcePath), $"{sourcePath}.url"),
+            "base64" => ($"data:{ReadRequiredString(source, "media_type", sourcePath)};base64,{ReadRequiredString(source, "data", sourcePath)}", $"{sourcePath}.data", Base64SourceFields),
+            "url" => (ReadRequiredString(source, "url", sourcePath), $"{sourcePath}.url", UrlSourceFields),
             var other => throw Invalid($"{sourcePath}.type: '{other}' is not supported; use 'base64' or 'url'.", $"{sourcePath}.type"),
         };
-        Fields.EnsureKnown(source, sourcePath, urlPath.EndsWith(".url", StringComparison.Ordinal) ? UrlSourceFields : Base64SourceFields);
+        Fields.EnsureKnown(source, sourcePath, known);
         if (!images.IsAllowed(url))
         {
             throw Invalid($"{urlPath}: the image must be {images.Allowed}", urlPath);
