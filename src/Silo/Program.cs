@@ -3,6 +3,7 @@ using Gatehouse.Routing;
 using Gatehouse.Silo.Configuration;
 using Gatehouse.Silo.Hosting;
 using Gatehouse.Silo.Http.Anthropic;
+using Gatehouse.Silo.Http.FrameworkErrors;
 using Gatehouse.Silo.Http.OpenAI;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -11,6 +12,7 @@ using Microsoft.Extensions.Options;
 var builder = WebApplication.CreateSlimBuilder(args);
 GatehouseConfiguration.AddSources(builder.Configuration, args);
 builder.AddGatehouseSilo();
+builder.AddFrameworkErrorEnvelopes();
 
 var app = builder.Build();
 app.MapOpenAIApi();

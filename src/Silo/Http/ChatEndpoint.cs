@@ -13,7 +13,7 @@ namespace Gatehouse.Silo.Http;
 
 /// <summary>One vendor's wire format for a chat endpoint: how to read the request and write answers, streams and errors.</summary>
 internal sealed record ChatWireFormat(
-    Func<JsonElement, (ChatRequest Request, bool Stream)> ReadRequest,
+    Func<JsonElement, ImageUrlPolicy, (ChatRequest Request, bool Stream)> ReadRequest,
     Action<Utf8JsonWriter, ChatResponse> WriteResponse,
     Func<PipeWriter, IChatStreamWriter> CreateStreamWriter,
     Action<Utf8JsonWriter, GatewayException> WriteError);
@@ -35,9 +35,9 @@ internal static class ChatEndpoint
         try
         {
             app = authorizer.Authenticate(AppKeyReader.Read(context.Request));
-            var maxBytes = services.GetRequiredService<IOptions<GatehouseOptions>>().Value.MaxRequestBodyBytes;
-            using var body = await RequestBody.ReadJsonAsync(context.Request, maxBytes, cancellationToken);
-            var (request, stream) = format.ReadRequest(body.RootElement);
+            var options = services.GetRequiredService<IOptions<GatehouseOptions>>().Value;
+            using var body = await RequestBody.ReadJsonAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);
+            var (request, stream) = format.ReadRequest(body.RootElement, ImageUrlPolicy.For(options.AllowHttpImageUrls));
             authorizer.EnsureMayUse(app, request.Model);
 
             var pipeline = services.GetRequiredService<ChatPipeline>();

@@ -9,11 +9,42 @@ namespace Gatehouse.Silo.Http;
 /// </summary>
 internal sealed class JsonFieldReader(JsonFieldReader.Wording wording)
 {
-    /// <summary>How a vendor words a wrong type, a number out of range, and an integer below its minimum.</summary>
+    /// <summary>
+    /// How a vendor words a wrong type, a number out of range, an integer below its minimum, a field it does not know,
+    /// and a string that is not text (its path, and whether it is a property name in the object at that path), and how
+    /// it writes the path of an array item.
+    /// </summary>
     internal sealed record Wording(
         Func<string, string, string, string> WrongType,
         Func<string, double, double, double, string> OutOfRange,
-        Func<string, int, int, string> BelowMinimum);
+        Func<string, int, int, string> BelowMinimum,
+        Func<string, string> Unrecognized,
+        Func<string, bool, string> NotText,
+        Func<string, int, string> Index);
+
+    /// <summary>Fails on the first string (value or property name) in the body that is not valid UTF-8 text.</summary>
+    /// <remarks>Run before reading any field: every later read can then take strings and names as they are.</remarks>
+    public void EnsureText(JsonElement root)
+    {
+        if (JsonUnicodeCheck.Find(root, wording.Index) is { } invalid)
+        {
+            throw Invalid(wording.NotText(invalid.Path, invalid.IsPropertyName), invalid.Path.Length == 0 ? null : invalid.Path);
+        }
+    }
+
+    /// <summary>Fails naming the first property of <paramref name="value"/> that is not in <paramref name="known"/>.</summary>
+    public void EnsureKnown(JsonElement value, string path, IReadOnlySet<string> known)
+    {
+        foreach (var property in value.EnumerateObject())
+        {
+            if (!known.Contains(property.Name))
+            {
+                throw Unrecognized(path.Length == 0 ? property.Name : $"{path}.{property.Name}");
+            }
+        }
+    }
+
+    public GatewayException Unrecognized(string path) => Invalid(wording.Unrecognized(path), path);
 
     public string ReadString(JsonElement value, string path) =>
         value.ValueKind == JsonValueKind.String ? value.GetString()! : throw WrongType(path, "a string", value);

@@ -32,6 +32,11 @@ internal static class RequestBody
         {
             throw TooLarge(maxBytes);
         }
+        catch (IOException ex) when (ex is not BadHttpRequestException)
+        {
+            // Kestrel reports some malformed bodies, such as a chunk size too long for a number, as a plain IOException.
+            throw new GatewayException(GatewayError.InvalidRequest, "The request body could not be read: its chunked encoding or length is malformed.");
+        }
     }
 
     private static GatewayException TooLarge(long maxBytes) =>

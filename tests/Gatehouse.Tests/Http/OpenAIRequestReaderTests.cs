@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gatehouse.Chat;
 using Gatehouse.Errors;
+using Gatehouse.Silo.Http;
 using Gatehouse.Silo.Http.OpenAI;
 using Xunit;
 
@@ -225,6 +226,135 @@ public sealed class OpenAIRequestReaderTests
     }
 
     [Fact]
+    public void Read_FieldsThatCannotChangeTheAnswer_AreAccepted()
+    {
+        var (request, _) = Read("""
+            {"model":"gpt","messages":[{"role":"user","content":"hi"}],"store":true,"metadata":{"team":"a"},"service_tier":"auto",
+             "prompt_cache_key":"k","safety_identifier":"s","prediction":{"type":"content","content":"x"},"modalities":["text"],"logprobs":false,"top_logprobs":null,
+             "stream":true,"stream_options":{"include_usage":true,"include_obfuscation":false}}
+            """);
+
+        Assert.Equal("gpt", request.Model);
+        Assert.True(request.IncludeUsage);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"foo":1}""", "foo")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi","foo":1}]}""", "messages[0].foo")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":[{"type":"text","text":"hi","foo":1}]}]}""", "messages[0].content[0].foo")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://a.example/x.png","size":2}}]}]}""", "messages[0].content[0].image_url.size")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f"},"foo":1}]}""", "tools[0].foo")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","foo":1}}]}""", "tools[0].function.foo")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"a","foo":1}}}""", "response_format.json_schema.foo")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_object","foo":1}}""", "response_format.foo")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"foo":true}}""", "stream_options.foo")]
+    public void Read_UnknownField_Is400InOpenAIWords(string json, string param)
+    {
+        var error = Assert.Throws<GatewayException>(() => Read(json));
+
+        Assert.Equal(param, error.Param);
+        Assert.Equal($"Unrecognized request argument supplied: {param}", error.Message);
+    }
+
+    [Theory]
+    [InlineData("top_logprobs", "2")]
+    [InlineData("logit_bias", """{"50256":-100}""")]
+    [InlineData("audio", """{"voice":"alloy","format":"mp3"}""")]
+    [InlineData("modalities", """["text","audio"]""")]
+    [InlineData("reasoning_effort", "\"high\"")]
+    [InlineData("verbosity", "\"low\"")]
+    [InlineData("web_search_options", "{}")]
+    public void Read_FieldThatChangesTheAnswerButCannotBeCarried_Is400NamingIt(string field, string value)
+    {
+        var error = Assert.Throws<GatewayException>(() => Read($$"""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"{{field}}":{{value}}}"""));
+
+        Assert.Equal(field, error.Param);
+        Assert.Equal($"Gatehouse does not support '{field}'.", error.Message);
+    }
+
+    [Theory]
+    [InlineData("\"notanobject\"")]
+    [InlineData("[]")]
+    [InlineData("42")]
+    public void Read_JsonSchemaThatIsNotAnObject_Is400(string schema)
+    {
+        var error = Assert.Throws<GatewayException>(() =>
+            Read($$$$"""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{{{{schema}}}}}}}"""));
+
+        Assert.Equal("response_format.json_schema.schema", error.Param);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"a","description":"d"}}}""", "response_format.json_schema.description")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":null,"refusal":"no"}]}""", "messages[1].refusal")]
+    public void Read_NestedFieldThatCannotBeCarried_Is400NamingIt(string json, string param)
+    {
+        var error = Assert.Throws<GatewayException>(() => Read(json));
+
+        Assert.Equal(param, error.Param);
+    }
+
+    [Theory]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("gopher://127.0.0.1:6379/_FLUSHALL")]
+    [InlineData("http://169.254.169.254/latest/meta-data")]
+    [InlineData("data:text/plain;base64,aGk=")]
+    public void Read_ImageUrlOtherThanHttpsOrImageData_Is400NamingIt(string url)
+    {
+        var error = Assert.Throws<GatewayException>(() => Read(ImageRequest(url)));
+
+        Assert.Equal("messages[0].content[0].image_url.url", error.Param);
+        Assert.Equal("Invalid 'messages[0].content[0].image_url.url': it must be an https: URL or a base64 data: URI.", error.Message);
+    }
+
+    [Fact]
+    public void Read_HttpImageUrl_AcceptedWhenTheOperatorAllowsIt()
+    {
+        using var document = JsonDocument.Parse(ImageRequest("http://models.lan/cat.png"));
+
+        var (request, _) = OpenAIRequestReader.Read(document.RootElement, ImageUrlPolicy.HttpAllowed);
+
+        Assert.Equal("http://models.lan/cat.png", request.Messages[0].Content[0].ImageUrl);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":"\ud800"}]}""", "messages[0].content")]
+    [InlineData("""{"model":"g\udfffpt","messages":[{"role":"user","content":"hi"}]}""", "model")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"\ud800","content":"hi"}]}""", "messages[0].role")]
+    [InlineData("""{"model":"gpt","messages":[{"role":"user","content":[{"type":"text","text":"a\ud83d"}]}]}""", "messages[0].content[0].text")]
+    public void Read_LoneSurrogate_Is400NamingWhere(string json, string param)
+    {
+        var error = Assert.Throws<GatewayException>(() => Read(json));
+
+        Assert.Equal(GatewayError.InvalidRequest, error.Error);
+        Assert.Equal(param, error.Param);
+        Assert.StartsWith($"Invalid '{param}': the string is not valid UTF-8 text", error.Message);
+    }
+
+    [Fact]
+    public void Read_InvalidUtf8Bytes_Is400NamingWhere()
+    {
+        byte[] body = [.. "{\"model\":\"gpt\",\"messages\":[{\"role\":\"user\",\"content\":\""u8, 0xFF, .. "\"}]}"u8];
+        using var document = JsonDocument.Parse(body);
+
+        var error = Assert.Throws<GatewayException>(() => OpenAIRequestReader.Read(document.RootElement, ImageUrlPolicy.HttpsOnly));
+
+        Assert.Equal("messages[0].content", error.Param);
+    }
+
+    [Fact]
+    public void Read_LoneSurrogateInTopLevelPropertyName_Is400()
+    {
+        var error = Assert.Throws<GatewayException>(() => Read("""{"model":"gpt","messages":[{"role":"user","content":"hi"}],"\ud800":1}"""));
+
+        Assert.Null(error.Param);
+        Assert.StartsWith("Invalid request: a property name at the top level of the body is not valid UTF-8 text", error.Message);
+    }
+
+    private static string ImageRequest(string url) =>
+        $$$"""{"model":"gpt","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"{{{url}}}"}}]}]}""";
+
+    [Fact]
     public void Read_WrongType_SaysExpectedAndActualType()
     {
         var exception = Assert.Throws<GatewayException>(() => Read("""{"model":"gpt","messages":{}}"""));
@@ -235,6 +365,6 @@ public sealed class OpenAIRequestReaderTests
     private static (ChatRequest Request, bool Stream) Read(string json)
     {
         using var document = JsonDocument.Parse(json);
-        return OpenAIRequestReader.Read(document.RootElement);
+        return OpenAIRequestReader.Read(document.RootElement, ImageUrlPolicy.HttpsOnly);
     }
 }

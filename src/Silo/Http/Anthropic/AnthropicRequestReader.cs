@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
@@ -10,21 +11,46 @@ namespace Gatehouse.Silo.Http.Anthropic;
 /// <remarks>
 /// Every problem becomes a <see cref="GatewayException"/> of kind <see cref="GatewayError.InvalidRequest"/> naming the
 /// field in Anthropic's dotted style (<c>messages.0.content</c>). Features the canonical model cannot carry
-/// (top_k, extended thinking, documents, server tools) are rejected rather than dropped.
+/// (top_k, extended thinking, documents, server tools, MCP servers, containers) and fields it does not know are rejected
+/// rather than dropped; only <see cref="IgnoredFields"/> and <c>cache_control</c> markers are accepted without effect.
 /// </remarks>
 internal static class AnthropicRequestReader
 {
     private static readonly JsonFieldReader Fields = new(new JsonFieldReader.Wording(
         WrongType: (path, expected, actual) => $"{path}: Input should be {expected} (got {actual})",
         OutOfRange: (path, number, min, max) => $"{path}: Input should be between {min} and {max} (got {number})",
-        BelowMinimum: (path, number, min) => $"{path}: Input should be greater than or equal to {min} (got {number})"));
+        BelowMinimum: (path, number, min) => $"{path}: Input should be greater than or equal to {min} (got {number})",
+        Unrecognized: path => $"{path}: Extra inputs are not permitted",
+        NotText: (path, isName) => isName
+            ? $"{(path.Length == 0 ? "body" : path)}: a property name is not valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800)"
+            : $"{path}: Input should be valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800)",
+        Index: (path, index) => $"{path}.{index}"));
 
-    public static (ChatRequest Request, bool Stream) Read(JsonElement root)
+    /// <summary>Fields accepted and ignored because ignoring them cannot change the answer (the README says why).</summary>
+    /// <remarks><c>service_tier</c> picks Anthropic's capacity pool, which changes availability and price, never the text.</remarks>
+    internal static readonly FrozenSet<string> IgnoredFields = FrozenSet.Create("service_tier");
+
+    // cache_control marks a prompt-cache breakpoint: it changes cost and latency at Anthropic, never the answer.
+    private static readonly FrozenSet<string> MessageFields = FrozenSet.Create("role", "content");
+    private static readonly FrozenSet<string> TextBlockFields = FrozenSet.Create("type", "text", "cache_control", "citations");
+    private static readonly FrozenSet<string> ImageBlockFields = FrozenSet.Create("type", "source", "cache_control");
+    private static readonly FrozenSet<string> Base64SourceFields = FrozenSet.Create("type", "media_type", "data");
+    private static readonly FrozenSet<string> UrlSourceFields = FrozenSet.Create("type", "url");
+    private static readonly FrozenSet<string> ToolUseBlockFields = FrozenSet.Create("type", "id", "name", "input", "cache_control");
+    private static readonly FrozenSet<string> ToolResultBlockFields = FrozenSet.Create("type", "tool_use_id", "content", "is_error", "cache_control");
+    private static readonly FrozenSet<string> ToolFields = FrozenSet.Create("type", "name", "description", "input_schema", "cache_control");
+    private static readonly FrozenSet<string> ToolChoiceFields = FrozenSet.Create("type", "name", "disable_parallel_tool_use");
+    private static readonly FrozenSet<string> MetadataFields = FrozenSet.Create("user_id");
+    private static readonly FrozenSet<string> ThinkingFields = FrozenSet.Create("type");
+
+    public static (ChatRequest Request, bool Stream) Read(JsonElement root, ImageUrlPolicy images)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
             throw Invalid("The request body must be a JSON object.", null);
         }
+
+        Fields.EnsureText(root);
 
         string? model = null;
         int? maxTokens = null;
@@ -49,7 +75,7 @@ internal static class AnthropicRequestReader
                 case "system": system = ReadSystem(value); break;
                 case "messages":
                     hasMessages = true;
-                    ReadMessages(value, messages);
+                    ReadMessages(value, messages, images);
                     break;
                 case "temperature": temperature = Fields.ReadNumber(value, "temperature", 0, 1); break;
                 case "top_p": topP = Fields.ReadNumber(value, "top_p", 0, 1); break;
@@ -58,6 +84,16 @@ internal static class AnthropicRequestReader
                 case "tools": tools = ReadTools(value); break;
                 case "tool_choice": (toolChoice, parallelToolCalls) = ReadToolChoice(value); break;
                 case "metadata":
+                    if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+                    {
+                        throw Fields.WrongType("metadata", "an object", value);
+                    }
+
+                    if (value.ValueKind == JsonValueKind.Object)
+                    {
+                        Fields.EnsureKnown(value, "metadata", MetadataFields);
+                    }
+
                     if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("user_id", out var userId) && userId.ValueKind != JsonValueKind.Null)
                     {
                         user = Fields.ReadString(userId, "metadata.user_id");
@@ -78,7 +114,16 @@ internal static class AnthropicRequestReader
                         throw Invalid("thinking: Gatehouse does not support extended thinking.", "thinking");
                     }
 
+                    if (value.ValueKind == JsonValueKind.Object)
+                    {
+                        Fields.EnsureKnown(value, "thinking", ThinkingFields);
+                    }
+
                     break;
+                case var name when IgnoredFields.Contains(name):
+                    break;
+                case var name:
+                    throw Fields.Unrecognized(name);
             }
         }
 
@@ -149,6 +194,8 @@ internal static class AnthropicRequestReader
                         throw Invalid($"{path}.type: system prompts may hold only text blocks.", $"{path}.type");
                     }
 
+                    EnsureTextBlock(block, path);
+
                     if (text.Length > 0)
                     {
                         text.Append("\n\n");
@@ -163,7 +210,7 @@ internal static class AnthropicRequestReader
         }
     }
 
-    private static void ReadMessages(JsonElement value, ImmutableArray<ChatMessage>.Builder messages)
+    private static void ReadMessages(JsonElement value, ImmutableArray<ChatMessage>.Builder messages, ImageUrlPolicy images)
     {
         if (value.ValueKind != JsonValueKind.Array)
         {
@@ -179,6 +226,7 @@ internal static class AnthropicRequestReader
                 throw Fields.WrongType(path, "an object", item);
             }
 
+            Fields.EnsureKnown(item, path, MessageFields);
             if (!item.TryGetProperty("role", out var roleElement))
             {
                 throw Invalid($"{path}.role: Field required", $"{path}.role");
@@ -207,7 +255,7 @@ internal static class AnthropicRequestReader
                 throw Fields.WrongType($"{path}.content", "a string or an array of content blocks", content);
             }
 
-            ReadBlocks(content, role, $"{path}.content", messages);
+            ReadBlocks(content, role, $"{path}.content", messages, images);
         }
     }
 
@@ -215,7 +263,7 @@ internal static class AnthropicRequestReader
     /// One Anthropic turn may become several canonical messages: each tool_result block is a tool message of its own,
     /// followed by the turn's other content as a user message.
     /// </summary>
-    private static void ReadBlocks(JsonElement content, ChatRole role, string path, ImmutableArray<ChatMessage>.Builder messages)
+    private static void ReadBlocks(JsonElement content, ChatRole role, string path, ImmutableArray<ChatMessage>.Builder messages, ImageUrlPolicy images)
     {
         var parts = ImmutableArray.CreateBuilder<ContentPart>();
         var calls = ImmutableArray.CreateBuilder<ToolCall>();
@@ -226,12 +274,14 @@ internal static class AnthropicRequestReader
             switch (BlockType(block, blockPath))
             {
                 case "text":
+                    EnsureTextBlock(block, blockPath);
                     parts.Add(ContentPart.FromText(ReadRequiredString(block, "text", blockPath)));
                     break;
                 case "image" when role == ChatRole.User:
-                    parts.Add(ReadImage(block, blockPath));
+                    parts.Add(ReadImage(block, blockPath, images));
                     break;
                 case "tool_use" when role == ChatRole.Assistant:
+                    Fields.EnsureKnown(block, blockPath, ToolUseBlockFields);
                     var input = block.TryGetProperty("input", out var inputElement) ? inputElement : default;
                     if (input.ValueKind != JsonValueKind.Object)
                     {
@@ -246,6 +296,13 @@ internal static class AnthropicRequestReader
                     });
                     break;
                 case "tool_result" when role == ChatRole.User:
+                    Fields.EnsureKnown(block, blockPath, ToolResultBlockFields);
+                    // An error result tells the model its call failed; the canonical tool message cannot say so.
+                    if (block.TryGetProperty("is_error", out var isError) && isError.ValueKind != JsonValueKind.Null && Fields.ReadBool(isError, $"{blockPath}.is_error"))
+                    {
+                        throw Invalid($"{blockPath}.is_error: Gatehouse does not support error tool results; describe the error in 'content'.", $"{blockPath}.is_error");
+                    }
+
                     messages.Add(new ChatMessage
                     {
                         Role = ChatRole.Tool,
@@ -297,29 +354,36 @@ internal static class AnthropicRequestReader
                 throw Invalid($"{partPath}.type: Gatehouse supports only text in tool results.", $"{partPath}.type");
             }
 
+            EnsureTextBlock(part, partPath);
+
             text.Append(ReadRequiredString(part, "text", partPath));
         }
 
         return text.ToString();
     }
 
-    private static ContentPart ReadImage(JsonElement block, string path)
+    private static ContentPart ReadImage(JsonElement block, string path, ImageUrlPolicy images)
     {
+        Fields.EnsureKnown(block, path, ImageBlockFields);
         if (!block.TryGetProperty("source", out var source) || source.ValueKind != JsonValueKind.Object)
         {
             throw Invalid($"{path}.source: Field required", $"{path}.source");
         }
 
-        return ReadRequiredString(source, "type", $"{path}.source") switch
+        var sourcePath = $"{path}.source";
+        var (url, urlPath, known) = ReadRequiredString(source, "type", sourcePath) switch
         {
-            "base64" => new ContentPart
-            {
-                Kind = ContentPartKind.ImageUrl,
-                ImageUrl = $"data:{ReadRequiredString(source, "media_type", $"{path}.source")};base64,{ReadRequiredString(source, "data", $"{path}.source")}",
-            },
-            "url" => new ContentPart { Kind = ContentPartKind.ImageUrl, ImageUrl = ReadRequiredString(source, "url", $"{path}.source") },
-            var other => throw Invalid($"{path}.source.type: '{other}' is not supported; use 'base64' or 'url'.", $"{path}.source.type"),
+            "base64" => ($"data:{ReadRequiredString(source, "media_type", sourcePath)};base64,{ReadRequiredString(source, "data", sourcePath)}", $"{sourcePath}.data", Base64SourceFields),
+            "url" => (ReadRequiredString(source, "url", sourcePath), $"{sourcePath}.url", UrlSourceFields),
+            var other => throw Invalid($"{sourcePath}.type: '{other}' is not supported; use 'base64' or 'url'.", $"{sourcePath}.type"),
         };
+        Fields.EnsureKnown(source, sourcePath, known);
+        if (!images.IsAllowed(url))
+        {
+            throw Invalid($"{urlPath}: the image must be {images.Allowed}", urlPath);
+        }
+
+        return new ContentPart { Kind = ContentPartKind.ImageUrl, ImageUrl = url };
     }
 
     private static ImmutableArray<ToolDefinition> ReadTools(JsonElement value)
@@ -354,6 +418,8 @@ internal static class AnthropicRequestReader
                 throw Invalid($"{path}.input_schema: Field required (an object)", $"{path}.input_schema");
             }
 
+            Fields.EnsureKnown(tool, path, ToolFields);
+
             tools.Add(new ToolDefinition
             {
                 Name = ReadRequiredString(tool, "name", path),
@@ -379,6 +445,8 @@ internal static class AnthropicRequestReader
             throw Fields.WrongType("tool_choice", "an object", value);
         }
 
+        Fields.EnsureKnown(value, "tool_choice", ToolChoiceFields);
+
         var choice = ReadRequiredString(value, "type", "tool_choice") switch
         {
             "auto" => new ToolChoice { Mode = ToolChoiceMode.Auto },
@@ -392,6 +460,17 @@ internal static class AnthropicRequestReader
             ? !Fields.ReadBool(disable, "tool_choice.disable_parallel_tool_use")
             : null;
         return (choice, parallel);
+    }
+
+    /// <summary>A text block's own fields; citations point into documents, which Gatehouse does not carry.</summary>
+    private static void EnsureTextBlock(JsonElement block, string path)
+    {
+        Fields.EnsureKnown(block, path, TextBlockFields);
+        if (block.TryGetProperty("citations", out var citations) && citations.ValueKind != JsonValueKind.Null
+            && !(citations.ValueKind == JsonValueKind.Array && citations.GetArrayLength() == 0))
+        {
+            throw Invalid($"{path}.citations: Gatehouse does not support citations.", $"{path}.citations");
+        }
     }
 
     private static string BlockType(JsonElement block, string path)

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Text.Json;
 using Gatehouse.Chat;
@@ -8,21 +9,56 @@ namespace Gatehouse.Silo.Http.OpenAI;
 /// <summary>Reads an OpenAI Chat Completions request body into the canonical <see cref="ChatRequest"/>.</summary>
 /// <remarks>
 /// Every problem becomes a <see cref="GatewayException"/> of kind <see cref="GatewayError.InvalidRequest"/> naming the
-/// field, in OpenAI's wording where it has one. Fields Gatehouse cannot honour (n &gt; 1, logprobs) are rejected rather than dropped.
+/// field, in OpenAI's wording where it has one. Fields Gatehouse cannot honour (n &gt; 1, logprobs, audio, ...) and fields it
+/// does not know are rejected rather than dropped; only <see cref="IgnoredFields"/> are accepted without effect.
 /// </remarks>
 internal static class OpenAIRequestReader
 {
     private static readonly JsonFieldReader Fields = new(new JsonFieldReader.Wording(
         WrongType: (path, expected, actual) => $"Invalid type for '{path}': expected {expected}, but got {actual} instead.",
         OutOfRange: (path, number, min, max) => $"Invalid '{path}': {number} is out of range; it must be between {min} and {max}.",
-        BelowMinimum: (path, number, min) => $"Invalid '{path}': {number}; it must be at least {min}."));
+        BelowMinimum: (path, number, min) => $"Invalid '{path}': {number}; it must be at least {min}.",
+        Unrecognized: path => $"Unrecognized request argument supplied: {path}",
+        NotText: (path, isName) => isName
+            ? $"Invalid request: a property name {(path.Length == 0 ? "at the top level of the body" : $"in '{path}'")} is not valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800)."
+            : $"Invalid '{path}': the string is not valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800).",
+        Index: (path, index) => $"{path}[{index}]"));
 
-    public static (ChatRequest Request, bool Stream) Read(JsonElement root)
+    /// <summary>
+    /// Fields accepted and ignored because ignoring them cannot change the answer: they concern OpenAI's own storage,
+    /// billing tier, prompt-cache routing and latency, or abuse monitoring (the README lists why for each).
+    /// </summary>
+    internal static readonly FrozenSet<string> IgnoredFields =
+        FrozenSet.Create("store", "metadata", "service_tier", "prompt_cache_key", "safety_identifier", "prediction");
+
+    /// <summary>Fields of OpenAI's API that change the answer and that no canonical request can carry: a 400 unless null.</summary>
+    internal static readonly FrozenSet<string> UnsupportedFields = FrozenSet.Create(
+        "top_logprobs", "logit_bias", "audio", "modalities", "reasoning_effort", "verbosity", "web_search_options");
+
+    private static readonly FrozenSet<string> MessageFields = FrozenSet.Create("role", "content", "name", "tool_calls", "tool_call_id", "refusal");
+    private static readonly FrozenSet<string> TextPartFields = FrozenSet.Create("type", "text");
+    private static readonly FrozenSet<string> ImagePartFields = FrozenSet.Create("type", "image_url");
+    private static readonly FrozenSet<string> ImageUrlFields = FrozenSet.Create("url", "detail");
+    private static readonly FrozenSet<string> ToolCallFields = FrozenSet.Create("id", "type", "function");
+    private static readonly FrozenSet<string> ToolCallFunctionFields = FrozenSet.Create("name", "arguments");
+    private static readonly FrozenSet<string> ToolFields = FrozenSet.Create("type", "function");
+    private static readonly FrozenSet<string> ToolFunctionFields = FrozenSet.Create("name", "description", "parameters", "strict");
+    private static readonly FrozenSet<string> ToolChoiceFields = FrozenSet.Create("type", "function");
+    private static readonly FrozenSet<string> ToolChoiceFunctionFields = FrozenSet.Create("name");
+    private static readonly FrozenSet<string> TypeOnlyFields = FrozenSet.Create("type");
+    private static readonly FrozenSet<string> JsonSchemaFormatFields = FrozenSet.Create("type", "json_schema");
+    private static readonly FrozenSet<string> JsonSchemaFields = FrozenSet.Create("name", "description", "schema", "strict");
+    // include_obfuscation only pads stream events against length side channels; it cannot change the answer.
+    private static readonly FrozenSet<string> StreamOptionsFields = FrozenSet.Create("include_usage", "include_obfuscation");
+
+    public static (ChatRequest Request, bool Stream) Read(JsonElement root, ImageUrlPolicy images)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
             throw Invalid("The request body must be a JSON object.", null);
         }
+
+        Fields.EnsureText(root);
 
         string? model = null;
         ImmutableArray<ChatMessage>? messages = null;
@@ -43,7 +79,7 @@ internal static class OpenAIRequestReader
             switch (property.Name)
             {
                 case "model": model = Fields.ReadString(value, "model"); break;
-                case "messages": messages = ReadMessages(value); break;
+                case "messages": messages = ReadMessages(value, images); break;
                 case "temperature": temperature = Fields.ReadNumber(value, "temperature", 0, 2); break;
                 case "top_p": topP = Fields.ReadNumber(value, "top_p", 0, 1); break;
                 case "presence_penalty": presencePenalty = Fields.ReadNumber(value, "presence_penalty", -2, 2); break;
@@ -69,6 +105,11 @@ internal static class OpenAIRequestReader
                         throw Fields.WrongType("stream_options", "an object", value);
                     }
 
+                    if (value.ValueKind == JsonValueKind.Object)
+                    {
+                        Fields.EnsureKnown(value, "stream_options", StreamOptionsFields);
+                    }
+
                     if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("include_usage", out var include))
                     {
                         includeUsage = Fields.ReadBool(include, "stream_options.include_usage");
@@ -91,6 +132,19 @@ internal static class OpenAIRequestReader
                     break;
                 case "functions" or "function_call":
                     throw Invalid($"'{property.Name}' is deprecated; use 'tools' and 'tool_choice'.", property.Name);
+                case "modalities" when IsTextOnly(value):
+                    break;
+                case var name when UnsupportedFields.Contains(name):
+                    if (value.ValueKind != JsonValueKind.Null)
+                    {
+                        throw Invalid($"Gatehouse does not support '{name}'.", name);
+                    }
+
+                    break;
+                case var name when IgnoredFields.Contains(name):
+                    break;
+                case var name:
+                    throw Fields.Unrecognized(name);
             }
         }
 
@@ -135,7 +189,11 @@ internal static class OpenAIRequestReader
         return (request, stream);
     }
 
-    private static ImmutableArray<ChatMessage> ReadMessages(JsonElement value)
+    /// <summary><c>modalities: ["text"]</c> asks for what every answer is anyway.</summary>
+    private static bool IsTextOnly(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 1 && value[0].ValueKind == JsonValueKind.String && value[0].ValueEquals("text");
+
+    private static ImmutableArray<ChatMessage> ReadMessages(JsonElement value, ImageUrlPolicy images)
     {
         if (value.ValueKind != JsonValueKind.Array)
         {
@@ -146,17 +204,24 @@ internal static class OpenAIRequestReader
         var index = 0;
         foreach (var item in value.EnumerateArray())
         {
-            messages.Add(ReadMessage(item, $"messages[{index++}]"));
+            messages.Add(ReadMessage(item, $"messages[{index++}]", images));
         }
 
         return messages.MoveToImmutable();
     }
 
-    private static ChatMessage ReadMessage(JsonElement item, string path)
+    private static ChatMessage ReadMessage(JsonElement item, string path, ImageUrlPolicy images)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
             throw Fields.WrongType(path, "an object", item);
+        }
+
+        Fields.EnsureKnown(item, path, MessageFields);
+        // A refusal is part of the conversation the model must see; the canonical message has no place for it.
+        if (item.TryGetProperty("refusal", out var refusal) && refusal.ValueKind != JsonValueKind.Null)
+        {
+            throw Invalid($"Gatehouse does not support '{path}.refusal'; send the refusal text as 'content'.", $"{path}.refusal");
         }
 
         if (!item.TryGetProperty("role", out var roleElement))
@@ -176,7 +241,7 @@ internal static class OpenAIRequestReader
         ImmutableArray<ContentPart> content = [];
         if (item.TryGetProperty("content", out var contentElement))
         {
-            content = ReadContent(contentElement, $"{path}.content", role);
+            content = ReadContent(contentElement, $"{path}.content", role, images);
         }
 
         ImmutableArray<ToolCall> toolCalls = [];
@@ -215,7 +280,7 @@ internal static class OpenAIRequestReader
         return new ChatMessage { Role = role, Content = content, ToolCalls = toolCalls, ToolCallId = toolCallId, Name = name };
     }
 
-    private static ImmutableArray<ContentPart> ReadContent(JsonElement value, string path, ChatRole role)
+    private static ImmutableArray<ContentPart> ReadContent(JsonElement value, string path, ChatRole role, ImageUrlPolicy images)
     {
         switch (value.ValueKind)
         {
@@ -228,7 +293,7 @@ internal static class OpenAIRequestReader
                 var index = 0;
                 foreach (var part in value.EnumerateArray())
                 {
-                    parts.Add(ReadContentPart(part, $"{path}[{index++}]", role));
+                    parts.Add(ReadContentPart(part, $"{path}[{index++}]", role, images));
                 }
 
                 return parts.ToImmutable();
@@ -237,7 +302,7 @@ internal static class OpenAIRequestReader
         }
     }
 
-    private static ContentPart ReadContentPart(JsonElement part, string path, ChatRole role)
+    private static ContentPart ReadContentPart(JsonElement part, string path, ChatRole role, ImageUrlPolicy images)
     {
         if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var typeElement))
         {
@@ -247,10 +312,12 @@ internal static class OpenAIRequestReader
         switch (Fields.ReadString(typeElement, $"{path}.type"))
         {
             case "text":
+                Fields.EnsureKnown(part, path, TextPartFields);
                 return ContentPart.FromText(part.TryGetProperty("text", out var text)
                     ? Fields.ReadString(text, $"{path}.text")
                     : throw Invalid($"'{path}.text' is a required property", $"{path}.text"));
             case "image_url" when role == ChatRole.User:
+                Fields.EnsureKnown(part, path, ImagePartFields);
                 if (!part.TryGetProperty("image_url", out var image))
                 {
                     throw Invalid($"'{path}.image_url' is a required property", $"{path}.image_url");
@@ -261,17 +328,20 @@ internal static class OpenAIRequestReader
                     throw Fields.WrongType($"{path}.image_url", "an object", image);
                 }
 
+                if (image.ValueKind == JsonValueKind.Object)
+                {
+                    Fields.EnsureKnown(image, $"{path}.image_url", ImageUrlFields);
+                }
+
                 var (url, detail) = image.ValueKind == JsonValueKind.String
                     ? (image.GetString()!, null)
                     : (image.TryGetProperty("url", out var urlElement)
                         ? Fields.ReadString(urlElement, $"{path}.image_url.url")
                         : throw Invalid($"'{path}.image_url.url' is a required property", $"{path}.image_url.url"),
                        image.TryGetProperty("detail", out var detailElement) ? Fields.ReadString(detailElement, $"{path}.image_url.detail") : null);
-                // Only what a vendor can fetch itself: never a file: or other local scheme that an adapter might read.
-                if (!url.StartsWith("data:", StringComparison.OrdinalIgnoreCase)
-                    && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)))
+                if (!images.IsAllowed(url))
                 {
-                    throw Invalid($"'{path}.image_url.url' must be an http(s) URL or a data: URI.", $"{path}.image_url.url");
+                    throw Invalid($"Invalid '{path}.image_url.url': it must be {images.Allowed}.", $"{path}.image_url.url");
                 }
 
                 return new ContentPart { Kind = ContentPartKind.ImageUrl, ImageUrl = url, ImageDetail = detail };
@@ -302,6 +372,9 @@ internal static class OpenAIRequestReader
             {
                 throw Invalid($"'{callPath}' must have an 'id' and a 'function' with a 'name'.", callPath);
             }
+
+            Fields.EnsureKnown(call, callPath, ToolCallFields);
+            Fields.EnsureKnown(function, $"{callPath}.function", ToolCallFunctionFields);
 
             var arguments = function.TryGetProperty("arguments", out var args) ? Fields.ReadString(args, $"{callPath}.function.arguments") : "{}";
             calls.Add(new ToolCall { Id = Fields.ReadString(id, $"{callPath}.id"), Name = Fields.ReadString(name, $"{callPath}.function.name"), ArgumentsJson = arguments });
@@ -339,6 +412,9 @@ internal static class OpenAIRequestReader
                 throw Invalid($"'{path}.function.name' is a required property", $"{path}.function.name");
             }
 
+            Fields.EnsureKnown(tool, path, ToolFields);
+            Fields.EnsureKnown(function, $"{path}.function", ToolFunctionFields);
+
             var parameters = function.TryGetProperty("parameters", out var schema) && schema.ValueKind != JsonValueKind.Null
                 ? schema.ValueKind == JsonValueKind.Object ? schema.GetRawText() : throw Fields.WrongType($"{path}.function.parameters", "an object", schema)
                 : null;
@@ -375,6 +451,8 @@ internal static class OpenAIRequestReader
             case JsonValueKind.Object
                 when value.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
                 && function.TryGetProperty("name", out var name):
+                Fields.EnsureKnown(value, "tool_choice", ToolChoiceFields);
+                Fields.EnsureKnown(function, "tool_choice.function", ToolChoiceFunctionFields);
                 return new ToolChoice { Mode = ToolChoiceMode.Function, FunctionName = Fields.ReadString(name, "tool_choice.function.name") };
             default:
                 throw Invalid("'tool_choice' must be 'none', 'auto', 'required' or {\"type\":\"function\",\"function\":{\"name\":...}}.", "tool_choice");
@@ -396,21 +474,33 @@ internal static class OpenAIRequestReader
         switch (Fields.ReadString(type, "response_format.type"))
         {
             case "text":
+                Fields.EnsureKnown(value, "response_format", TypeOnlyFields);
                 return new ResponseFormat { Kind = ResponseFormatKind.Text };
             case "json_object":
+                Fields.EnsureKnown(value, "response_format", TypeOnlyFields);
                 return new ResponseFormat { Kind = ResponseFormatKind.JsonObject };
             case "json_schema":
+                Fields.EnsureKnown(value, "response_format", JsonSchemaFormatFields);
                 if (!value.TryGetProperty("json_schema", out var schema) || schema.ValueKind != JsonValueKind.Object
                     || !schema.TryGetProperty("name", out var name))
                 {
                     throw Invalid("'response_format.json_schema.name' is a required property", "response_format.json_schema");
                 }
 
+                // A description steers what the model writes, and the canonical format has no place for it.
+                if (schema.TryGetProperty("description", out var description) && description.ValueKind != JsonValueKind.Null)
+                {
+                    throw Invalid("Gatehouse does not support 'response_format.json_schema.description'.", "response_format.json_schema.description");
+                }
+
+                Fields.EnsureKnown(schema, "response_format.json_schema", JsonSchemaFields);
                 return new ResponseFormat
                 {
                     Kind = ResponseFormatKind.JsonSchema,
                     SchemaName = Fields.ReadString(name, "response_format.json_schema.name"),
-                    SchemaJson = schema.TryGetProperty("schema", out var body) && body.ValueKind == JsonValueKind.Object ? body.GetRawText() : null,
+                    SchemaJson = schema.TryGetProperty("schema", out var body) && body.ValueKind != JsonValueKind.Null
+                        ? body.ValueKind == JsonValueKind.Object ? body.GetRawText() : throw Fields.WrongType("response_format.json_schema.schema", "an object", body)
+                        : null,
                     Strict = schema.TryGetProperty("strict", out var strict) && strict.ValueKind != JsonValueKind.Null ? Fields.ReadBool(strict, "response_format.json_schema.strict") : null,
                 };
             case var other:

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gatehouse.Chat;
 using Gatehouse.Errors;
+using Gatehouse.Silo.Http;
 using Gatehouse.Silo.Http.Anthropic;
 
 namespace Gatehouse.Tests.Http.Anthropic;
@@ -132,16 +133,98 @@ public sealed class AnthropicRequestReaderTests
     }
 
     [Fact]
-    public void Read_VersionFieldsAndUnknownFields_AreIgnored()
+    public void Read_FieldsThatCannotChangeTheAnswer_AreAccepted()
     {
-        var (request, _) = Read("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"service_tier":"auto","thinking":{"type":"disabled"}}""");
+        var (request, _) = Read("""
+            {"model":"m","max_tokens":1,"service_tier":"auto","thinking":{"type":"disabled"},"metadata":{"user_id":"u1"},
+             "system":[{"type":"text","text":"Be brief.","cache_control":{"type":"ephemeral"}}],
+             "messages":[{"role":"user","content":[{"type":"text","text":"x","cache_control":{"type":"ephemeral"},"citations":[]}]}],
+             "tools":[{"name":"t","input_schema":{"type":"object"},"cache_control":{"type":"ephemeral"}}]}
+            """);
 
         Assert.Equal("m", request.Model);
+        Assert.Equal("u1", request.User);
     }
+
+    [Theory]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"mcp_servers":[]}""", "mcp_servers")]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"container":"c1"}""", "container")]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"context_management":{}}""", "context_management")]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"metadata":{"user_id":"u","tenant":"t"}}""", "metadata.tenant")]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x","name":"ann"}]}""", "messages.0.name")]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"text","text":"x","extra":1}]}]}""", "messages.0.content.0.extra")]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"t","input_schema":{},"strict":true}]}""", "tools.0.strict")]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"auto","reason":"x"}}""", "tool_choice.reason")]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"url","url":"https://a.example/x.png","detail":"high"}}]}]}""", "messages.0.content.0.source.detail")]
+    public void Read_UnknownField_Is400InAnthropicWords(string json, string param)
+    {
+        var error = Assert.Throws<GatewayException>(() => Read(json));
+
+        Assert.Equal(param, error.Param);
+        Assert.Equal($"{param}: Extra inputs are not permitted", error.Message);
+    }
+
+    [Theory]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("gopher://127.0.0.1:6379/_FLUSHALL")]
+    [InlineData("http://169.254.169.254/latest/meta-data")]
+    public void Read_ImageUrlOtherThanHttps_Is400NamingIt(string url)
+    {
+        var error = Assert.Throws<GatewayException>(() => Read(ImageRequest("url", $"\"url\":\"{url}\"")));
+
+        Assert.Equal("messages.0.content.0.source.url", error.Param);
+        Assert.Equal("messages.0.content.0.source.url: the image must be an https: URL or a base64 data: URI", error.Message);
+    }
+
+    [Fact]
+    public void Read_Base64ImageThatIsNotBase64_Is400NamingData()
+    {
+        var error = Assert.Throws<GatewayException>(() => Read(ImageRequest("base64", "\"media_type\":\"image/png\",\"data\":\"not base64!\"")));
+
+        Assert.Equal("messages.0.content.0.source.data", error.Param);
+    }
+
+    [Fact]
+    public void Read_HttpImageUrl_AcceptedWhenTheOperatorAllowsIt()
+    {
+        using var document = JsonDocument.Parse(ImageRequest("url", "\"url\":\"http://models.lan/cat.png\""));
+
+        var (request, _) = AnthropicRequestReader.Read(document.RootElement, ImageUrlPolicy.HttpAllowed);
+
+        Assert.Equal("http://models.lan/cat.png", request.Messages[0].Content[0].ImageUrl);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"\ud800"}]}""", "messages.0.content")]
+    [InlineData("""{"model":"\udc00","max_tokens":1,"messages":[{"role":"user","content":"x"}]}""", "model")]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"us\ud800er","content":"x"}]}""", "messages.0.role")]
+    public void Read_LoneSurrogate_Is400NamingWhere(string json, string param)
+    {
+        var error = Assert.Throws<GatewayException>(() => Read(json));
+
+        Assert.Equal(GatewayError.InvalidRequest, error.Error);
+        Assert.Equal(param, error.Param);
+        Assert.StartsWith($"{param}: Input should be valid UTF-8 text", error.Message);
+    }
+
+    [Fact]
+    public void Read_InvalidUtf8InPropertyName_Is400NamingTheObject()
+    {
+        byte[] body = [.. "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\""u8, 0xFF, .. "\":1,\"content\":\"x\"}]}"u8];
+        using var document = JsonDocument.Parse(body);
+
+        var error = Assert.Throws<GatewayException>(() => AnthropicRequestReader.Read(document.RootElement, ImageUrlPolicy.HttpsOnly));
+
+        Assert.Equal("messages.0", error.Param);
+        Assert.StartsWith("messages.0: a property name is not valid UTF-8 text", error.Message);
+    }
+
+    private static string ImageRequest(string sourceType, string sourceFields) =>
+        $$$"""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"{{{sourceType}}}",{{{sourceFields}}}}}]}]}""";
 
     private static (ChatRequest Request, bool Stream) Read(string json)
     {
         using var document = JsonDocument.Parse(json);
-        return AnthropicRequestReader.Read(document.RootElement);
+        return AnthropicRequestReader.Read(document.RootElement, ImageUrlPolicy.HttpsOnly);
     }
 }
