@@ -193,6 +193,11 @@ public sealed class CacheOptions
     public int TtlSeconds { get; set; } = CacheConstants.DefaultTtlSeconds;
     /// <summary>Largest answer stored, in bytes (a larger one is returned but not stored). The default value is 1 MiB.</summary>
     public int MaxEntryBytes { get; set; } = CacheConstants.DefaultMaxEntryBytes;
+    /// <summary>
+    /// What this silo's stored answers may take on the heap, in bytes (estimated: text as UTF-16 plus a fixed cost per
+    /// chunk and entry); the least recently used are dropped to stay within it. The default value is 64 MiB.
+    /// </summary>
+    public long MaxBytesPerSilo { get; set; } = CacheConstants.DefaultMaxBytesPerSilo;
 }
 
 /// <summary>Defaults and fixed values of the response cache.</summary>
@@ -200,6 +205,7 @@ public static class CacheConstants
 {
     public const int DefaultTtlSeconds = 3600;
     public const int DefaultMaxEntryBytes = 1024 * 1024;
+    public const long DefaultMaxBytesPerSilo = 64L * 1024 * 1024;
 }
 
 public sealed class ClusterOptions

@@ -214,6 +214,11 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
             errors.Add($"{root}:Cache:MaxEntryBytes must be greater than 0.");
         }
 
+        if (options.Cache.MaxBytesPerSilo <= 0)
+        {
+            errors.Add($"{root}:Cache:MaxBytesPerSilo must be greater than 0.");
+        }
+
         if (options.MaxRequestBodyBytes <= 0)
         {
             errors.Add($"{root}:MaxRequestBodyBytes must be greater than 0.");
