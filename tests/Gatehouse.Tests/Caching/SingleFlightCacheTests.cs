@@ -322,6 +322,41 @@ public sealed class SingleFlightCacheTests
         Assert.False(_upstream.Canceled.Task.IsCompleted);
     }
 
+    [Fact]
+    public async Task GetResponse_FirstCallerRefusedByTheGatewaysQuotaWithinItsShorterWait_JoinerWithTimeLeftGetsItsOwnAnswer()
+    {
+        _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.FailAfterFirstChunk = new GatewayException(GatewayError.RateLimited, "upstream 'up' has no capacity within the request's wait", retryAfter: TimeSpan.FromSeconds(1));
+        _upstream.FailOnce = true;
+        var impatient = Complete(Call() with { RemainingWait = TimeSpan.Zero }, CancellationToken.None);
+        var patient = Complete(Call() with { RemainingWait = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        await _upstream.Started.Task.Within("upstream call started");
+
+        _upstream.Gate.SetResult();
+
+        Assert.Equal(GatewayError.RateLimited, (await Assert.ThrowsAsync<GatewayException>(() => impatient).Within("answers")).Error);
+        var answer = await patient.Within("answers");
+        Assert.Equal("hello world", answer.Message.Text);
+        Assert.Equal(CacheStatus.Miss, answer.Route!.Cache);
+        Assert.Equal(2, _upstream.Calls);
+    }
+
+    [Fact]
+    public async Task GetResponse_UpstreamRefusedWith429_JoinersShareTheRefusal()
+    {
+        _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.FailAfterFirstChunk = new GatewayException(GatewayError.RateLimited, "provider 'up' is rate limiting the gateway (HTTP 429)", upstreamStatus: 429);
+        var first = Complete(Call() with { RemainingWait = TimeSpan.Zero }, CancellationToken.None);
+        var joiner = Complete(Call() with { RemainingWait = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        await _upstream.Started.Task.Within("upstream call started");
+
+        _upstream.Gate.SetResult();
+
+        await Assert.ThrowsAsync<GatewayException>(() => first).Within("answers");
+        await Assert.ThrowsAsync<GatewayException>(() => joiner).Within("answers");
+        Assert.Equal(1, _upstream.Calls);
+    }
+
     private static async Task<List<ChatChunk>> Collect(IAsyncEnumerable<ChatChunk> chunks)
     {
         var list = new List<ChatChunk>();
@@ -343,6 +378,9 @@ public sealed class SingleFlightCacheTests
         public TaskCompletionSource? Gate { get; set; }
 
         public Exception? FailAfterFirstChunk { get; set; }
+
+        /// <summary>Only the next call fails with <see cref="FailAfterFirstChunk"/>.</summary>
+        public bool FailOnce { get; set; }
 
         public string Text { get; set; } = "hello world";
 
@@ -369,6 +407,11 @@ public sealed class SingleFlightCacheTests
 
             if (FailAfterFirstChunk is { } error)
             {
+                if (FailOnce)
+                {
+                    FailAfterFirstChunk = null;
+                }
+
                 throw error;
             }
 
