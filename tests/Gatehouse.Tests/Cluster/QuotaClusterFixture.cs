@@ -72,7 +72,9 @@ public sealed class QuotaCluster : IAsyncDisposable
             ["Gatehouse:Models:spare:Targets:0:Provider"] = "spare",
             ["Gatehouse:Models:spare:Targets:0:Model"] = "spare-model",
             ["Gatehouse:Apps:trickle:Keys:0"] = "gk-trickle",
-            ["Gatehouse:Apps:trickle:RequestsPerMinute"] = "60",
+            // One a minute: the second request is refused however long the first one took on a loaded machine, and may
+            // retry once the first one's unit leaves the sliding minute (60 s after the end of its one-second slot).
+            ["Gatehouse:Apps:trickle:RequestsPerMinute"] = "1",
             ["Gatehouse:Apps:trickle:Burst"] = "1",
             ["Gatehouse:Apps:trickle:Priority"] = "High",
             ["Gatehouse:Apps:free:Keys:0"] = "gk-free",
