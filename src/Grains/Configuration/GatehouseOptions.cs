@@ -135,8 +135,9 @@ public sealed class ModelOptions
     /// <summary>Aliases (with larger context windows) tried in order when a target says the prompt is too long.</summary>
     public List<string> ContextWindowFallbacks { get; set; } = [];
     /// <summary>
-    /// Non-streaming calls only: when the first target has not answered after this many milliseconds, the next target
-    /// is called too and the first answer wins (the other call is cancelled). The default value is null: no hedging.
+    /// When the first target has not answered after this many milliseconds (a whole answer, or a stream's first chunk),
+    /// the next target is called too and the first to answer wins (the other call is cancelled). The default value is
+    /// null: no hedging.
     /// </summary>
     public int? HedgeAfterMs { get; set; }
     public PricingOptions? Pricing { get; set; }
