@@ -46,6 +46,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddSingleton<AppRegistry>();
         services.TryAddSingleton<RequestAuthorizer>();
         services.TryAddSingleton<UsageRecorder>();
+        services.TryAddSingleton<ResponseStore>();
         services.TryAddSingleton<ChatPipeline>();
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<GatehouseOptions>>().Value.RateLimits);
         services.TryAddSingleton<TokenEstimator>();

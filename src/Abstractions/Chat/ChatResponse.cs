@@ -77,4 +77,6 @@ public sealed record RouteInfo
     [Id(2)] public int Attempts { get; init; } = 1;
     /// <summary>hit, miss, shared or bypass.</summary>
     [Id(3)] public string? Cache { get; init; }
+    /// <summary>On a cache hit: when the stored answer stops being served (a near cache keeps it no longer).</summary>
+    [Id(4)] public DateTimeOffset? CachedUntil { get; init; }
 }

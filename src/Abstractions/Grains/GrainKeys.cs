@@ -18,6 +18,18 @@ public static class GrainKeys
     /// </summary>
     public static string ResponseCache(ReadOnlySpan<byte> requestHash) => Convert.ToHexStringLower(requestHash);
 
+    /// <summary>How many cache shards there are: enough to spread hashes over the silos, few enough to stay activated.</summary>
+    public const int ResponseCacheShards = 64;
+
+    /// <summary>
+    /// <see cref="IResponseCacheGrain"/> key: the shard a request hash (<see cref="ResponseCache"/>) falls in, taken from
+    /// its first hex digits, e.g. <c>cache-17</c>.
+    /// </summary>
+    public static string ResponseCacheShard(string entryKey) =>
+        ShardKeys[Convert.ToInt32(entryKey[..4], 16) % ResponseCacheShards];
+
+    private static readonly string[] ShardKeys = [.. Enumerable.Range(0, ResponseCacheShards).Select(i => $"cache-{i}")];
+
     /// <summary><see cref="IAppQuotaGrain"/> key: the app id as configured.</summary>
     public static string AppQuota(string appId) => appId;
 }

@@ -1,5 +1,5 @@
+using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Errors;
@@ -8,215 +8,244 @@ using Gatehouse.Grains;
 namespace Gatehouse.Caching;
 
 /// <summary>
-/// The state machine behind one <see cref="ResponseCacheGrain"/>: at most one upstream call in flight, recorded chunk by
-/// chunk, which every caller reads from the start at its own pace; a successful answer is kept until its TTL.
+/// The single-flight rules behind one cache shard (<see cref="ResponseCacheGrain"/>): per request hash at most one
+/// upstream call in flight, recorded chunk by chunk, which every caller reads from the start at its own pace; a
+/// complete, successful answer goes to the silo's <see cref="ResponseStore"/> until its TTL.
 /// </summary>
 /// <remarks>
 /// Kept out of the grain so that its rules can be tested without a cluster. Thread-safe (one short lock, never held
 /// across an await or a callback); in the grain every call runs on the activation's scheduler anyway, and so does the
-/// upstream call, which is started from a grain call.
+/// upstream call, which is started from a grain call. Only flights in progress live here: a stored answer belongs to the
+/// store, whose byte budget bounds it, so an idle hash costs nothing.
 ///
 /// Delivery to joiners: each caller enumerates the grain's <c>IAsyncEnumerable</c> method, reading the shared chunk
 /// list by index and awaiting a "changed" signal when it has caught up. The rejected alternative, Orleans observers, would
 /// push chunks to subscribers, but needs an observer object and registration per caller, gives no back-pressure or
 /// natural end-of-stream/error, and leaves a dead subscriber's cleanup to a timeout. With the enumerable, a joiner
 /// arriving late still starts from chunk 0, a slow reader never slows the others or the upstream, and a caller that goes
-/// away is detached as soon as Orleans cancels or disposes its enumeration. The cost: the recording stays in memory
-/// while anyone reads it, bounded by <see cref="CacheOptions.MaxEntryBytes"/> only for what is stored.
+/// away is detached as soon as Orleans cancels or disposes its enumeration.
 ///
 /// Cancellation is counted per flight: each caller attached to an unfinished flight holds one reference; a caller that
 /// is cancelled (or disposes its enumeration) releases it; the last release cancels the upstream call and forgets the
 /// flight, so the next caller starts afresh. A cancelled or failed flight is never stored.
+///
+/// Each joiner keeps its own wait budget: when a flight fails because the gateway's own quotas refused its first
+/// caller within that caller's wait (a 429 no upstream sent), a joiner with time left starts or joins a new flight with
+/// its own call, rather than inheriting a refusal it would not have had.
 /// </remarks>
 internal sealed class SingleFlightCache(
     Func<CacheOptions> options,
+    ResponseStore store,
     UsageRecorder usage,
     TimeProvider timeProvider,
     Func<RoutedCall, CancellationToken, IAsyncEnumerable<ChatChunk>> upstream)
 {
-    private const int ChunkOverheadBytes = 64;
-
     private readonly Lock _lock = new();
-    private Flight? _inFlight;
-    private Flight? _stored;
-    private DateTimeOffset _expiresAt;
-    private int _readers;
+    private readonly Dictionary<string, Flight> _inFlight = new(StringComparer.Ordinal);
 
-    /// <summary>Called (on the thread that completed the flight) after an answer was stored, with its time to live.</summary>
-    public Action<TimeSpan>? Stored { get; set; }
-
-    /// <summary>Whether nothing is stored, in flight or being read: the grain may deactivate.</summary>
-    public bool IsIdle
+    /// <summary>Upstream calls in progress (one per hash at most).</summary>
+    public int InFlightCount
     {
         get
         {
             lock (_lock)
             {
-                return _inFlight is null && _stored is null && _readers == 0;
+                return _inFlight.Count;
             }
         }
     }
 
-    /// <summary>The upstream call in flight, for tests: completes when it has ended (never faults).</summary>
-    internal Task? InFlight
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _inFlight?.Run;
-            }
-        }
-    }
-
-    /// <summary>Drops the stored answer if it has expired; returns the time it has left otherwise (null when none is stored).</summary>
-    public TimeSpan? ExpireIfDue()
+    /// <summary>The upstream call in flight for <paramref name="key"/>, for tests: completes when it has ended (never faults).</summary>
+    internal Task? InFlight(string key)
     {
         lock (_lock)
         {
-            if (_stored is null)
-            {
-                return null;
-            }
-
-            var remaining = _expiresAt - timeProvider.GetUtcNow();
-            if (remaining > TimeSpan.Zero)
-            {
-                return remaining;
-            }
-
-            _stored = null;
-            return null;
+            return _inFlight.TryGetValue(key, out var flight) ? flight.Run : null;
         }
     }
 
-    public async Task<ChatResponse> CompleteAsync(RoutedCall call, CancellationToken cancellationToken)
+    /// <summary>The whole answer: the recorded chunks, how they were served, and until when the cache keeps them.</summary>
+    public async Task<CachedAnswer> CompleteAsync(string key, RoutedCall call, CancellationToken cancellationToken)
     {
-        var (flight, status) = Attach(call);
-        var delivered = false;
-        try
+        var waitUntil = timeProvider.GetUtcNow() + call.RemainingWait;
+        while (true)
         {
-            await flight.Done.Task.WaitAsync(cancellationToken);
-            if (flight.Error is { } error)
+            var attached = Attach(key, call);
+            if (attached.Stored is { } stored)
             {
-                throw CopyForCaller(error);
+                usage.RecordCacheHit(call.AppId, stored.Usage);
+                return new CachedAnswer { Chunks = stored.Chunks, Cache = CacheStatus.Hit, StoredUntil = stored.ExpiresAt };
             }
 
-            ChatResponse response;
-            lock (_lock)
+            var flight = attached.Flight!;
+            var delivered = false;
+            try
             {
-                response = flight.Assembled ??= ChatResponseAssembler.Assemble(flight.Chunks);
-            }
+                await flight.Done.Task.WaitAsync(cancellationToken);
+                if (flight.Error is { } error)
+                {
+                    if (MayRetryWithOwnBudget(flight, attached.Status, error, waitUntil, ref call))
+                    {
+                        continue;
+                    }
 
-            delivered = true;
-            return response.Route is { } route ? response with { Route = route with { Cache = status } } : response;
-        }
-        finally
-        {
-            Detach(flight, status, call.AppId, delivered);
+                    throw CopyForCaller(error);
+                }
+
+                delivered = true;
+                return new CachedAnswer { Chunks = flight.Chunks.ToImmutableArray(), Cache = attached.Status, StoredUntil = flight.StoredUntil };
+            }
+            finally
+            {
+                Detach(key, flight, attached.Status, call.AppId, delivered);
+            }
         }
     }
 
-    public async IAsyncEnumerable<ChatChunk> StreamAsync(RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The answer as a stream, from its first chunk, whether live, joined or replayed: the chunks as recorded (usage
+    /// included), the first one's route marked with how it was served.
+    /// </summary>
+    public async IAsyncEnumerable<ChatChunk> StreamAsync(string key, RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var (flight, status) = Attach(call);
-        var delivered = false;
-        var index = 0;
-        try
+        var waitUntil = timeProvider.GetUtcNow() + call.RemainingWait;
+        while (true)
         {
-            while (true)
+            var attached = Attach(key, call);
+            if (attached.Stored is { } stored)
             {
-                ChatChunk? next = null;
-                Task? changed = null;
-                lock (_lock)
+                for (var i = 0; i < stored.Chunks.Length; i++)
                 {
-                    if (index < flight.Chunks.Count)
-                    {
-                        next = flight.Chunks[index];
-                    }
-                    else if (!flight.Completed)
-                    {
-                        changed = flight.Changed.Task;
-                    }
+                    yield return i == 0 ? WithStatus(stored.Chunks[0], CacheStatus.Hit, stored.ExpiresAt) : stored.Chunks[i];
                 }
 
-                if (next is not null)
-                {
-                    if (ChunkShaping.ForCaller(next, index++ == 0 ? status : null, call.Request.IncludeUsage) is { } shaped)
-                    {
-                        yield return shaped;
-                    }
-
-                    continue;
-                }
-
-                if (changed is null)
-                {
-                    break;
-                }
-
-                await changed.WaitAsync(cancellationToken);
+                usage.RecordCacheHit(call.AppId, stored.Usage);
+                yield break;
             }
 
-            if (flight.Error is { } error)
+            var flight = attached.Flight!;
+            var delivered = false;
+            var retry = false;
+            var index = 0;
+            try
             {
-                throw CopyForCaller(error);
+                while (true)
+                {
+                    ChatChunk? next = null;
+                    Task? changed = null;
+                    lock (_lock)
+                    {
+                        if (index < flight.Chunks.Count)
+                        {
+                            next = flight.Chunks[index];
+                        }
+                        else if (!flight.Completed)
+                        {
+                            changed = flight.Changed.Task;
+                        }
+                    }
+
+                    if (next is not null)
+                    {
+                        yield return index++ == 0 ? WithStatus(next, attached.Status, null) : next;
+                        continue;
+                    }
+
+                    if (changed is null)
+                    {
+                        break;
+                    }
+
+                    await changed.WaitAsync(cancellationToken);
+                }
+
+                if (flight.Error is { } error)
+                {
+                    // A refusal comes before any chunk, so a retry never repeats what this caller already received.
+                    retry = index == 0 && MayRetryWithOwnBudget(flight, attached.Status, error, waitUntil, ref call);
+                    if (!retry)
+                    {
+                        throw CopyForCaller(error);
+                    }
+                }
+                else
+                {
+                    delivered = true;
+                }
+            }
+            finally
+            {
+                Detach(key, flight, attached.Status, call.AppId, delivered);
             }
 
-            delivered = true;
-        }
-        finally
-        {
-            Detach(flight, status, call.AppId, delivered);
+            if (!retry)
+            {
+                yield break;
+            }
         }
     }
 
-    private (Flight Flight, string Status) Attach(RoutedCall call)
+    private bool MayRetryWithOwnBudget(Flight flight, string status, Exception error, DateTimeOffset? waitUntil, ref RoutedCall call)
     {
+        if (status != CacheStatus.Shared || !IsAdmissionRefusal(error) || waitUntil is not { } until || flight.Starter.RemainingWait is not { } starterWait)
+        {
+            return false;
+        }
+
+        var left = until - timeProvider.GetUtcNow();
+        if (left <= starterWait)
+        {
+            return false;
+        }
+
+        call = call with { RemainingWait = left };
+        return true;
+    }
+
+    /// <summary>A 429 the gateway's own buckets gave within the first caller's wait budget (no upstream refused it).</summary>
+    private static bool IsAdmissionRefusal(Exception error) =>
+        error is GatewayException { Error: GatewayError.RateLimited, UpstreamStatus: null };
+
+    private static ChatChunk WithStatus(ChatChunk chunk, string status, DateTimeOffset? storedUntil) =>
+        chunk.Route is { } route ? chunk with { Route = route with { Cache = status, CachedUntil = storedUntil } } : chunk;
+
+    private Attached Attach(string key, RoutedCall call)
+    {
+        if (!call.Options.NoCacheRead && store.TryGet(key) is { } stored)
+        {
+            return new Attached(stored, null, CacheStatus.Hit);
+        }
+
         Flight flight;
         lock (_lock)
         {
-            _readers++;
-            if (_stored is { } stored)
-            {
-                if (timeProvider.GetUtcNow() >= _expiresAt)
-                {
-                    _stored = null;
-                }
-                else if (!call.Options.NoCacheRead)
-                {
-                    return (stored, CacheStatus.Hit);
-                }
-            }
-
             // An in-flight call is a fresh answer, so a no-cache caller joins it too rather than calling again.
-            if (_inFlight is { } running)
+            if (_inFlight.TryGetValue(key, out var running))
             {
                 running.Callers++;
-                return (running, CacheStatus.Shared);
+                return new Attached(null, running, CacheStatus.Shared);
             }
 
             flight = new Flight(call) { Callers = 1 };
-            _inFlight = flight;
+            _inFlight[key] = flight;
         }
 
-        flight.Run = RunAsync(flight);
-        return (flight, CacheStatus.Miss);
+        flight.Run = RunAsync(key, flight);
+        return new Attached(null, flight, CacheStatus.Miss);
     }
 
-    private void Detach(Flight flight, string status, string appId, bool delivered)
+    private void Detach(string key, Flight flight, string status, string appId, bool delivered)
     {
         var cancel = false;
         lock (_lock)
         {
-            _readers--;
-            if (status != CacheStatus.Hit && --flight.Callers == 0 && !flight.Completed)
+            if (--flight.Callers == 0 && !flight.Completed)
             {
                 // Everyone who wanted this answer has gone: stop paying for it, and let the next caller start afresh.
                 cancel = true;
-                if (_inFlight == flight)
+                if (_inFlight.TryGetValue(key, out var current) && current == flight)
                 {
-                    _inFlight = null;
+                    _inFlight.Remove(key);
                 }
             }
         }
@@ -226,21 +255,13 @@ internal sealed class SingleFlightCache(
             flight.Cancellation.Cancel();
         }
 
-        if (delivered)
+        if (delivered && status == CacheStatus.Shared)
         {
-            switch (status)
-            {
-                case CacheStatus.Hit:
-                    usage.RecordCacheHit(appId, flight.Usage);
-                    break;
-                case CacheStatus.Shared:
-                    usage.RecordSharedJoin(appId, flight.Usage);
-                    break;
-            }
+            usage.RecordSharedJoin(appId, flight.Usage);
         }
     }
 
-    private async Task RunAsync(Flight flight)
+    private async Task RunAsync(string key, Flight flight)
     {
         var starter = flight.Starter;
         // Always a stream with usage: a streaming and a non-streaming caller can share it, and usage is known for billing.
@@ -255,7 +276,6 @@ internal sealed class SingleFlightCache(
                 lock (_lock)
                 {
                     flight.Chunks.Add(chunk);
-                    flight.Bytes += SizeOf(chunk);
                     flight.Usage = chunk.Usage ?? flight.Usage;
                     changed = flight.Changed;
                     flight.Changed = NewSignal();
@@ -270,32 +290,28 @@ internal sealed class SingleFlightCache(
         }
 
         var settings = options();
-        var ttl = TimeSpan.FromSeconds(settings.TtlSeconds);
-        bool stored;
+        if (error is null && flight.Chunks.Count == 0)
+        {
+            error = new GatewayException(GatewayError.UpstreamFailed, "The upstream returned an empty answer.");
+        }
+
+        if (error is null && !flight.Cancellation.IsCancellationRequested && settings.Enabled && !starter.Options.NoCacheStore)
+        {
+            var answer = new StoredAnswer([.. flight.Chunks], timeProvider.GetUtcNow() + TimeSpan.FromSeconds(settings.TtlSeconds));
+            if (answer.Bytes <= settings.MaxEntryBytes && store.Put(key, answer))
+            {
+                flight.StoredUntil = answer.ExpiresAt;
+            }
+        }
+
         TaskCompletionSource last;
         lock (_lock)
         {
-            if (error is null && flight.Chunks.Count == 0)
-            {
-                error = new GatewayException(GatewayError.UpstreamFailed, "The upstream returned an empty answer.");
-            }
-
             flight.Error = error;
             flight.Completed = true;
-            if (_inFlight == flight)
+            if (_inFlight.TryGetValue(key, out var current) && current == flight)
             {
-                _inFlight = null;
-            }
-
-            stored = error is null
-                && !flight.Cancellation.IsCancellationRequested
-                && settings.Enabled
-                && !starter.Options.NoCacheStore
-                && flight.Bytes <= settings.MaxEntryBytes;
-            if (stored)
-            {
-                _stored = flight;
-                _expiresAt = timeProvider.GetUtcNow() + ttl;
+                _inFlight.Remove(key);
             }
 
             last = flight.Changed;
@@ -305,10 +321,6 @@ internal sealed class SingleFlightCache(
         usage.RecordUpstreamCall(starter.AppId, flight.Usage);
         last.TrySetResult();
         flight.Done.TrySetResult();
-        if (stored)
-        {
-            Stored?.Invoke(ttl);
-        }
     }
 
     /// <summary>Each caller gets its own exception object: one instance rethrown by many callers would share a stack trace.</summary>
@@ -319,21 +331,9 @@ internal sealed class SingleFlightCache(
         _ => new GatewayException(GatewayError.UpstreamFailed, "The upstream call failed."),
     };
 
-    /// <summary>The answer's size as stored: its text and tool call fragments in UTF-8, plus a fixed overhead per chunk.</summary>
-    private static long SizeOf(ChatChunk chunk)
-    {
-        long size = ChunkOverheadBytes + Utf8Length(chunk.TextDelta);
-        foreach (var delta in chunk.ToolCallDeltas)
-        {
-            size += Utf8Length(delta.Id) + Utf8Length(delta.Name) + Utf8Length(delta.ArgumentsDelta);
-        }
-
-        return size;
-    }
-
-    private static int Utf8Length(string? value) => value is null ? 0 : Encoding.UTF8.GetByteCount(value);
-
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private readonly record struct Attached(StoredAnswer? Stored, Flight? Flight, string Status);
 
     private sealed class Flight(RoutedCall starter)
     {
@@ -348,7 +348,7 @@ internal sealed class SingleFlightCache(
         public bool Completed { get; set; }
         public Exception? Error { get; set; }
         public Usage? Usage { get; set; }
-        public long Bytes { get; set; }
-        public ChatResponse? Assembled { get; set; }
+        /// <summary>When the stored answer expires; null when it was not stored.</summary>
+        public DateTimeOffset? StoredUntil { get; set; }
     }
 }

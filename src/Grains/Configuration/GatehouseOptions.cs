@@ -154,8 +154,9 @@ public sealed class ModelOptions
     /// <summary>Aliases (with larger context windows) tried in order when a target says the prompt is too long.</summary>
     public List<string> ContextWindowFallbacks { get; set; } = [];
     /// <summary>
-    /// Non-streaming calls only: when the first target has not answered after this many milliseconds, the next target
-    /// is called too and the first answer wins (the other call is cancelled). The default value is null: no hedging.
+    /// When the first target has not answered after this many milliseconds (a whole answer, or a stream's first chunk),
+    /// the next target is called too and the first to answer wins (the other call is cancelled). The default value is
+    /// null: no hedging.
     /// </summary>
     [Range(1, SettingBounds.MaxMilliseconds)]
     public int? HedgeAfterMs { get; set; }
@@ -223,6 +224,12 @@ public sealed class CacheOptions
     /// <summary>Largest answer stored, in bytes (a larger one is returned but not stored). The default value is 1 MiB.</summary>
     [Range(1, SettingBounds.MaxBytes)]
     public int MaxEntryBytes { get; set; } = CacheConstants.DefaultMaxEntryBytes;
+    /// <summary>
+    /// What this silo's stored answers may take on the heap, in bytes (estimated: text as UTF-16 plus a fixed cost per
+    /// chunk and entry); the least recently used are dropped to stay within it. The default value is 64 MiB.
+    /// </summary>
+    [Range(1024 * 1024, SettingBounds.MaxBytes)]
+    public long MaxBytesPerSilo { get; set; } = CacheConstants.DefaultMaxBytesPerSilo;
 }
 
 /// <summary>Defaults and fixed values of the response cache.</summary>
@@ -230,6 +237,7 @@ public static class CacheConstants
 {
     public const int DefaultTtlSeconds = 3600;
     public const int DefaultMaxEntryBytes = 1024 * 1024;
+    public const long DefaultMaxBytesPerSilo = 64L * 1024 * 1024;
 }
 
 public sealed class ClusterOptions

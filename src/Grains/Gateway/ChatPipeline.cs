@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Gatehouse.Apps;
 using Gatehouse.Caching;
@@ -14,14 +15,17 @@ namespace Gatehouse.Gateway;
 /// that received the request, after the caller was authenticated and authorized.
 /// </summary>
 /// <remarks>
-/// Thread-safe singleton. A cacheable request goes to the <see cref="IResponseCacheGrain"/> of its hash (which calls the
-/// router); any other goes straight to the alias's router and is marked <see cref="CacheStatus.Bypass"/>.
+/// Thread-safe singleton. A cacheable request is answered from this silo's <see cref="ResponseStore"/> when it holds the
+/// answer (a near cache: no grain call), else by the <see cref="IResponseCacheGrain"/> shard of its hash (which calls the
+/// router), and an answer that shard stored is then kept here too, until the same expiry. Any other request goes
+/// straight to the alias's router and is marked <see cref="CacheStatus.Bypass"/>.
 /// Every request first passes the app's own quota: it counts against the app's requests per minute whether or not
 /// the cache answers it, and its token estimate is reconciled with the tokens actually billed upstream (none for a
 /// hit or a shared answer). Failures surface as <see cref="Errors.GatewayException"/>.
 /// </remarks>
 public sealed class ChatPipeline(
-    IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, UsageRecorder usage, AppQuotas appQuotas, RequestDeadlines deadlines)
+    IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, UsageRecorder usage, AppQuotas appQuotas, RequestDeadlines deadlines,
+    ResponseStore store)
 {
     private static readonly Usage NothingBilled = new();
 
@@ -40,7 +44,7 @@ public sealed class ChatPipeline(
         var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
         var call = Call(app, request, callOptions, deadline);
         var chunks = CacheKey(app, request, callOptions) is { } key
-            ? CachedStreamAsync(grainFactory.GetGrain<IResponseCacheGrain>(key), call, cancellationToken)
+            ? CachedStreamAsync(key, call, cancellationToken)
             : BypassStreamAsync(call, cancellationToken);
         string? cacheStatus = null;
         Usage? reported = null;
@@ -64,7 +68,7 @@ public sealed class ChatPipeline(
         var call = Call(app, request, callOptions, deadline);
         if (CacheKey(app, request, callOptions) is { } key)
         {
-            return await grainFactory.GetGrain<IResponseCacheGrain>(key).CompleteAsync(call, cancellationToken);
+            return await CompleteCachedAsync(key, call, cancellationToken);
         }
 
         ChatResponse response;
@@ -99,16 +103,86 @@ public sealed class ChatPipeline(
         return deterministic || app.CacheAllRequests || callOptions.ForceCache ? RequestHasher.Key(app.CacheNamespace, request) : null;
     }
 
-    private static async IAsyncEnumerable<ChatChunk> CachedStreamAsync(IResponseCacheGrain grain, RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async Task<ChatResponse> CompleteCachedAsync(string key, RoutedCall call, CancellationToken cancellationToken)
     {
+        if (NearHit(key, call) is { } near)
+        {
+            usage.RecordCacheHit(call.AppId, near.Usage);
+            return WithCacheStatus(near.Assembled, CacheStatus.Hit);
+        }
+
+        var answer = await Shard(key).CompleteAsync(key, call, cancellationToken);
+        if (answer.StoredUntil is { } storedUntil)
+        {
+            KeepNear(key, answer.Chunks, storedUntil);
+        }
+
+        return WithCacheStatus(ChatResponseAssembler.Assemble(answer.Chunks), answer.Cache);
+    }
+
+    private async IAsyncEnumerable<ChatChunk> CachedStreamAsync(string key, RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var includeUsage = call.Request.IncludeUsage;
+        if (NearHit(key, call) is { } near)
+        {
+            for (var i = 0; i < near.Chunks.Length; i++)
+            {
+                if (ChunkShaping.ForCaller(near.Chunks[i], i == 0 ? CacheStatus.Hit : null, includeUsage) is { } shaped)
+                {
+                    yield return shaped;
+                }
+            }
+
+            usage.RecordCacheHit(call.AppId, near.Usage);
+            yield break;
+        }
+
+        // A hit says until when its answer is served, so a replayed stream can be kept here; a live one is kept by the shard only.
+        DateTimeOffset? hitUntil = null;
+        var replayed = ImmutableArray.CreateBuilder<ChatChunk>();
         // The token goes to the enumerator as well as to the method, whatever the consumer does: the method argument
         // travels with the call that starts the enumeration, the enumerator's token with each MoveNext, and a cancelled
         // MoveNext is what detaches this caller from the shared upstream call at once.
-        await foreach (var chunk in grain.StreamAsync(call, cancellationToken).WithCancellation(cancellationToken))
+        await foreach (var chunk in Shard(key).StreamAsync(key, call, cancellationToken).WithCancellation(cancellationToken))
         {
-            yield return chunk;
+            if (replayed.Count == 0 && chunk.Route is { Cache: CacheStatus.Hit, CachedUntil: { } until })
+            {
+                hitUntil = until;
+            }
+
+            if (hitUntil is not null)
+            {
+                replayed.Add(chunk);
+            }
+
+            if (ChunkShaping.ForCaller(chunk, null, includeUsage) is { } shaped)
+            {
+                yield return shaped;
+            }
+        }
+
+        if (hitUntil is { } expiry)
+        {
+            KeepNear(key, replayed.DrainToImmutable(), expiry);
         }
     }
+
+    /// <summary>The answer this silo holds for <paramref name="key"/>, unless the caller asked not to read the cache.</summary>
+    private StoredAnswer? NearHit(string key, RoutedCall call) => call.Options.NoCacheRead ? null : store.TryGet(key);
+
+    private void KeepNear(string key, ImmutableArray<ChatChunk> chunks, DateTimeOffset storedUntil)
+    {
+        // On the shard's own silo the shard already put it in this same store.
+        if (store.TryGet(key) is null)
+        {
+            store.Put(key, new StoredAnswer(chunks, storedUntil));
+        }
+    }
+
+    private static ChatResponse WithCacheStatus(ChatResponse response, string status) =>
+        response.Route is { } route ? response with { Route = route with { Cache = status, CachedUntil = null } } : response;
+
+    private IResponseCacheGrain Shard(string key) => grainFactory.GetGrain<IResponseCacheGrain>(GrainKeys.ResponseCacheShard(key));
 
     private async IAsyncEnumerable<ChatChunk> BypassStreamAsync(RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

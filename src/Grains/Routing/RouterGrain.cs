@@ -54,9 +54,7 @@ internal sealed partial class RouterGrain(
         }
         finally
         {
-            await opened.Chunks.DisposeAsync();
-            opened.Permit.Dispose();
-            target.State.CallEnded();
+            await opened.ReleaseAsync(target);
         }
     }
 
@@ -110,14 +108,15 @@ internal sealed partial class RouterGrain(
                     }
 
                     attemptedAny = true;
-                    if (!probing && index == 0 && !holdInFlight && stage.Hedging is { } hedging && candidates.Count > 1
+                    if (!probing && index == 0 && stage.Hedging is { } hedging && candidates.Count > 1
                         && candidates[1].State.Admit(out _) == Admission.Allowed)
                     {
-                        // Hedged pair: a probe is never hedged (one call at a time to a recovering upstream), nor a stream.
+                        // Hedged pair: a probe is never hedged (one call at a time to a recovering upstream). A stream is
+                        // hedged up to its first chunk: the first to start answering wins, the other is closed unread.
                         hedgedAlready = candidates[1];
                         try
                         {
-                            var answer = await HedgeAsync(hedging, target, candidates[1], call, send, deadline, viaFallback, log, cancellationToken);
+                            var answer = await HedgeAsync(hedging, target, candidates[1], call, send, holdInFlight, deadline, viaFallback, log, cancellationToken);
                             return ((T)answer.Result, answer.Target, log.Attempts);
                         }
                         catch (GatewayException ex) when (!cancellationToken.IsCancellationRequested && ex.Error.IsRetryable())
@@ -274,15 +273,16 @@ internal sealed partial class RouterGrain(
     /// <summary>The first two candidates as a hedged pair (Polly hedging): the second starts if the first is slow; the first answer wins.</summary>
     private async Task<HedgedAnswer> HedgeAsync<T>(
         ResiliencePipeline<HedgedAnswer> hedging, RouteTarget first, RouteTarget second, RoutedCall call,
-        Func<RouteTarget, ChatRequest, UpstreamPermit, CancellationToken, Task<T>> send, RequestDeadline deadline, bool viaFallback, AttemptLog log,
-        CancellationToken cancellationToken)
+        Func<RouteTarget, ChatRequest, UpstreamPermit, CancellationToken, Task<T>> send, bool holdInFlight, RequestDeadline deadline, bool viaFallback,
+        AttemptLog log, CancellationToken cancellationToken)
     {
         async ValueTask<Outcome<HedgedAnswer>> CallAsync(RouteTarget target, CancellationToken token)
         {
             try
             {
-                var result = await AttemptAsync(target, call, send, holdInFlight: false, deadline, log, token);
-                return Outcome.FromResult(new HedgedAnswer(result!, target));
+                var result = await AttemptAsync(target, call, send, holdInFlight, deadline, log, token);
+                // Polly disposes the answer that lost: an opened stream must then give back its permit and slot.
+                return Outcome.FromResult(new HedgedAnswer(result!, target, result is OpenedStream opened ? () => opened.ReleaseAsync(target) : null));
             }
             catch (GatewayException ex) when (!token.IsCancellationRequested && (ex.Error.IsRetryable() || ex.Error == GatewayError.ContextLengthExceeded))
             {
@@ -551,7 +551,22 @@ internal sealed partial class RouterGrain(
     [LoggerMessage(EventId = GatehouseEventIds.AllCircuitsOpen, Level = LogLevel.Warning, Message = "Model {Alias}: every target's circuit is open and none recovers within the request's wait")]
     private partial void LogAllCircuitsOpen(string alias);
 
-    private readonly record struct OpenedStream(IAsyncEnumerator<ChatChunk> Chunks, bool HasFirst, UpstreamPermit Permit);
+    private readonly record struct OpenedStream(IAsyncEnumerator<ChatChunk> Chunks, bool HasFirst, UpstreamPermit Permit)
+    {
+        /// <summary>Ends a stream that will not be read: the upstream call, its bucket permit and its in-flight count.</summary>
+        public async ValueTask ReleaseAsync(RouteTarget target)
+        {
+            try
+            {
+                await Chunks.DisposeAsync();
+            }
+            finally
+            {
+                Permit.Dispose();
+                target.State.CallEnded();
+            }
+        }
+    }
 
     private sealed record AttemptFailure(RouteTarget Target, bool ViaFallback, GatewayException Error);
 

@@ -124,10 +124,12 @@ internal static class ChatEndpoint
                 hasChunk = await next;
             }
         }
-        catch (GatewayException ex)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // Mid-stream failures can no longer change the status; the vendor's error event reports them.
-            writer.WriteError(ex);
+            // Mid-stream failures can no longer change the status; the vendor's error event reports them, whatever
+            // failed (an upstream, or the silo of the cache shard relaying the answer), so the caller never sees a reset.
+            var logger = context.RequestServices.GetRequiredService<ILogger<RouterEndpointLog>>();
+            writer.WriteError(ErrorResponses.ToGatewayException(ex, logger));
             await output.FlushAsync(CancellationToken.None);
             return;
         }

@@ -15,12 +15,40 @@ public sealed class SingleFlightCacheTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly UsageRecorder _usage = new();
     private readonly ScriptedUpstream _upstream = new();
-    private readonly CacheOptions _options = new() { TtlSeconds = 60 };
+    private const string Key = "0123456789abcdef";
+
+    private readonly GatehouseOptions _settings = new() { Cache = { TtlSeconds = 60 } };
+    private readonly ResponseStore _store;
     private readonly SingleFlightCache _cache;
 
     public SingleFlightCacheTests()
     {
-        _cache = new SingleFlightCache(() => _options, _usage, _time, _upstream.StreamAsync);
+        _store = new ResponseStore(new TestOptionsMonitor<GatehouseOptions>(_settings), _time);
+        _cache = new SingleFlightCache(() => _settings.Cache, _store, _usage, _time, _upstream.StreamAsync);
+    }
+
+    private CacheOptions Options => _settings.Cache;
+
+    private async Task<ChatResponse> Complete(RoutedCall call, CancellationToken cancellationToken = default)
+    {
+        var answer = await _cache.CompleteAsync(Key, call, cancellationToken);
+        var response = ChatResponseAssembler.Assemble(answer.Chunks);
+        return response with { Route = response.Route! with { Cache = answer.Cache } };
+    }
+
+    private IAsyncEnumerable<ChatChunk> Stream(RoutedCall call, CancellationToken cancellationToken = default) =>
+        Shaped(_cache.StreamAsync(Key, call, cancellationToken), call.Request.IncludeUsage);
+
+    /// <summary>What the pipeline makes of the shard's stream for a caller.</summary>
+    private static async IAsyncEnumerable<ChatChunk> Shaped(IAsyncEnumerable<ChatChunk> chunks, bool includeUsage)
+    {
+        await foreach (var chunk in chunks)
+        {
+            if (ChunkShaping.ForCaller(chunk, null, includeUsage) is { } shaped)
+            {
+                yield return shaped;
+            }
+        }
     }
 
     private static RoutedCall Call(string appId = "app", CallOptions? options = null, bool includeUsage = false) => new()
@@ -34,8 +62,8 @@ public sealed class SingleFlightCacheTests
     public async Task GetResponse_ConcurrentIdenticalRequests_CallsUpstreamOnce()
     {
         _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = _cache.CompleteAsync(Call(), CancellationToken.None);
-        var joiners = Enumerable.Range(0, 20).Select(_ => _cache.CompleteAsync(Call(), CancellationToken.None)).ToList();
+        var first = Complete(Call(), CancellationToken.None);
+        var joiners = Enumerable.Range(0, 20).Select(_ => Complete(Call(), CancellationToken.None)).ToList();
         await _upstream.Started.Task.Within("upstream call started");
 
         _upstream.Gate.SetResult();
@@ -52,9 +80,9 @@ public sealed class SingleFlightCacheTests
     [Fact]
     public async Task GetResponse_AfterAnswerStored_IsHitWithoutUpstreamCall()
     {
-        await _cache.CompleteAsync(Call(), CancellationToken.None);
+        await Complete(Call(), CancellationToken.None);
 
-        var again = await _cache.CompleteAsync(Call(), CancellationToken.None);
+        var again = await Complete(Call(), CancellationToken.None);
 
         Assert.Equal(1, _upstream.Calls);
         Assert.Equal(CacheStatus.Hit, again.Route!.Cache);
@@ -68,8 +96,8 @@ public sealed class SingleFlightCacheTests
     {
         _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _upstream.FailAfterFirstChunk = new GatewayException(GatewayError.UpstreamFailed, "upstream broke", upstreamStatus: 500);
-        var first = _cache.CompleteAsync(Call(), CancellationToken.None);
-        var joiner = _cache.CompleteAsync(Call(), CancellationToken.None);
+        var first = Complete(Call(), CancellationToken.None);
+        var joiner = Complete(Call(), CancellationToken.None);
         await _upstream.Started.Task.Within("upstream call started");
         _upstream.Gate.SetResult();
 
@@ -80,7 +108,7 @@ public sealed class SingleFlightCacheTests
 
         _upstream.FailAfterFirstChunk = null;
         _upstream.Gate = null;
-        var retry = await _cache.CompleteAsync(Call(), CancellationToken.None);
+        var retry = await Complete(Call(), CancellationToken.None);
         Assert.Equal(CacheStatus.Miss, retry.Route!.Cache);
         Assert.Equal(2, _upstream.Calls);
     }
@@ -90,17 +118,17 @@ public sealed class SingleFlightCacheTests
     {
         _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var caller = new CancellationTokenSource();
-        var first = _cache.CompleteAsync(Call(), caller.Token);
+        var first = Complete(Call(), caller.Token);
         await _upstream.Started.Task.Within("upstream call started");
 
         await caller.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first).Within("answers");
         await _upstream.Canceled.Task.Within("upstream saw its token cancelled after the only caller left");
-        Assert.True(_cache.IsIdle);
+        Assert.Equal(0, _cache.InFlightCount);
 
         _upstream.Gate = null;
-        var retry = await _cache.CompleteAsync(Call(), CancellationToken.None);
+        var retry = await Complete(Call(), CancellationToken.None);
         Assert.Equal(CacheStatus.Miss, retry.Route!.Cache);
         Assert.Equal(2, _upstream.Calls);
     }
@@ -110,9 +138,9 @@ public sealed class SingleFlightCacheTests
     {
         _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var leaving = new CancellationTokenSource();
-        var first = _cache.CompleteAsync(Call(), CancellationToken.None);
-        var quitter = _cache.CompleteAsync(Call(), leaving.Token);
-        var stayer = _cache.CompleteAsync(Call(), CancellationToken.None);
+        var first = Complete(Call(), CancellationToken.None);
+        var quitter = Complete(Call(), leaving.Token);
+        var stayer = Complete(Call(), CancellationToken.None);
         await _upstream.Started.Task.Within("upstream call started");
 
         await leaving.CancelAsync();
@@ -130,8 +158,8 @@ public sealed class SingleFlightCacheTests
     {
         _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var starter = new CancellationTokenSource();
-        var first = _cache.CompleteAsync(Call(), starter.Token);
-        var joiner = _cache.CompleteAsync(Call(), CancellationToken.None);
+        var first = Complete(Call(), starter.Token);
+        var joiner = Complete(Call(), CancellationToken.None);
         await _upstream.Started.Task.Within("upstream call started");
 
         await starter.CancelAsync();
@@ -139,7 +167,7 @@ public sealed class SingleFlightCacheTests
         _upstream.Gate.SetResult();
 
         Assert.Equal(CacheStatus.Shared, (await joiner.Within("answers")).Route!.Cache);
-        Assert.Equal(CacheStatus.Hit, (await _cache.CompleteAsync(Call(), CancellationToken.None)).Route!.Cache);
+        Assert.Equal(CacheStatus.Hit, (await Complete(Call(), CancellationToken.None)).Route!.Cache);
         Assert.Equal(1, _upstream.Calls);
     }
 
@@ -149,8 +177,8 @@ public sealed class SingleFlightCacheTests
         _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var a = new CancellationTokenSource();
         using var b = new CancellationTokenSource();
-        var first = _cache.CompleteAsync(Call(), a.Token);
-        var joiner = _cache.CompleteAsync(Call(), b.Token);
+        var first = Complete(Call(), a.Token);
+        var joiner = Complete(Call(), b.Token);
         await _upstream.Started.Task.Within("upstream call started");
 
         await a.CancelAsync();
@@ -160,34 +188,32 @@ public sealed class SingleFlightCacheTests
         await _upstream.Canceled.Task.Within("upstream saw its token cancelled after both callers left");
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WhenAll(first, joiner)).Within("answers");
         _upstream.Gate = null;
-        Assert.Equal(CacheStatus.Miss, (await _cache.CompleteAsync(Call(), CancellationToken.None)).Route!.Cache);
+        Assert.Equal(CacheStatus.Miss, (await Complete(Call(), CancellationToken.None)).Route!.Cache);
         Assert.Equal(2, _upstream.Calls);
     }
 
     [Fact]
     public async Task GetResponse_TtlElapsed_CallsUpstreamAgain()
     {
-        await _cache.CompleteAsync(Call(), CancellationToken.None);
+        await Complete(Call(), CancellationToken.None);
         _time.Advance(TimeSpan.FromSeconds(59));
-        Assert.Equal(CacheStatus.Hit, (await _cache.CompleteAsync(Call(), CancellationToken.None)).Route!.Cache);
-        Assert.Equal(TimeSpan.FromSeconds(1), _cache.ExpireIfDue());
+        Assert.Equal(CacheStatus.Hit, (await Complete(Call(), CancellationToken.None)).Route!.Cache);
 
         _time.Advance(TimeSpan.FromSeconds(1));
 
-        Assert.Null(_cache.ExpireIfDue());
-        Assert.True(_cache.IsIdle);
-        Assert.Equal(CacheStatus.Miss, (await _cache.CompleteAsync(Call(), CancellationToken.None)).Route!.Cache);
+        Assert.Null(_store.TryGet(Key));
+        Assert.Equal(CacheStatus.Miss, (await Complete(Call(), CancellationToken.None)).Route!.Cache);
         Assert.Equal(2, _upstream.Calls);
     }
 
     [Fact]
     public async Task GetResponse_NoCache_SkipsStoredAnswerAndStoresTheFreshOne()
     {
-        await _cache.CompleteAsync(Call(), CancellationToken.None);
+        await Complete(Call(), CancellationToken.None);
         _upstream.Text = "fresh";
 
-        var refreshed = await _cache.CompleteAsync(Call(options: new CallOptions { NoCacheRead = true }), CancellationToken.None);
-        var after = await _cache.CompleteAsync(Call(), CancellationToken.None);
+        var refreshed = await Complete(Call(options: new CallOptions { NoCacheRead = true }), CancellationToken.None);
+        var after = await Complete(Call(), CancellationToken.None);
 
         Assert.Equal(CacheStatus.Miss, refreshed.Route!.Cache);
         Assert.Equal("fresh", refreshed.Message.Text);
@@ -199,8 +225,8 @@ public sealed class SingleFlightCacheTests
     [Fact]
     public async Task GetResponse_NoStore_AnswersButDoesNotStore()
     {
-        var first = await _cache.CompleteAsync(Call(options: new CallOptions { NoCacheStore = true }), CancellationToken.None);
-        var second = await _cache.CompleteAsync(Call(), CancellationToken.None);
+        var first = await Complete(Call(options: new CallOptions { NoCacheStore = true }), CancellationToken.None);
+        var second = await Complete(Call(), CancellationToken.None);
 
         Assert.Equal("hello world", first.Message.Text);
         Assert.Equal(CacheStatus.Miss, second.Route!.Cache);
@@ -210,11 +236,11 @@ public sealed class SingleFlightCacheTests
     [Fact]
     public async Task GetResponse_AnswerLargerThanMaxEntryBytes_IsReturnedButNotStored()
     {
-        _options.MaxEntryBytes = 1024;
+        Options.MaxEntryBytes = 1024;
         _upstream.Text = new string('x', 2048);
 
-        var first = await _cache.CompleteAsync(Call(), CancellationToken.None);
-        var second = await _cache.CompleteAsync(Call(), CancellationToken.None);
+        var first = await Complete(Call(), CancellationToken.None);
+        var second = await Complete(Call(), CancellationToken.None);
 
         Assert.Equal(2048, first.Message.Text.Length);
         Assert.Equal(CacheStatus.Miss, second.Route!.Cache);
@@ -224,10 +250,10 @@ public sealed class SingleFlightCacheTests
     [Fact]
     public async Task GetResponse_CacheDisabled_AnswersButDoesNotStore()
     {
-        _options.Enabled = false;
+        Options.Enabled = false;
 
-        await _cache.CompleteAsync(Call(), CancellationToken.None);
-        var second = await _cache.CompleteAsync(Call(), CancellationToken.None);
+        await Complete(Call(), CancellationToken.None);
+        var second = await Complete(Call(), CancellationToken.None);
 
         Assert.Equal(CacheStatus.Miss, second.Route!.Cache);
         Assert.Equal(2, _upstream.Calls);
@@ -237,10 +263,10 @@ public sealed class SingleFlightCacheTests
     public async Task Stream_JoinsAfterChunksArrived_ReceivesEveryChunkFromTheStart()
     {
         _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = Collect(_cache.StreamAsync(Call(includeUsage: true), CancellationToken.None));
+        var first = Collect(Stream(Call(includeUsage: true), CancellationToken.None));
         await _upstream.Started.Task.Within("first chunk recorded");
-        var joiner = Collect(_cache.StreamAsync(Call(includeUsage: true), CancellationToken.None));
-        var nonStreaming = _cache.CompleteAsync(Call(), CancellationToken.None);
+        var joiner = Collect(Stream(Call(includeUsage: true), CancellationToken.None));
+        var nonStreaming = Complete(Call(), CancellationToken.None);
 
         _upstream.Gate.SetResult();
         var (live, joined) = (await first.Within("answers"), await joiner.Within("answers"));
@@ -261,10 +287,10 @@ public sealed class SingleFlightCacheTests
     [Fact]
     public async Task Stream_Hit_ReplaysFinishAndUsageOnlyWhenAsked()
     {
-        await _cache.CompleteAsync(Call(), CancellationToken.None);
+        await Complete(Call(), CancellationToken.None);
 
-        var withUsage = await Collect(_cache.StreamAsync(Call(includeUsage: true), CancellationToken.None));
-        var withoutUsage = await Collect(_cache.StreamAsync(Call(includeUsage: false), CancellationToken.None));
+        var withUsage = await Collect(Stream(Call(includeUsage: true), CancellationToken.None));
+        var withoutUsage = await Collect(Stream(Call(includeUsage: false), CancellationToken.None));
 
         Assert.Equal(1, _upstream.Calls);
         Assert.True(_upstream.LastRequest!.IncludeUsage, "the upstream call always asks for usage");
@@ -281,9 +307,9 @@ public sealed class SingleFlightCacheTests
     {
         _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var leaving = new CancellationTokenSource();
-        var stayer = Collect(_cache.StreamAsync(Call(), CancellationToken.None));
+        var stayer = Collect(Stream(Call(), CancellationToken.None));
         await _upstream.Started.Task.Within("first chunk recorded");
-        var quitter = _cache.StreamAsync(Call(), leaving.Token).GetAsyncEnumerator(leaving.Token);
+        var quitter = Stream(Call(), leaving.Token).GetAsyncEnumerator(leaving.Token);
         Assert.True(await quitter.MoveNextAsync());
         var waiting = quitter.MoveNextAsync().AsTask();
 
@@ -294,6 +320,41 @@ public sealed class SingleFlightCacheTests
 
         Assert.Equal("hello world", string.Concat((await stayer.Within("answers")).Select(c => c.TextDelta)));
         Assert.False(_upstream.Canceled.Task.IsCompleted);
+    }
+
+    [Fact]
+    public async Task GetResponse_FirstCallerRefusedByTheGatewaysQuotaWithinItsShorterWait_JoinerWithTimeLeftGetsItsOwnAnswer()
+    {
+        _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.FailAfterFirstChunk = new GatewayException(GatewayError.RateLimited, "upstream 'up' has no capacity within the request's wait", retryAfter: TimeSpan.FromSeconds(1));
+        _upstream.FailOnce = true;
+        var impatient = Complete(Call() with { RemainingWait = TimeSpan.Zero }, CancellationToken.None);
+        var patient = Complete(Call() with { RemainingWait = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        await _upstream.Started.Task.Within("upstream call started");
+
+        _upstream.Gate.SetResult();
+
+        Assert.Equal(GatewayError.RateLimited, (await Assert.ThrowsAsync<GatewayException>(() => impatient).Within("answers")).Error);
+        var answer = await patient.Within("answers");
+        Assert.Equal("hello world", answer.Message.Text);
+        Assert.Equal(CacheStatus.Miss, answer.Route!.Cache);
+        Assert.Equal(2, _upstream.Calls);
+    }
+
+    [Fact]
+    public async Task GetResponse_UpstreamRefusedWith429_JoinersShareTheRefusal()
+    {
+        _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.FailAfterFirstChunk = new GatewayException(GatewayError.RateLimited, "provider 'up' is rate limiting the gateway (HTTP 429)", upstreamStatus: 429);
+        var first = Complete(Call() with { RemainingWait = TimeSpan.Zero }, CancellationToken.None);
+        var joiner = Complete(Call() with { RemainingWait = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        await _upstream.Started.Task.Within("upstream call started");
+
+        _upstream.Gate.SetResult();
+
+        await Assert.ThrowsAsync<GatewayException>(() => first).Within("answers");
+        await Assert.ThrowsAsync<GatewayException>(() => joiner).Within("answers");
+        Assert.Equal(1, _upstream.Calls);
     }
 
     private static async Task<List<ChatChunk>> Collect(IAsyncEnumerable<ChatChunk> chunks)
@@ -317,6 +378,9 @@ public sealed class SingleFlightCacheTests
         public TaskCompletionSource? Gate { get; set; }
 
         public Exception? FailAfterFirstChunk { get; set; }
+
+        /// <summary>Only the next call fails with <see cref="FailAfterFirstChunk"/>.</summary>
+        public bool FailOnce { get; set; }
 
         public string Text { get; set; } = "hello world";
 
@@ -343,6 +407,11 @@ public sealed class SingleFlightCacheTests
 
             if (FailAfterFirstChunk is { } error)
             {
+                if (FailOnce)
+                {
+                    FailAfterFirstChunk = null;
+                }
+
                 throw error;
             }
 

@@ -25,6 +25,8 @@ public sealed class CacheClusterFixture : IAsyncLifetime
     public const string Alias = "cached";
     public const string Provider = "cacheup";
     public const int TtlSeconds = 60;
+    /// <summary>Small, so that a test can fill it many times over; larger than the other tests' few answers together.</summary>
+    public const long MaxBytesPerSilo = 256 * 1024;
 
     public static readonly Dictionary<string, string?> Config = new()
     {
@@ -34,6 +36,7 @@ public sealed class CacheClusterFixture : IAsyncLifetime
         ["Gatehouse:Apps:cacher:Keys:0"] = AppKey,
         ["Gatehouse:Apps:counted:Keys:0"] = CountedAppKey,
         ["Gatehouse:Cache:TtlSeconds"] = TtlSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Gatehouse:Cache:MaxBytesPerSilo"] = MaxBytesPerSilo.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     public FakeUpstreams Upstreams { get; } = new();
@@ -74,6 +77,8 @@ public sealed class CacheClusterFixture : IAsyncLifetime
     public IGrainFactory GrainFactoryOf(int silo) => ServicesOf(Cluster.Silos[silo]).GetRequiredService<IGrainFactory>();
 
     public ChatPipeline PipelineOf(InProcessSiloHandle silo) => ServicesOf(silo).GetRequiredService<ChatPipeline>();
+
+    public ResponseStore StoreOf(InProcessSiloHandle silo) => ServicesOf(silo).GetRequiredService<ResponseStore>();
 
     public AppIdentity App => AppOf(AppKey);
 

@@ -160,6 +160,38 @@ public sealed class ResilienceClusterTests : IDisposable
     }
 
     [Fact]
+    public async Task Stream_FirstTargetSilentPastHedgeDelay_SecondStreamsAndFirstIsClosedAndReleased()
+    {
+        var sluggish = _fixture.Upstreams.Get("sluggish");
+        var loserCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        sluggish.GetStreamingResponseAsyncCallback = (_, cancellationToken) => Silent(loserCancelled, cancellationToken);
+
+        var chunks = new List<ChatChunk>();
+        await foreach (var chunk in _fixture.GrainFactoryOf(_fixture.Cluster.Silos[0]).GetGrain<IRouterGrain>("hedged-stream").StreamAsync(Call("hedged-stream")))
+        {
+            chunks.Add(chunk);
+        }
+
+        Assert.Equal("nimble", chunks[0].Route!.Provider);
+        Assert.Equal(2, chunks[0].Route!.Attempts);
+        Assert.Contains(chunks, c => c.FinishReason is not null);
+        Assert.Equal(1, sluggish.Calls);
+        Assert.Equal(1, _fixture.Upstreams.Get("nimble").Calls);
+        await loserCancelled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var states = _fixture.ServiceOf<UpstreamStates>(_fixture.Cluster.Silos[0]);
+        Assert.Equal(0, states.Get("sluggish").InFlight);
+        Assert.Equal(0, states.Get("nimble").InFlight);
+    }
+
+    /// <summary>A stream that sends nothing until its call is cancelled.</summary>
+    private static async IAsyncEnumerable<ChatChunk> Silent(TaskCompletionSource cancelled, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        cancellationToken.Register(() => cancelled.TrySetResult());
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        yield break;
+    }
+
+    [Fact]
     public async Task Complete_FirstTargetAnswersBeforeHedgeDelay_SecondIsNeverCalled()
     {
         var answer = await _fixture.GrainFactoryOf(_fixture.Cluster.Silos[0]).GetGrain<IRouterGrain>("hedged-quick").CompleteAsync(Call("hedged-quick"));

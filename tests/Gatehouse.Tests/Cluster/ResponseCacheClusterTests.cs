@@ -231,6 +231,55 @@ public sealed class ResponseCacheClusterTests : IDisposable
         Assert.Equal(3, _fixture.Upstream.Calls);
     }
 
+    [Fact]
+    public async Task GetResponse_HitFetchedFromAnotherSilosShard_IsKeptOnTheCallersSiloUntilTheSameExpiry()
+    {
+        var request = Deterministic();
+        var key = _fixture.PipelineOf(Silo(0)).CacheKey(_fixture.App, request, CallOptions.Default)!;
+        await Complete(0, request);
+        var shardSilo = _fixture.Cluster.Silos.Single(s => _fixture.StoreOf(s).TryGet(key) is not null);
+        var other = _fixture.Cluster.Silos.IndexOf(_fixture.Cluster.Silos.First(s => s != shardSilo && _fixture.StoreOf(s).TryGet(key) is null));
+        var storedUntil = _fixture.StoreOf(shardSilo).TryGet(key)!.ExpiresAt;
+
+        Assert.Equal(CacheStatus.Hit, (await Complete(other, request)).Route!.Cache);
+        var near = _fixture.StoreOf(Silo(other)).TryGet(key);
+
+        Assert.NotNull(near);
+        Assert.Equal(storedUntil, near.ExpiresAt);
+        _fixture.Time.Advance(TimeSpan.FromSeconds(CacheClusterFixture.TtlSeconds));
+        Assert.Equal(CacheStatus.Miss, (await Complete(other, request)).Route!.Cache);
+        Assert.Equal(2, _fixture.Upstream.Calls);
+    }
+
+    [Fact]
+    public async Task GetResponse_TenTimesTheBudgetOfUniqueAnswers_EverySiloStaysWithinItAndKeepsTheRecentOnes()
+    {
+        var budget = CacheClusterFixture.MaxBytesPerSilo;
+        var answerBytes = 0L;
+        var requests = new List<ChatRequest>();
+        for (var i = 0; answerBytes < 10 * budget * _fixture.Cluster.Silos.Count; i++)
+        {
+            var request = Deterministic($"budget {i} {new string('x', 8000)}");
+            requests.Add(request);
+            var answer = await Complete(i, request);
+            answerBytes += 2 * answer.Message.Text.Length;
+        }
+
+        var evictions = 0L;
+        foreach (var silo in _fixture.Cluster.Silos)
+        {
+            var store = _fixture.StoreOf(silo);
+            Assert.True(store.Bytes <= budget, $"{store.Bytes} bytes stored, budget {budget}");
+            evictions += store.Evictions;
+        }
+
+        Assert.True(evictions > 0, "nothing was evicted");
+        Assert.Equal(CacheStatus.Miss, (await Complete(0, requests[0])).Route!.Cache);
+        var calls = _fixture.Upstream.Calls;
+        Assert.Equal(CacheStatus.Hit, (await Complete(1, requests[^1])).Route!.Cache);
+        Assert.Equal(calls, _fixture.Upstream.Calls);
+    }
+
     /// <summary>An upstream stream that yields its first chunk, then waits for <see cref="Release"/>; records cancellation.</summary>
     private sealed class GatedStream
     {
