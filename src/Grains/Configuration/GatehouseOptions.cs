@@ -228,7 +228,7 @@ public sealed class CacheOptions
     /// What this silo's stored answers may take on the heap, in bytes (estimated: text as UTF-16 plus a fixed cost per
     /// chunk and entry); the least recently used are dropped to stay within it. The default value is 64 MiB.
     /// </summary>
-    [Range(1024 * 1024, SettingBounds.MaxBytes)]
+    [Range(64 * 1024, SettingBounds.MaxBytes)]
     public long MaxBytesPerSilo { get; set; } = CacheConstants.DefaultMaxBytesPerSilo;
 }
 
