@@ -37,10 +37,10 @@ cat > "$OUT_DIR/config.json" <<JSON
   "Gatehouse": {
     "Providers": {
       "mock": { "Kind": "OpenAICompatible", "BaseUrl": "http://127.0.0.1:$MOCK_PORT/v1", "TimeoutSeconds": 30,
-                "RequestsPerMinute": 100000000, "TokensPerMinute": 2000000000, "MaxConcurrency": 10000 }
+                "RequestsPerMinute": 10000000, "TokensPerMinute": 1000000000, "MaxConcurrency": 10000 }
     },
     "Models": { "gpt-4o-mini": { "Targets": [ { "Provider": "mock", "Model": "gpt-4o-mini" } ] } },
-    "Apps": { "bench": { "Keys": [ "gk-bench" ], "RequestsPerMinute": 100000000, "TokensPerMinute": 2000000000 } },
+    "Apps": { "bench": { "Keys": [ "gk-bench" ], "RequestsPerMinute": 10000000, "TokensPerMinute": 1000000000 } },
     "Cache": { "Enabled": true, "TtlSeconds": 3600, "MaxBytesPerSilo": $(( BUDGET_MB * 1024 * 1024 )) },
     "Cluster": { "SiloPort": 21590, "GatewayPort": 31590 }
   }

@@ -27,14 +27,14 @@ cat > "$OUT_DIR/bench-config.json" <<'JSON'
   "Gatehouse": {
     "Providers": {
       "mock": { "Kind": "OpenAICompatible", "BaseUrl": "http://127.0.0.1:18080/v1", "TimeoutSeconds": 30,
-                "RequestsPerMinute": 100000000, "TokensPerMinute": 2000000000, "MaxConcurrency": 10000 },
+                "RequestsPerMinute": 10000000, "TokensPerMinute": 1000000000, "MaxConcurrency": 10000 },
       "sim":  { "Kind": "Simulated", "LatencyMs": 0 }
     },
     "Models": {
       "gpt-4o-mini": { "Targets": [ { "Provider": "mock", "Model": "gpt-4o-mini" } ] },
       "sim-bench":   { "Targets": [ { "Provider": "sim", "Model": "sim-1" } ] }
     },
-    "Apps": { "bench": { "Keys": [ "gk-bench" ], "RequestsPerMinute": 100000000, "TokensPerMinute": 2000000000 } }
+    "Apps": { "bench": { "Keys": [ "gk-bench" ], "RequestsPerMinute": 10000000, "TokensPerMinute": 1000000000 } }
   }
 }
 JSON

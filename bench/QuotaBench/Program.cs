@@ -31,7 +31,7 @@ var config = new Dictionary<string, string?>
     // A second's worth at once, then the limit's rate: the steady state is measured, not one minute's burst.
     ["Gatehouse:Providers:upstream:Burst"] = Math.Max(1, upstreamRpm / 60).ToString(CultureInfo.InvariantCulture),
     ["Gatehouse:Providers:latency:Kind"] = BenchUpstream.Kind,
-    ["Gatehouse:Providers:latency:RequestsPerMinute"] = "100000000",
+    ["Gatehouse:Providers:latency:RequestsPerMinute"] = "10000000",
     ["Gatehouse:Models:bench:Targets:0:Provider"] = "upstream",
     ["Gatehouse:Models:bench:Targets:0:Model"] = "bench-model",
 };

@@ -25,7 +25,8 @@ public static class SettingBounds
     public const int MaxTtlSeconds = 30 * 24 * 3600;
     public const int MaxBytes = 1024 * 1024 * 1024;
     public const int MaxRetries = 10;
-    public const int MaxFailureThreshold = 10_000;
+    /// <summary>High enough to mean "never open" for an operator (or a benchmark) that wants no circuit breaker.</summary>
+    public const int MaxFailureThreshold = 1_000_000_000;
     public const int MaxWeight = 1_000_000;
     public const int MaxPricePerMillion = 1_000_000;
     public const int MaxBudgetUsdPerDay = 1_000_000_000;

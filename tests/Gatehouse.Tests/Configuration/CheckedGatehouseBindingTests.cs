@@ -14,7 +14,7 @@ public sealed class CheckedGatehouseBindingTests
     [Theory]
     [InlineData("\"TimeoutSeconds\": \"abc\"", $"Gatehouse:Providers:up:TimeoutSeconds 'abc' is not a number {TimeoutRange}.")]
     [InlineData("\"TokensPerMinute\": 6000000000", "Gatehouse:Providers:up:TokensPerMinute '6000000000' is not a whole number between 1 and 1000000000.")]
-    [InlineData("\"CircuitBreaker\": { \"FailureThreshold\": \"x\" }", "Gatehouse:Providers:up:CircuitBreaker:FailureThreshold 'x' is not a whole number between 1 and 10000.")]
+    [InlineData("\"CircuitBreaker\": { \"FailureThreshold\": \"x\" }", "Gatehouse:Providers:up:CircuitBreaker:FailureThreshold 'x' is not a whole number between 1 and 1000000000.")]
     public void Options_ProviderValueThatDoesNotBind_IsTheOnlyFailure(string setting, string expected)
     {
         // Before the check the binder dropped the provider, and the failure read "Provider 'up' is not a configured provider".

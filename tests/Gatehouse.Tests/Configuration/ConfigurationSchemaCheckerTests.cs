@@ -26,7 +26,7 @@ public sealed class ConfigurationSchemaCheckerTests
         { """{ "Providers": { "up": { "Kind": "Simulated", "TimeoutSeconds": 1e400 } } }""", $"Gatehouse:Providers:up:TimeoutSeconds '1e400' is not a number {TimeoutRange}." },
         { """{ "Providers": { "up": { "Kind": "Simulated", "TimeoutSeconds": "abc" } } }""", $"Gatehouse:Providers:up:TimeoutSeconds 'abc' is not a number {TimeoutRange}." },
         { """{ "Providers": { "up": { "Kind": "Simulated", "TokensPerMinute": 6000000000 } } }""", "Gatehouse:Providers:up:TokensPerMinute '6000000000' is not a whole number between 1 and 1000000000." },
-        { """{ "Providers": { "up": { "Kind": "Simulated", "CircuitBreaker": { "FailureThreshold": "x" } } } }""", "Gatehouse:Providers:up:CircuitBreaker:FailureThreshold 'x' is not a whole number between 1 and 10000." },
+        { """{ "Providers": { "up": { "Kind": "Simulated", "CircuitBreaker": { "FailureThreshold": "x" } } } }""", "Gatehouse:Providers:up:CircuitBreaker:FailureThreshold 'x' is not a whole number between 1 and 1000000000." },
         { """{ "Providers": { "up": { "Kind": "Simulated", "CircuitBreaker": { "BreakSeconds": "NaN" } } } }""", "Gatehouse:Providers:up:CircuitBreaker:BreakSeconds 'NaN' is not a number greater than 0 and at most 3600." },
         { """{ "RateLimits": { "MaxBatchShare": "Infinity" } }""", "Gatehouse:RateLimits:MaxBatchShare 'Infinity' is not a number greater than 0 and at most 1." },
         { """{ "Cache": { "MaxEntryBytes": 3000000000 } }""", "Gatehouse:Cache:MaxEntryBytes '3000000000' is not a whole number between 1 and 1073741824." },

@@ -366,7 +366,7 @@ public sealed class GatehouseOptionsValidatorTests
         [
             "Gatehouse:Providers:sim:Retries must be a whole number between 0 and 10; it is -1.",
             "Gatehouse:Providers:sim:RetryDelayMs must be a whole number between 0 and 600000; it is -5.",
-            "Gatehouse:Providers:sim:CircuitBreaker:FailureThreshold must be a whole number between 1 and 10000; it is 0.",
+            "Gatehouse:Providers:sim:CircuitBreaker:FailureThreshold must be a whole number between 1 and 1000000000; it is 0.",
             "Gatehouse:Providers:sim:CircuitBreaker:BreakSeconds must be a number greater than 0 and at most 3600; it is 0.",
             "Gatehouse:Models:gpt:HedgeAfterMs must be a whole number between 1 and 600000; it is 0.",
             "Gatehouse:Routing:MaxWaitMs must be a whole number between 0 and 600000; it is -1.",

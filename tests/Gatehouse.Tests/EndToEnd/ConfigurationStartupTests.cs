@@ -24,7 +24,7 @@ public sealed class ConfigurationStartupTests
         new("provider TimeoutSeconds not a number", Config(provider: """, "TimeoutSeconds": "abc" """), $"Gatehouse:Providers:up:TimeoutSeconds 'abc' is not a number {TimeoutRange}."),
         new("provider TimeoutSeconds 1e300", Config(provider: """, "TimeoutSeconds": 1e300"""), $"Gatehouse:Providers:up:TimeoutSeconds must be a number {TimeoutRange}; it is 1E+300."),
         new("provider TokensPerMinute too large for a number", Config(provider: """, "TokensPerMinute": 6000000000"""), "Gatehouse:Providers:up:TokensPerMinute '6000000000' is not a whole number between 1 and 1000000000."),
-        new("provider FailureThreshold not a number", Config(provider: """, "CircuitBreaker": { "FailureThreshold": "x" }"""), "Gatehouse:Providers:up:CircuitBreaker:FailureThreshold 'x' is not a whole number between 1 and 10000."),
+        new("provider FailureThreshold not a number", Config(provider: """, "CircuitBreaker": { "FailureThreshold": "x" }"""), "Gatehouse:Providers:up:CircuitBreaker:FailureThreshold 'x' is not a whole number between 1 and 1000000000."),
         new("provider setting misspelt", Config(provider: """, "TimeoutSecond": 5"""), "Gatehouse:Providers:up:TimeoutSecond is not a known setting (did you mean TimeoutSeconds?)."),
         new("provider ApiKey given as a section", Config(provider: """, "ApiKey": { "Key": "sk-never-printed" }"""), "Gatehouse:Providers:up:ApiKey must be a single value, not a section.", MustNotContain: "sk-never-printed"),
         new("Cache MaxEntryBytes too large for a number", Config(root: """, "Cache": { "MaxEntryBytes": 3000000000 }"""), "Gatehouse:Cache:MaxEntryBytes '3000000000' is not a whole number between 1 and 1073741824."),
