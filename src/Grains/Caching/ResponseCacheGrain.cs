@@ -23,7 +23,7 @@ internal sealed class ResponseCacheGrain : Grain, IResponseCacheGrain
 
     public ResponseCacheGrain(IOptionsMonitor<GatehouseOptions> options, ResponseStore store, UsageRecorder usage, TimeProvider timeProvider)
     {
-        _cache = new SingleFlightCache(() => options.CurrentValue.Cache, store, usage, timeProvider, Upstream);
+        _cache = new SingleFlightCache(() => options.CurrentValue.Cache, store, usage, timeProvider, Upstream, UpstreamWhole);
     }
 
     public Task<CachedAnswer> CompleteAsync(string entryKey, RoutedCall call, CancellationToken cancellationToken = default) =>
@@ -33,5 +33,10 @@ internal sealed class ResponseCacheGrain : Grain, IResponseCacheGrain
         _cache.StreamAsync(entryKey, call, cancellationToken);
 
     private IAsyncEnumerable<ChatChunk> Upstream(RoutedCall call, CancellationToken cancellationToken) =>
-        GrainFactory.GetGrain<IRouterGrain>(GrainKeys.Router(call.Request.Model)).StreamAsync(call, cancellationToken);
+        Router(call).StreamAsync(call, cancellationToken);
+
+    private Task<ChatResponse> UpstreamWhole(RoutedCall call, CancellationToken cancellationToken) =>
+        Router(call).CompleteAsync(call, cancellationToken);
+
+    private IRouterGrain Router(RoutedCall call) => GrainFactory.GetGrain<IRouterGrain>(GrainKeys.Router(call.Request.Model));
 }

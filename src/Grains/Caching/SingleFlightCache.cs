@@ -38,7 +38,8 @@ internal sealed class SingleFlightCache(
     ResponseStore store,
     UsageRecorder usage,
     TimeProvider timeProvider,
-    Func<RoutedCall, CancellationToken, IAsyncEnumerable<ChatChunk>> upstream)
+    Func<RoutedCall, CancellationToken, IAsyncEnumerable<ChatChunk>> upstream,
+    Func<RoutedCall, CancellationToken, Task<ChatResponse>> upstreamWhole)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Flight> _inFlight = new(StringComparer.Ordinal);
@@ -70,7 +71,7 @@ internal sealed class SingleFlightCache(
         var waitUntil = timeProvider.GetUtcNow() + call.RemainingWait;
         while (true)
         {
-            var attached = Attach(key, call);
+            var attached = Attach(key, call, wholeAnswer: true);
             if (attached.Stored is { } stored)
             {
                 usage.RecordCacheHit(call.AppId, stored.Usage);
@@ -111,7 +112,7 @@ internal sealed class SingleFlightCache(
         var waitUntil = timeProvider.GetUtcNow() + call.RemainingWait;
         while (true)
         {
-            var attached = Attach(key, call);
+            var attached = Attach(key, call, wholeAnswer: false);
             if (attached.Stored is { } stored)
             {
                 for (var i = 0; i < stored.Chunks.Length; i++)
@@ -209,7 +210,13 @@ internal sealed class SingleFlightCache(
     private static ChatChunk WithStatus(ChatChunk chunk, string status, DateTimeOffset? storedUntil) =>
         chunk.Route is { } route ? chunk with { Route = route with { Cache = status, CachedUntil = storedUntil } } : chunk;
 
-    private Attached Attach(string key, RoutedCall call)
+    /// <param name="key">The request hash.</param>
+    /// <param name="call">The caller's call.</param>
+    /// <param name="wholeAnswer">
+    /// The caller wants the whole answer: if it starts the flight, the upstream call is a non-streaming one (cheaper, and
+    /// the router can still fail over, retry or hedge until the answer is complete); streaming joiners then get it at once.
+    /// </param>
+    private Attached Attach(string key, RoutedCall call, bool wholeAnswer)
     {
         if (!call.Options.NoCacheRead && store.TryGet(key) is { } stored)
         {
@@ -226,7 +233,7 @@ internal sealed class SingleFlightCache(
                 return new Attached(null, running, CacheStatus.Shared);
             }
 
-            flight = new Flight(call) { Callers = 1 };
+            flight = new Flight(call, wholeAnswer) { Callers = 1 };
             _inFlight[key] = flight;
         }
 
@@ -264,13 +271,16 @@ internal sealed class SingleFlightCache(
     private async Task RunAsync(string key, Flight flight)
     {
         var starter = flight.Starter;
-        // Always a stream with usage: a streaming and a non-streaming caller can share it, and usage is known for billing.
+        // A stream always asks for usage: a streaming and a non-streaming caller can share it, and usage is known for billing.
         var call = starter.Request.IncludeUsage ? starter : starter with { Request = starter.Request with { IncludeUsage = true } };
         var cancellationToken = flight.Cancellation.Token;
         Exception? error = null;
         try
         {
-            await foreach (var chunk in upstream(call, cancellationToken).WithCancellation(cancellationToken))
+            var chunks = flight.WholeAnswer
+                ? WholeAnswerAsChunksAsync(starter, cancellationToken)
+                : upstream(call, cancellationToken);
+            await foreach (var chunk in chunks.WithCancellation(cancellationToken))
             {
                 TaskCompletionSource changed;
                 lock (_lock)
@@ -323,6 +333,15 @@ internal sealed class SingleFlightCache(
         flight.Done.TrySetResult();
     }
 
+    private async IAsyncEnumerable<ChatChunk> WholeAnswerAsChunksAsync(RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var response = await upstreamWhole(call, cancellationToken);
+        foreach (var chunk in ChatResponseChunks.Split(response))
+        {
+            yield return chunk;
+        }
+    }
+
     /// <summary>Each caller gets its own exception object: one instance rethrown by many callers would share a stack trace.</summary>
     private static Exception CopyForCaller(Exception error) => error switch
     {
@@ -335,9 +354,11 @@ internal sealed class SingleFlightCache(
 
     private readonly record struct Attached(StoredAnswer? Stored, Flight? Flight, string Status);
 
-    private sealed class Flight(RoutedCall starter)
+    private sealed class Flight(RoutedCall starter, bool wholeAnswer)
     {
         public RoutedCall Starter { get; } = starter;
+        /// <summary>The upstream call is a non-streaming one (its first caller wanted the whole answer).</summary>
+        public bool WholeAnswer { get; } = wholeAnswer;
         public List<ChatChunk> Chunks { get; } = [];
         /// <summary>Completed, and replaced, whenever a chunk arrives or the flight ends.</summary>
         public TaskCompletionSource Changed { get; set; } = NewSignal();

@@ -24,7 +24,7 @@ public sealed class SingleFlightCacheTests
     public SingleFlightCacheTests()
     {
         _store = new ResponseStore(new TestOptionsMonitor<GatehouseOptions>(_settings), _time);
-        _cache = new SingleFlightCache(() => _settings.Cache, _store, _usage, _time, _upstream.StreamAsync);
+        _cache = new SingleFlightCache(() => _settings.Cache, _store, _usage, _time, _upstream.StreamAsync, _upstream.CompleteAsync);
     }
 
     private CacheOptions Options => _settings.Cache;
@@ -287,7 +287,7 @@ public sealed class SingleFlightCacheTests
     [Fact]
     public async Task Stream_Hit_ReplaysFinishAndUsageOnlyWhenAsked()
     {
-        await Complete(Call(), CancellationToken.None);
+        await Collect(Stream(Call(), CancellationToken.None));
 
         var withUsage = await Collect(Stream(Call(includeUsage: true), CancellationToken.None));
         var withoutUsage = await Collect(Stream(Call(includeUsage: false), CancellationToken.None));
@@ -357,6 +357,35 @@ public sealed class SingleFlightCacheTests
         Assert.Equal(1, _upstream.Calls);
     }
 
+    [Fact]
+    public async Task GetResponse_FirstCallerWantsTheWholeAnswer_OneNonStreamingUpstreamCallThatAStreamingJoinerShares()
+    {
+        _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var whole = Complete(Call(), CancellationToken.None);
+        await _upstream.Started.Task.Within("upstream call started");
+        var streamed = Collect(Stream(Call(includeUsage: true), CancellationToken.None));
+
+        _upstream.Gate.SetResult();
+
+        Assert.Equal("hello world", (await whole.Within("answers")).Message.Text);
+        var chunks = await streamed.Within("answers");
+        Assert.Equal(CacheStatus.Shared, chunks[0].Route!.Cache);
+        Assert.Equal("hello world", string.Concat(chunks.Select(c => c.TextDelta)));
+        Assert.Equal(FinishReason.Stop, chunks.Single(c => c.FinishReason is not null).FinishReason);
+        Assert.Equal(7, chunks[^1].Usage!.TotalTokens);
+        Assert.Equal(1, _upstream.Calls);
+        Assert.Equal(1, _upstream.WholeCalls);
+    }
+
+    [Fact]
+    public async Task Stream_FirstCallerStreams_UpstreamCallIsAStream()
+    {
+        await Collect(Stream(Call(), CancellationToken.None));
+
+        Assert.Equal(1, _upstream.Calls);
+        Assert.Equal(0, _upstream.WholeCalls);
+    }
+
     private static async Task<List<ChatChunk>> Collect(IAsyncEnumerable<ChatChunk> chunks)
     {
         var list = new List<ChatChunk>();
@@ -391,6 +420,22 @@ public sealed class SingleFlightCacheTests
 
         /// <summary>Set when a call observes its token cancelled.</summary>
         public TaskCompletionSource Canceled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The same scripted answer as one whole response (what a non-streaming upstream call returns).</summary>
+        public async Task<ChatResponse> CompleteAsync(RoutedCall call, CancellationToken cancellationToken)
+        {
+            WholeCalls++;
+            var chunks = new List<ChatChunk>();
+            await foreach (var chunk in StreamAsync(call with { Request = call.Request with { IncludeUsage = true } }, cancellationToken))
+            {
+                chunks.Add(chunk);
+            }
+
+            return ChatResponseAssembler.Assemble(chunks);
+        }
+
+        /// <summary>How many of <see cref="Calls"/> were whole-answer (non-streaming) calls.</summary>
+        public int WholeCalls { get; private set; }
 
         public async IAsyncEnumerable<ChatChunk> StreamAsync(RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
         {

@@ -55,7 +55,8 @@ public sealed class ResponseCacheClusterTests : IDisposable
     [Fact]
     public async Task GetResponse_ConcurrentIdenticalRequestsOnEverySilo_CallsUpstreamOnce()
     {
-        _fixture.Upstream.GetStreamingResponseAsyncCallback = _gate.Stream;
+        // The first caller wants a whole answer, so the one upstream call is a non-streaming one.
+        _fixture.Upstream.GetResponseAsyncCallback = _gate.Complete;
         var request = Deterministic();
 
         var calls = Enumerable.Range(0, Callers).Select(i => CompleteAsCountedApp(i, request)).ToList();
@@ -142,11 +143,12 @@ public sealed class ResponseCacheClusterTests : IDisposable
     [Fact]
     public async Task GetResponse_OneCallerCanceled_OthersGetTheAnswerAndUpstreamIsNotCanceled()
     {
+        // The first caller streams, so that joiners see chunks (and can be known to be attached) before the answer is complete.
         _fixture.Upstream.GetStreamingResponseAsyncCallback = _gate.Stream;
         var request = Deterministic();
         using var leaving = new CancellationTokenSource();
 
-        var stayer = Complete(0, request);
+        var stayer = Stream(0, request);
         await _gate.Started.Task.Within("the first caller's upstream call started");
         var quitter = Complete(1, request, leaving.Token);
         var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -156,7 +158,7 @@ public sealed class ResponseCacheClusterTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => quitter).Within("the cancelled caller's call to end");
         _gate.Release.SetResult();
 
-        Assert.Equal(CacheStatus.Miss, (await stayer.Within("the first caller's answer")).Route!.Cache);
+        Assert.Equal(CacheStatus.Miss, (await stayer.Within("the first caller's answer"))[0].Route!.Cache);
         Assert.Equal(CacheStatus.Shared, (await other.Within("the streaming joiner's answer"))[0].Route!.Cache);
         Assert.False(_gate.Canceled.Task.IsCompleted, "the upstream call was cancelled");
         Assert.Equal(1, _fixture.Upstream.Calls);
@@ -170,7 +172,8 @@ public sealed class ResponseCacheClusterTests : IDisposable
         using var first = new CancellationTokenSource();
         using var second = new CancellationTokenSource();
 
-        var a = Complete(0, request, first.Token);
+        // Both stream, so that the joiner is known to be attached (it has a chunk) before anyone leaves.
+        var a = Stream(0, request, first.Token);
         await _gate.Started.Task.Within("the first caller's upstream call started");
         var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var b = Stream(1, request, second.Token, joined);
@@ -288,6 +291,21 @@ public sealed class ResponseCacheClusterTests : IDisposable
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource Canceled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The same answer as a whole (a non-streaming upstream call), released by <see cref="Release"/>.</summary>
+        public async Task<ChatResponse> Complete(ChatRequest request, CancellationToken cancellationToken)
+        {
+            cancellationToken.Register(() => Canceled.TrySetResult());
+            Started.TrySetResult();
+            await Release.Task.WaitAsync(cancellationToken);
+            return new ChatResponse
+            {
+                Id = "gated",
+                Model = request.Model,
+                Message = ChatMessage.FromText(ChatRole.Assistant, $"cacheup says: {request.Messages[^1].Text} "),
+                Usage = new Usage { PromptTokens = 10, CompletionTokens = 3 },
+            };
+        }
 
         public async IAsyncEnumerable<ChatChunk> Stream(ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
