@@ -3,6 +3,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Placement;
 
 namespace Gatehouse.Caching;
 
@@ -12,11 +13,12 @@ namespace Gatehouse.Caching;
 /// </summary>
 /// <remarks>
 /// Reentrant: joiners must be served while the first caller's upstream call is in flight. The upstream call goes through
-/// the alias's <see cref="IRouterGrain"/>, a stateless worker, so it runs on this shard's silo: the shards spread both
-/// the entries and the upstream calls they start over the cluster. The shard holds only the flights in progress, so it
+/// the alias's <see cref="IRouterGrain"/>, a stateless worker, so it runs on this shard's silo. Hash placement puts the
+/// shards evenly on the silos whichever silo first calls them, so the shards spread both the entries and the upstream
+/// calls they start over the cluster. The shard holds only the flights in progress, so it
 /// may be deactivated whenever it is idle; the answers it stored stay in its silo's store, within that silo's budget.
 /// </remarks>
-[Reentrant]
+[Reentrant, HashBasedPlacement]
 internal sealed class ResponseCacheGrain : Grain, IResponseCacheGrain
 {
     private readonly SingleFlightCache _cache;

@@ -79,6 +79,9 @@ public sealed record UpstreamReply
     /// read the events already sent (a reset can discard data the client has not read yet).
     /// </summary>
     public Task? AbortWhen { get; init; }
+    /// <summary>Streaming only: after this many SSE events, wait for <see cref="HoldUntil"/>, then finish the stream normally.</summary>
+    public int? HoldAfterEvents { get; init; }
+    public Task? HoldUntil { get; init; }
     /// <summary>A broken 200 answer to play instead of the completion (see <see cref="UpstreamFault"/>).</summary>
     public UpstreamFault Fault { get; init; }
     /// <summary>For <see cref="UpstreamFault.HugeLine"/> and <see cref="UpstreamFault.Oversized"/>: how many bytes the answer runs to.</summary>
@@ -133,6 +136,8 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false };
     private static readonly object AbortAfterKey = new();
     private static readonly object AbortWhenKey = new();
+    private static readonly object HoldAfterKey = new();
+    private static readonly object HoldUntilKey = new();
 
     private LoopbackServer _server = null!;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
@@ -433,6 +438,12 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
             context.Items[AbortWhenKey] = reply.AbortWhen;
         }
 
+        if (reply is { HoldAfterEvents: { } holdAfter, HoldUntil: { } holdUntil })
+        {
+            context.Items[HoldAfterKey] = holdAfter;
+            context.Items[HoldUntilKey] = holdUntil;
+        }
+
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/event-stream; charset=utf-8";
         context.Response.Headers.CacheControl = "no-cache";
@@ -555,6 +566,16 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
             }
 
             context.Items[AbortAfterKey] = remaining - 1;
+        }
+
+        if (context.Items[HoldAfterKey] is int beforeHold)
+        {
+            if (beforeHold == 0 && context.Items[HoldUntilKey] is Task holdUntil)
+            {
+                await holdUntil.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+
+            context.Items[HoldAfterKey] = beforeHold - 1;
         }
 
         using var buffer = new MemoryStream();

@@ -15,12 +15,13 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly string? _configPath;
 
-    private SiloProcess(Process process, string? configPath, string baseUrl, int gatewayPort)
+    private SiloProcess(Process process, string? configPath, string baseUrl, int gatewayPort, int siloPort)
     {
         _process = process;
         _configPath = configPath;
         BaseUrl = baseUrl;
         GatewayPort = gatewayPort;
+        SiloPort = siloPort;
     }
 
     /// <summary>The silo's HTTP base URL, e.g. <c>http://127.0.0.1:5123</c>.</summary>
@@ -28,6 +29,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>The Orleans gateway port grain clients connect to.</summary>
     public int GatewayPort { get; }
+
+    /// <summary>The Orleans silo-to-silo port: a second silo joins this one with <c>Gatehouse__Cluster__PrimarySiloPort</c>.</summary>
+    public int SiloPort { get; }
 
     public int ProcessId => _process.Id;
 
@@ -82,7 +86,7 @@ public sealed class SiloProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var silo = new SiloProcess(process, configPath, baseUrl, gatewayPort);
+        var silo = new SiloProcess(process, configPath, baseUrl, gatewayPort, siloPort);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) => silo.Append(e.Data, ready);
         process.ErrorDataReceived += (_, e) => silo.Append(e.Data, null);
