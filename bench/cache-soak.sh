@@ -2,7 +2,7 @@
 # The cache's memory under a soak of unique deterministic requests at the box's max rate: the silo's RSS sampled every
 # 10 s, and its store's figures at the end.
 #
-#   bench/cache-soak.sh [--minutes 10] [--conns 16] [--budget-mb 64]
+#   bench/cache-soak.sh [--minutes 10] [--conns 16] [--budget-mb 16 | --budget-kb 64]
 #
 # One silo (CPU 0) with the cache on and Cache:MaxBytesPerSilo = --budget-mb, in front of the shared mock upstream;
 # wrk (CPU 1, the shared lua/chat.lua, unique bodies, `x-gatehouse-cache: force`) drives it in 60 s segments, so that
@@ -14,13 +14,14 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 SHARED_BENCH="${SHARED_BENCH:-$ROOT/../shared/bench}"
 OUT_DIR="${GATEHOUSE_BENCH_DIR:-/tmp/gatehouse-cache-soak}"
-MINUTES=10 CONNS=16 BUDGET_MB=64
+MINUTES=10 CONNS=16 BUDGET_MB=16 BUDGET_KB=""
 HTTP_PORT=18590 MOCK_PORT=18591
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --minutes) MINUTES="$2"; shift 2 ;;
     --conns) CONNS="$2"; shift 2 ;;
     --budget-mb) BUDGET_MB="$2"; shift 2 ;;
+    --budget-kb) BUDGET_KB="$2"; shift 2 ;;
     *) echo "cache-soak.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -29,6 +30,7 @@ command -v wrk >/dev/null || { echo "cache-soak.sh: wrk is needed (run ../shared
 MOCK_DLL="${BENCH_BUILD_DIR:-/tmp/gatehouse-bench-build}/out/MockUpstream.dll"
 [[ -f "$MOCK_DLL" ]] || { echo "cache-soak.sh: no mock at $MOCK_DLL (run ../shared/bench/compare.sh once to build it)" >&2; exit 2; }
 mkdir -p "$OUT_DIR"
+rm -f "$OUT_DIR"/wrk-*.txt
 dotnet publish "$ROOT/src/Silo" -c Release -o "$OUT_DIR/silo" --nologo -v quiet >/dev/null
 
 cat > "$OUT_DIR/config.json" <<JSON
@@ -41,7 +43,7 @@ cat > "$OUT_DIR/config.json" <<JSON
     },
     "Models": { "gpt-4o-mini": { "Targets": [ { "Provider": "mock", "Model": "gpt-4o-mini" } ] } },
     "Apps": { "bench": { "Keys": [ "gk-bench" ], "RequestsPerMinute": 10000000, "TokensPerMinute": 1000000000 } },
-    "Cache": { "Enabled": true, "TtlSeconds": 3600, "MaxBytesPerSilo": $(( BUDGET_MB * 1024 * 1024 )) },
+    "Cache": { "Enabled": true, "TtlSeconds": 3600, "MaxBytesPerSilo": $(( ${BUDGET_KB:-$(( BUDGET_MB * 1024 ))} * 1024 )) },
     "Cluster": { "SiloPort": 21590, "GatewayPort": 31590 }
   }
 }

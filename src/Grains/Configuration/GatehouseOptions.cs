@@ -226,7 +226,8 @@ public sealed class CacheOptions
     public int MaxEntryBytes { get; set; } = CacheConstants.DefaultMaxEntryBytes;
     /// <summary>
     /// What this silo's stored answers may take on the heap, in bytes (estimated: text as UTF-16 plus a fixed cost per
-    /// chunk and entry); the least recently used are dropped to stay within it. The default value is 64 MiB.
+    /// chunk and entry); the least recently used are dropped to stay within it. The default value is 16 MiB, which keeps
+    /// a loaded silo near the 250 MB RSS goal (the README says how to size it).
     /// </summary>
     [Range(64 * 1024, SettingBounds.MaxBytes)]
     public long MaxBytesPerSilo { get; set; } = CacheConstants.DefaultMaxBytesPerSilo;
@@ -237,7 +238,7 @@ public static class CacheConstants
 {
     public const int DefaultTtlSeconds = 3600;
     public const int DefaultMaxEntryBytes = 1024 * 1024;
-    public const long DefaultMaxBytesPerSilo = 64L * 1024 * 1024;
+    public const long DefaultMaxBytesPerSilo = 16L * 1024 * 1024;
 }
 
 public sealed class ClusterOptions
