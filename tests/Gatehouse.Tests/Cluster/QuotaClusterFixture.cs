@@ -64,11 +64,6 @@ public sealed class QuotaCluster : IAsyncDisposable
             ["Gatehouse:Providers:scarce:RequestsPerMinute"] = "60",
             ["Gatehouse:Providers:scarce:Burst"] = "1",
             ["Gatehouse:Providers:spare:Kind"] = FakeChatGatewayFactory.FakeKind,
-            // One call at a time and no fallback: a cached request's first caller can be refused by the slot alone.
-            ["Gatehouse:Providers:narrow:Kind"] = FakeChatGatewayFactory.FakeKind,
-            ["Gatehouse:Providers:narrow:MaxConcurrency"] = "1",
-            ["Gatehouse:Models:narrow:Targets:0:Provider"] = "narrow",
-            ["Gatehouse:Models:narrow:Targets:0:Model"] = "narrow-model",
             ["Gatehouse:Models:metered:Targets:0:Provider"] = "metered",
             ["Gatehouse:Models:metered:Targets:0:Model"] = "metered-model",
             ["Gatehouse:Models:scarce:Targets:0:Provider"] = "scarce",

@@ -132,49 +132,6 @@ public sealed class QuotaClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Complete_CachedRequestFirstCallerRefusedWithinItsWait_JoinerWaitsAndGetsTheAnswer()
-    {
-        var narrow = _cluster.Upstreams.Get("narrow");
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        narrow.GetResponseAsyncCallback = async (request, cancellationToken) =>
-        {
-            if (request.Messages[^1].Text == "hold")
-            {
-                held.TrySetResult();
-                await release.Task.WaitAsync(cancellationToken);
-            }
-
-            return narrow.Reply(request);
-        };
-        var patient = new CallOptions { MaxWait = TimeSpan.FromSeconds(30) };
-        var holding = _cluster.PipelineOf(_cluster.Cluster.Silos[2]).CompleteAsync(QuotaCluster.App("free"), QuotaCluster.Ask("narrow", "hold"), patient, default);
-        try
-        {
-            await Within(held.Task, "the call holding narrow's only slot");
-            var request = QuotaCluster.Ask("narrow", "shared") with { Temperature = 0 };
-
-            // The only slot is taken: the first caller may not wait for it; the joiner may. Both go through one silo, in
-            // order, so that the impatient one reaches the cache shard first and starts the flight.
-            var pipeline = _cluster.PipelineOf(_cluster.Cluster.Silos[0]);
-            var impatient = pipeline.CompleteAsync(QuotaCluster.App("free"), request, new CallOptions { MaxWait = TimeSpan.Zero }, default);
-            var joiner = pipeline.CompleteAsync(QuotaCluster.App("free"), request, patient, default);
-            var refused = await Assert.ThrowsAsync<GatewayException>(() => Within(impatient, "the impatient first caller"));
-            Assert.Equal(GatewayError.RateLimited, refused.Error);
-            release.SetResult();
-
-            var answer = await Within(joiner, "the patient joiner");
-            Assert.Equal("narrow", answer.Route!.Provider);
-            Assert.Equal("narrow says: shared", answer.Message.Text);
-        }
-        finally
-        {
-            release.TrySetResult();
-            await Within(holding, "the holding call");
-        }
-    }
-
-    [Fact]
     public async Task Complete_UpstreamBucketEmptyPastMaxWait_FallsBackToTheNextAlias()
     {
         var pipeline = _cluster.PipelineOf(_cluster.Cluster.Silos[1]);
