@@ -28,7 +28,7 @@ public static class RequestHasher
     /// </summary>
     public const string VersionSalt = "gatehouse-cache-v1";
 
-    /// <summary>The <see cref="IResponseCacheGrain"/> key for <paramref name="request"/> in <paramref name="cacheNamespace"/>.</summary>
+    /// <summary>The cache key (<see cref="GrainKeys.ResponseCache"/>) of <paramref name="request"/> in <paramref name="cacheNamespace"/>.</summary>
     public static string Key(string cacheNamespace, ChatRequest request)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];

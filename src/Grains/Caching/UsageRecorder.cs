@@ -6,7 +6,7 @@ namespace Gatehouse.Caching;
 /// <summary>Per-silo usage counters per app: what went upstream (billed) and what the cache saved.</summary>
 /// <remarks>
 /// A singleton updated with interlocked operations: no lock, no storage write per request. An upstream call is counted
-/// once, by whoever made it (the cache grain for a miss, the pipeline for a bypass); hits and shared joins are counted
+/// once, by whoever made it (the cache shard for a miss, the pipeline for a bypass); hits and shared joins are counted
 /// as savings, never as upstream tokens. Read by tests now, and later by the admin API and metrics, which sum the silos.
 /// </remarks>
 public sealed class UsageRecorder

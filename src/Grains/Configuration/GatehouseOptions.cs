@@ -213,7 +213,7 @@ public sealed class AppOptions
     public bool CacheAllRequests { get; set; }
 }
 
-/// <summary>The response cache and single-flight de-duplication (see <c>Caching/ResponseCacheGrain</c>).</summary>
+/// <summary>The response cache and single-flight de-duplication (see <c>Caching/ResponseCacheGrain</c> and <c>Caching/ResponseStore</c>).</summary>
 public sealed class CacheOptions
 {
     /// <summary>Whether eligible requests are cached and de-duplicated. The default value is true.</summary>

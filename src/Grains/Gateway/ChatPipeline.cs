@@ -87,7 +87,7 @@ public sealed class ChatPipeline(
     }
 
     /// <summary>
-    /// The cache grain key when the request is cached and de-duplicated: caching is on, and the request is deterministic
+    /// The cache key (request hash) when the request is cached and de-duplicated: caching is on, and the request is deterministic
     /// (temperature 0 or a seed) or the app or the request opted in; null otherwise.
     /// </summary>
     internal string? CacheKey(AppIdentity app, ChatRequest request, CallOptions callOptions)
