@@ -50,19 +50,7 @@ cat > "$OUT_DIR/config.json" <<JSON
 JSON
 printf 'Authorization: Bearer gk-bench\nx-gatehouse-cache: force\n' > "$OUT_DIR/headers.txt"
 
-declare -a STARTED=()
-cleanup() {
-  local rc=$?
-  for pid in "${STARTED[@]:-}"; do
-    [[ -n "$pid" ]] || continue
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  done
-  exit $rc
-}
-trap cleanup EXIT INT TERM
-wait_port() { local deadline=$(( $(date +%s) + $2 )); until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do (( $(date +%s) < deadline )) || return 1; sleep 0.2; done; }
+. "$HERE/started-processes.sh"
 rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 MOCK_PORT=$MOCK_PORT setsid taskset -c 1 dotnet "$MOCK_DLL" >"$OUT_DIR/mock.log" 2>&1 </dev/null &

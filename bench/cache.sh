@@ -71,19 +71,7 @@ log "1/2 HTTP cache hits (wrk, identical bodies)"
   --out "$OUT_DIR/http.md"
 
 log "2/2 grain client cache hits"
-declare -a STARTED=()
-cleanup() {
-  local rc=$?
-  for pid in "${STARTED[@]:-}"; do
-    [[ -n "$pid" ]] || continue
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  done
-  exit $rc
-}
-trap cleanup EXIT
-wait_port() { local deadline=$(( $(date +%s) + $2 )); until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do (( $(date +%s) < deadline )) || return 1; sleep 0.2; done; }
+. "$HERE/started-processes.sh"
 
 MOCK_DLL="${BENCH_BUILD_DIR:-/tmp/gatehouse-bench-build}/out/MockUpstream.dll"
 MOCK_PORT=$MOCK_PORT setsid taskset -c 1 dotnet "$MOCK_DLL" >"$OUT_DIR/mock.log" 2>&1 </dev/null &
