@@ -19,10 +19,11 @@ app.MapOpenAIApi();
 app.MapAnthropicApi();
 app.MapHealthEndpoints();
 
+GatehouseOptions options;
 try
 {
     // Validate before the host starts so a bad config is reported once, plainly, without a host failure trace.
-    _ = app.Services.GetRequiredService<IOptions<GatehouseOptions>>().Value;
+    options = app.Services.GetRequiredService<IOptions<GatehouseOptions>>().Value;
 }
 catch (OptionsValidationException ex)
 {
@@ -30,6 +31,17 @@ catch (OptionsValidationException ex)
     foreach (var failure in ex.Failures)
     {
         Console.Error.WriteLine($"  - {failure}");
+    }
+
+    return 1;
+}
+
+if (PortsInUse.Find(options, builder.Configuration) is { Count: > 0 } taken)
+{
+    Console.Error.WriteLine("Gatehouse cannot start: a port it needs is taken.");
+    foreach (var port in taken)
+    {
+        Console.Error.WriteLine($"  - {port}");
     }
 
     return 1;

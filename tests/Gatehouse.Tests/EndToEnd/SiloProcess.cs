@@ -48,7 +48,10 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <param name="configJson">The file given as GATEHOUSE_CONFIG; null runs the embedded default configuration.</param>
-    public static async Task<SiloProcess> StartAsync(string? configJson, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="environment">Extra environment variables (they win over the free ports picked here).</param>
+    /// <param name="ports">The HTTP, silo and gateway ports to use instead of free ones (null: a free one).</param>
+    public static async Task<SiloProcess> StartAsync(
+        string? configJson, IReadOnlyDictionary<string, string>? environment = null, (int? Http, int? Silo, int? Gateway) ports = default)
     {
         string? configPath = null;
         if (configJson is not null)
@@ -57,9 +60,9 @@ public sealed class SiloProcess : IAsyncDisposable
             await File.WriteAllTextAsync(configPath, configJson);
         }
 
-        var httpPort = FreePort();
-        var siloPort = FreePort();
-        var gatewayPort = FreePort();
+        var httpPort = ports.Http ?? FreePort();
+        var siloPort = ports.Silo ?? FreePort();
+        var gatewayPort = ports.Gateway ?? FreePort();
         var baseUrl = $"http://127.0.0.1:{httpPort}";
         var start = new ProcessStartInfo("dotnet")
         {
@@ -115,12 +118,13 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>Starts the silo when it is expected to refuse to start, and returns how it exited.</summary>
     /// <exception cref="InvalidOperationException">The silo started instead (it is stopped first).</exception>
-    public static async Task<SiloExitedException> StartExpectingExitAsync(string? configJson, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<SiloExitedException> StartExpectingExitAsync(
+        string? configJson, IReadOnlyDictionary<string, string>? environment = null, (int? Http, int? Silo, int? Gateway) ports = default)
     {
         SiloProcess silo;
         try
         {
-            silo = await StartAsync(configJson, environment);
+            silo = await StartAsync(configJson, environment, ports);
         }
         catch (SiloExitedException exited)
         {
