@@ -26,7 +26,7 @@ public static class GrainKeys
     /// its first hex digits, e.g. <c>cache-17</c>.
     /// </summary>
     public static string ResponseCacheShard(string entryKey) =>
-        ShardKeys[Convert.ToInt32(entryKey[..4], 16) % ResponseCacheShards];
+        ShardKeys[int.Parse(entryKey.AsSpan(0, 4), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) % ResponseCacheShards];
 
     private static readonly string[] ShardKeys = [.. Enumerable.Range(0, ResponseCacheShards).Select(i => $"cache-{i}")];
 

@@ -94,7 +94,7 @@ internal sealed class SingleFlightCache(
                 }
 
                 delivered = true;
-                return new CachedAnswer { Chunks = flight.Chunks.ToImmutableArray(), Cache = attached.Status, StoredUntil = flight.StoredUntil };
+                return new CachedAnswer { Chunks = flight.Recorded, Cache = attached.Status, StoredUntil = flight.StoredUntil };
             }
             finally
             {
@@ -305,9 +305,11 @@ internal sealed class SingleFlightCache(
             error = new GatewayException(GatewayError.UpstreamFailed, "The upstream returned an empty answer.");
         }
 
+        // No chunk arrives after the loop: one copy serves the store and every whole-answer caller.
+        flight.Recorded = [.. flight.Chunks];
         if (error is null && !flight.Cancellation.IsCancellationRequested && settings.Enabled && !starter.Options.NoCacheStore)
         {
-            var answer = new StoredAnswer([.. flight.Chunks], timeProvider.GetUtcNow() + TimeSpan.FromSeconds(settings.TtlSeconds));
+            var answer = new StoredAnswer(flight.Recorded, timeProvider.GetUtcNow() + TimeSpan.FromSeconds(settings.TtlSeconds));
             if (answer.Bytes <= settings.MaxEntryBytes && store.Put(key, answer))
             {
                 flight.StoredUntil = answer.ExpiresAt;
@@ -369,6 +371,8 @@ internal sealed class SingleFlightCache(
         public bool Completed { get; set; }
         public Exception? Error { get; set; }
         public Usage? Usage { get; set; }
+        /// <summary>The chunks once the upstream call has ended (set before <see cref="Done"/>).</summary>
+        public ImmutableArray<ChatChunk> Recorded { get; set; } = [];
         /// <summary>When the stored answer expires; null when it was not stored.</summary>
         public DateTimeOffset? StoredUntil { get; set; }
     }
