@@ -52,8 +52,15 @@ public sealed class GatehouseChatClient : IChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = ChatMapping.ToGatehouseRequest(messages, options, _defaultModel, stream: false);
-        var response = await Gateway.CompleteAsync(_appKey, request, cancellationToken).ConfigureAwait(false);
-        return ChatMapping.FromGatehouseResponse(response);
+        try
+        {
+            var response = await Gateway.CompleteAsync(_appKey, request, cancellationToken).ConfigureAwait(false);
+            return ChatMapping.FromGatehouseResponse(response);
+        }
+        catch (Exception ex) when (LostSiloError.Matches(ex))
+        {
+            throw LostSiloError.From(ex);
+        }
     }
 
     /// <inheritdoc />
@@ -63,17 +70,37 @@ public sealed class GatehouseChatClient : IChatClient
         var request = ChatMapping.ToGatehouseRequest(messages, options, _defaultModel, stream: true);
         var mapper = new ChatStreamMapper();
 
-        await foreach (var chunk in Gateway.StreamAsync(_appKey, request, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+        var chunks = Gateway.StreamAsync(_appKey, request, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false).GetAsyncEnumerator();
+        try
         {
-            if (mapper.Map(chunk) is { } update)
+            while (await MoveNextAsync(chunks))
             {
-                yield return update;
+                if (mapper.Map(chunks.Current) is { } update)
+                {
+                    yield return update;
+                }
             }
+        }
+        finally
+        {
+            await chunks.DisposeAsync();
         }
 
         if (mapper.Complete() is { } last)
         {
             yield return last;
+        }
+    }
+
+    private static async ValueTask<bool> MoveNextAsync(ConfiguredCancelableAsyncEnumerable<Gatehouse.Chat.ChatChunk>.Enumerator chunks)
+    {
+        try
+        {
+            return await chunks.MoveNextAsync();
+        }
+        catch (Exception ex) when (LostSiloError.Matches(ex))
+        {
+            throw LostSiloError.From(ex);
         }
     }
 

@@ -17,7 +17,8 @@ internal static partial class ErrorResponses
                 return new GatewayException(
                     bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? GatewayError.PayloadTooLarge : GatewayError.InvalidRequest,
                     "The request could not be read.");
-            case SiloUnavailableException:
+            case OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException:
+                // A silo serving part of the request (a quota authority, a cache shard) went away or is restarting.
                 return new GatewayException(GatewayError.NoTargetAvailable, "The gateway is busy or restarting; retry the request.");
             default:
                 LogUnhandled(logger, exception);

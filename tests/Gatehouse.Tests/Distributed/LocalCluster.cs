@@ -35,6 +35,12 @@ public sealed partial class LocalCluster : IAsyncDisposable
     public static async Task<LocalCluster> UpAsync(int silos, string configJson)
     {
         var directory = Directory.CreateTempSubdirectory("gatehouse-cluster-test-").FullName;
+        // PostgreSQL runs as the postgres user, which must be able to reach its data directory under this one.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
         var configPath = Path.Combine(directory, "config.json");
         await File.WriteAllTextAsync(configPath, configJson);
         var cluster = new LocalCluster(Path.Combine(directory, "state"), configPath);

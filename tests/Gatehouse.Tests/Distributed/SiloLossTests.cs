@@ -61,7 +61,7 @@ public sealed class SiloLossTests(ITestOutputHelper output)
         };
 
         await Task.Delay(LoadBeforeKill);
-        var victim = await SiloHostingAsync(clusterClient, cluster, "Gatehouse.Health.ProviderGrain", "limited");
+        var victim = await SiloHostingAsync(clusterClient, cluster, "Gatehouse.Health.ProviderGrain,Gatehouse.Grains", "limited");
         var killedAt = DateTimeOffset.UtcNow;
         await cluster.KillAsync(victim);
         var detectedAt = await DeclaredDeadAsync(clusterClient, cluster[victim], TimeSpan.FromSeconds(60));
@@ -165,7 +165,9 @@ public sealed class SiloLossTests(ITestOutputHelper output)
     {
         var management = client.GetGrain<IManagementGrain>(0);
         var statistics = await management.GetDetailedGrainStatistics([grainType]);
-        var activation = statistics.First(s => s.GrainId.Key.ToString() == key);
+        var activation = statistics.FirstOrDefault(s => s.GrainId.Key.ToString() == key)
+            ?? throw new InvalidOperationException($"no activation of {grainType}/{key} among: {string.Join(", ", statistics.Select(s => $"{s.GrainType} {s.GrainId}"))}; "
+                + string.Join(", ", (await management.GetDetailedGrainStatistics()).Select(s => s.GrainType).Distinct()));
         var hosts = await management.GetDetailedHosts(onlyActive: true);
         var gatewayPort = hosts.Single(h => h.SiloAddress.Equals(activation.SiloAddress)).ProxyPort;
         return cluster.Silos.Single(s => s.GatewayPort == gatewayPort).Index;
