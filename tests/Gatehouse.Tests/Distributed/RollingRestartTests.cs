@@ -32,7 +32,8 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
             """;
         await using var cluster = await LocalCluster.UpAsync(3, config);
         using var balancer = new HttpBalancer(cluster.Silos, CallTimeout);
-        using var client = await SiloLossTests.StartGrainClientAsync(cluster.PostgresConnectionString, AppKey);
+        // This client is given the three gateways (the drill's discovers them in the membership table).
+        using var client = await SiloLossTests.StartGrainClientAsync(cluster.PostgresConnectionString, AppKey, cluster.Silos);
         var chat = client.Services.GetRequiredService<IChatClient>();
 
         var firstTries = new ConcurrentBag<CallOutcome>();

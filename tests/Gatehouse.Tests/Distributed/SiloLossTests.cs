@@ -4,6 +4,7 @@ using Gatehouse.Tests.Doubles;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Runtime;
@@ -109,6 +110,14 @@ public sealed class SiloLossTests(ITestOutputHelper output)
         Assert.Contains(all, o => o.Kind == CallKind.Refused);
         Assert.InRange(upstream.PeakInFlightFor("limited"), 1, ProviderMaxConcurrency);
 
+        // The authorities' grant records are rows in PostgreSQL: that is what the new activation resumed from.
+        await using (var database = new Npgsql.NpgsqlConnection(cluster.PostgresConnectionString))
+        {
+            await database.OpenAsync();
+            await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM orleans_grain_state", database);
+            Assert.True((long)(await count.ExecuteScalarAsync())! >= 3, "the limited upstream's and both apps' grant records are stored");
+        }
+
         Assert.All(rejoined, o => Assert.True(o.Kind == CallKind.Ok, $"restarted silo {victim}: {o.Detail}\n{cluster.LogOf(victim)}"));
         Assert.All(identical, o => Assert.True(o.Kind == CallKind.Ok, o.Detail));
         Assert.Equal(1, upstream.Requests.Count(r => r.LastUserText == "identical question"));
@@ -145,14 +154,24 @@ public sealed class SiloLossTests(ITestOutputHelper output)
         }
         """;
 
-    internal static async Task<IHost> StartGrainClientAsync(string postgres, string appKey)
+    /// <summary>A grain client that finds the gateways in the membership table (or, with <paramref name="gateways"/>, is given them).</summary>
+    internal static async Task<IHost> StartGrainClientAsync(string postgres, string appKey, IEnumerable<ClusterSilo>? gateways = null)
     {
         var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddGatehouseClient(o =>
         {
             o.AppKey = appKey;
-            o.Cluster = GatehouseClusterKind.AdoNet;
-            o.ConnectionString = postgres;
+            if (gateways is null)
+            {
+                o.Cluster = GatehouseClusterKind.AdoNet;
+                o.ConnectionString = postgres;
+            }
+            else
+            {
+                o.Cluster = GatehouseClusterKind.StaticGateways;
+                o.Gateways = [.. gateways.Select(g => $"127.0.0.1:{g.GatewayPort}")];
+            }
         });
         var host = builder.Build();
         using var connect = new CancellationTokenSource(TimeSpan.FromSeconds(60));
