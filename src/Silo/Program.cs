@@ -5,9 +5,15 @@ using Gatehouse.Silo.Hosting;
 using Gatehouse.Silo.Http.Anthropic;
 using Gatehouse.Silo.Http.FrameworkErrors;
 using Gatehouse.Silo.Http.OpenAI;
+using Gatehouse.Silo.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
+
+if (args is [SchemaCommand.Verb, ..])
+{
+    return await SchemaCommand.RunAsync(args[1..]);
+}
 
 var builder = WebApplication.CreateSlimBuilder(args);
 GatehouseConfiguration.AddSources(builder.Configuration, args);
