@@ -12,8 +12,8 @@ public static class GatehouseClientConstants
     /// <summary>The ADO.NET provider invariant of the membership database (the silos' PostgreSQL).</summary>
     public const string AdoNetInvariant = "Npgsql";
 
-    /// <summary>How long one grain call may take before Orleans gives up on it: 10 minutes, matching the silo.</summary>
-    public static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(10);
+    /// <summary>How long one grain call may take unless configured otherwise: 10 minutes, matching the silo.</summary>
+    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>The Orleans cluster id of a Gatehouse cluster unless the silo's configuration names another.</summary>
     public const string DefaultClusterId = "gatehouse";

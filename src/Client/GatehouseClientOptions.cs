@@ -57,6 +57,14 @@ public sealed class GatehouseClientOptions
     /// </remarks>
     public TimeSpan GatewayListRefreshPeriod { get; set; } = GatehouseClientConstants.DefaultGatewayListRefreshPeriod;
 
+    /// <summary>Gets or sets how long one call (a whole response, or each step of a stream) may take before it fails.</summary>
+    /// <remarks>
+    /// The default value is 10 minutes (<see cref="GatehouseClientConstants.DefaultCallTimeout"/>). It is also how long a
+    /// call in flight on a gateway silo that dies waits before it fails: Orleans' client does not break calls on a lost
+    /// gateway connection. Set it a little above the longest upstream timeout of the models the service calls.
+    /// </remarks>
+    public TimeSpan CallTimeout { get; set; } = GatehouseClientConstants.DefaultCallTimeout;
+
     /// <summary>Gets or sets the Orleans cluster id; it must match the silos'.</summary>
     /// <remarks>The default value is <c>"gatehouse"</c> (<see cref="GatehouseClientConstants.DefaultClusterId"/>).</remarks>
     [Required]

@@ -52,6 +52,11 @@ internal sealed class GatehouseClientOptionsCrossFieldValidator : IValidateOptio
             failures.Add($"{nameof(GatehouseClientOptions.GatewayListRefreshPeriod)} must be more than 0 and at most 1 hour; it is {options.GatewayListRefreshPeriod}.");
         }
 
+        if (options.CallTimeout < TimeSpan.FromSeconds(1) || options.CallTimeout > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{nameof(GatehouseClientOptions.CallTimeout)} must be at least 1 second and at most 1 hour; it is {options.CallTimeout}.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ClusterId))
         {
             failures.Add($"{nameof(GatehouseClientOptions.ClusterId)} must not be empty.");

@@ -83,7 +83,8 @@ public static class GatehouseClientServiceCollectionExtensions
                     cluster.ServiceId = gatehouse.Value.ServiceId;
                 });
             // A call lasts as long as its upstream allows (and a stream longer); Orleans' 30 s default would cut it first.
-            client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = GatehouseClientConstants.CallTimeout);
+            client.Services.AddOptions<ClientMessagingOptions>().Configure<IOptions<GatehouseClientOptions>>(
+                static (messaging, gatehouse) => messaging.ResponseTimeout = gatehouse.Value.CallTimeout);
         });
 
         services.TryAddSingleton<GatehouseChatClient>();
