@@ -118,8 +118,10 @@ start() {
   done
 
   # pg_ctl -w has waited for connections; the database the silos use is created once.
-  if ! "$BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -XAtq \
-      -c "SELECT 1 FROM pg_database WHERE datname = 'gatehouse'" | grep -q 1; then
+  local exists
+  exists="$("$BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -XAtq \
+    -c "SELECT 1 FROM pg_database WHERE datname = 'gatehouse'")"
+  if [[ "$exists" != 1 ]]; then
     "$BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -Xq -v ON_ERROR_STOP=1 \
       -c 'CREATE DATABASE gatehouse' >/dev/null
   fi
