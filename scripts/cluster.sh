@@ -409,5 +409,5 @@ case "$command" in
   start) cmd_start "$@" ;;
   down) cmd_down "$@" ;;
   -h|--help|help) usage ;;
-  *) usage ;;
+  *) say "unknown command '$command'"; usage ;;
 esac
