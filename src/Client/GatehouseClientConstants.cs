@@ -6,6 +6,12 @@ public static class GatehouseClientConstants
     /// <summary>The gateway port a localhost silo listens on for grain clients (the Orleans default).</summary>
     public const int DefaultGatewayPort = 30000;
 
+    /// <summary>How often the client refreshes its list of live gateways unless configured otherwise.</summary>
+    public static readonly TimeSpan DefaultGatewayListRefreshPeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>The ADO.NET provider invariant of the membership database (the silos' PostgreSQL).</summary>
+    public const string AdoNetInvariant = "Npgsql";
+
     /// <summary>How long one grain call may take before Orleans gives up on it: 10 minutes, matching the silo.</summary>
     public static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(10);
 

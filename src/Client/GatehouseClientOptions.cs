@@ -10,6 +10,12 @@ public enum GatehouseClusterKind
 
     /// <summary>A fixed list of silo gateway endpoints, <see cref="GatehouseClientOptions.Gateways"/>.</summary>
     StaticGateways = 1,
+
+    /// <summary>
+    /// The silos' ADO.NET membership table in PostgreSQL (<see cref="GatehouseClientOptions.ConnectionString"/>): the
+    /// client reads the live gateways from it, so silos may come, go and move without a configuration change.
+    /// </summary>
+    AdoNet = 2,
 }
 
 /// <summary>Options of the Gatehouse grain client: which cluster to join and which application calls it.</summary>
@@ -39,6 +45,17 @@ public sealed class GatehouseClientOptions
     /// IPv6 addresses are written in brackets (<c>[::1]:30000</c>).
     /// </remarks>
     public IList<string> Gateways { get; set; } = [];
+
+    /// <summary>Gets or sets the Npgsql connection string of the silos' membership database, used when <see cref="Cluster"/> is <see cref="GatehouseClusterKind.AdoNet"/>.</summary>
+    /// <remarks>The default value is <see langword="null"/>. The client only reads the membership table; it needs no write access.</remarks>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Gets or sets how often the client refreshes its list of live gateways.</summary>
+    /// <remarks>
+    /// The default value is 5 seconds (<see cref="GatehouseClientConstants.DefaultGatewayListRefreshPeriod"/>): a silo
+    /// that joins takes new calls within it. A gateway that goes away is dropped at once, whatever the period.
+    /// </remarks>
+    public TimeSpan GatewayListRefreshPeriod { get; set; } = GatehouseClientConstants.DefaultGatewayListRefreshPeriod;
 
     /// <summary>Gets or sets the Orleans cluster id; it must match the silos'.</summary>
     /// <remarks>The default value is <c>"gatehouse"</c> (<see cref="GatehouseClientConstants.DefaultClusterId"/>).</remarks>

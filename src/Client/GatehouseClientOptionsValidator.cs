@@ -42,6 +42,16 @@ internal sealed class GatehouseClientOptionsCrossFieldValidator : IValidateOptio
             }
         }
 
+        if (options.Cluster == GatehouseClusterKind.AdoNet && string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            failures.Add($"{nameof(GatehouseClientOptions.ConnectionString)} is required when {nameof(GatehouseClientOptions.Cluster)} is {nameof(GatehouseClusterKind.AdoNet)}: the silos' membership database.");
+        }
+
+        if (options.GatewayListRefreshPeriod <= TimeSpan.Zero || options.GatewayListRefreshPeriod > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{nameof(GatehouseClientOptions.GatewayListRefreshPeriod)} must be more than 0 and at most 1 hour; it is {options.GatewayListRefreshPeriod}.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ClusterId))
         {
             failures.Add($"{nameof(GatehouseClientOptions.ClusterId)} must not be empty.");

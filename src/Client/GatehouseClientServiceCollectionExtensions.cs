@@ -58,11 +58,24 @@ public static class GatehouseClientServiceCollectionExtensions
         // The cluster settings are read from IOptions when the client starts, not captured here, so
         // options bound from configuration or set by later Configure calls take effect. Localhost
         // clustering is static clustering with one 127.0.0.1 gateway, which is what
-        // UseLocalhostClustering registers too.
+        // UseLocalhostClustering registers too. Both gateway list providers are registered; the
+        // selector below hands Orleans the one the options name.
         services.AddOrleansClient(client =>
         {
-            client.UseStaticClustering(gateways => gateways.Configure<IOptions<GatehouseClientOptions>>(
-                static (gatewayOptions, gatehouse) => gatewayOptions.Gateways = GatewayEndpoints.ToGatewayUris(gatehouse.Value)));
+            GatewayListSelector.Register(
+                client,
+                static c => c.UseStaticClustering(gateways => gateways.Configure<IOptions<GatehouseClientOptions>>(
+                    static (gatewayOptions, gatehouse) => gatewayOptions.Gateways = gatehouse.Value.Cluster == GatehouseClusterKind.AdoNet
+                        ? []
+                        : GatewayEndpoints.ToGatewayUris(gatehouse.Value))),
+                static c => c.UseAdoNetClustering(adoNet => adoNet.Configure<IOptions<GatehouseClientOptions>>(
+                    static (options, gatehouse) =>
+                    {
+                        options.Invariant = GatehouseClientConstants.AdoNetInvariant;
+                        options.ConnectionString = gatehouse.Value.ConnectionString;
+                    })));
+            client.Services.AddOptions<GatewayOptions>().Configure<IOptions<GatehouseClientOptions>>(
+                static (gateway, gatehouse) => gateway.GatewayListRefreshPeriod = gatehouse.Value.GatewayListRefreshPeriod);
             client.Services.AddOptions<ClusterOptions>().Configure<IOptions<GatehouseClientOptions>>(
                 static (cluster, gatehouse) =>
                 {

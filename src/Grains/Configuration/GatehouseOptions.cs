@@ -241,10 +241,30 @@ public static class CacheConstants
     public const long DefaultMaxBytesPerSilo = 16L * 1024 * 1024;
 }
 
+/// <summary>How the silos of a cluster find each other.</summary>
+public enum ClusterKind
+{
+    /// <summary>Silos on one machine (127.0.0.1); the first is the primary the others join.</summary>
+    Localhost,
+
+    /// <summary>A membership table in PostgreSQL (Orleans ADO.NET clustering): any number of machines, no primary.</summary>
+    AdoNet,
+}
+
+/// <summary>Where grain state (the quota authorities' grant records) is kept.</summary>
+public enum StorageKind
+{
+    /// <summary>In the silos' memory: lost when the silo holding it stops. For one silo, demos and tests.</summary>
+    Memory,
+
+    /// <summary>PostgreSQL (Orleans ADO.NET grain storage and reminders): survives any silo.</summary>
+    PostgreSql,
+}
+
 public sealed class ClusterOptions
 {
-    /// <summary><c>Localhost</c> (one machine) or <c>AdoNet</c>. The default value is <c>Localhost</c>.</summary>
-    public string Kind { get; set; } = "Localhost";
+    /// <summary>The default value is <see cref="ClusterKind.Localhost"/>.</summary>
+    public ClusterKind Kind { get; set; } = ClusterKind.Localhost;
     public string ClusterId { get; set; } = "gatehouse";
     public string ServiceId { get; set; } = "gatehouse";
     [Range(1, SettingBounds.MaxPort)]
@@ -254,13 +274,26 @@ public sealed class ClusterOptions
     /// <summary>For <c>Localhost</c>: the silo endpoint of the primary silo when this is not it.</summary>
     [Range(1, SettingBounds.MaxPort)]
     public int? PrimarySiloPort { get; set; }
+
+    /// <summary>
+    /// The address other silos and grain clients reach this silo at: an IP address, or a host name resolved once at start
+    /// (a container's service name). The default value is <c>127.0.0.1</c>; any other address makes the silo listen on
+    /// all interfaces.
+    /// </summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>For <c>AdoNet</c>: the Npgsql connection string of the membership database (<c>env:NAME</c> reads a variable).</summary>
     public string? ConnectionString { get; set; }
-    public string Invariant { get; set; } = "Npgsql";
 }
 
 public sealed class StorageOptions
 {
-    /// <summary><c>Memory</c> or <c>PostgreSql</c>. The default value is <c>Memory</c>.</summary>
-    public string Kind { get; set; } = "Memory";
+    /// <summary>The default value is <see cref="StorageKind.Memory"/>.</summary>
+    public StorageKind Kind { get; set; } = StorageKind.Memory;
+
+    /// <summary>
+    /// For <c>PostgreSql</c>: the Npgsql connection string (<c>env:NAME</c> reads a variable). The default value is
+    /// <c>Cluster:ConnectionString</c>, so one database serves both.
+    /// </summary>
     public string? ConnectionString { get; set; }
 }

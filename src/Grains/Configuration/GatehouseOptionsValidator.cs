@@ -1,3 +1,4 @@
+using System.Net;
 using Gatehouse.Providers;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Options;
@@ -168,19 +169,71 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
             errors.Add($"{root}:AdminKey refers to an environment variable that is not set.");
         }
 
-        // ADO.NET clustering and PostgreSQL storage are designed (DESIGN.md) but not built yet: refusing them at start is
-        // better than silently running a single-machine cluster with in-memory state.
-        if (options.Cluster.Kind != "Localhost")
-        {
-            errors.Add($"{root}:Cluster:Kind '{options.Cluster.Kind}' is not supported by this build (only Localhost; AdoNet is not built yet).");
-        }
-
-        if (options.Storage.Kind != "Memory")
-        {
-            errors.Add($"{root}:Storage:Kind '{options.Storage.Kind}' is not supported by this build (only Memory; PostgreSql is not built yet).");
-        }
-
+        AddClusterErrors(errors, root, options);
         return errors;
+    }
+
+    private static void AddClusterErrors(List<string> errors, string root, GatehouseOptions options)
+    {
+        var cluster = options.Cluster;
+        if (cluster.Kind == ClusterKind.AdoNet)
+        {
+            AddConnectionStringErrors(errors, $"{root}:Cluster:ConnectionString", cluster.ConnectionString, "Cluster:Kind AdoNet");
+            if (options.Storage.Kind != StorageKind.PostgreSql)
+            {
+                // The quota authorities' grant records must outlive the silo that wrote them, or a move over-admits.
+                errors.Add($"{root}:Storage:Kind must be PostgreSql when {root}:Cluster:Kind is AdoNet (grain state kept in one silo's memory is lost with that silo).");
+            }
+
+            if (cluster.PrimarySiloPort is not null)
+            {
+                errors.Add($"{root}:Cluster:PrimarySiloPort applies to Cluster:Kind Localhost only; AdoNet silos find each other in the membership table.");
+            }
+        }
+
+        // Without its own connection string, storage uses the cluster's, which is checked above for AdoNet.
+        if (options.Storage.Kind == StorageKind.PostgreSql && (options.Storage.ConnectionString is not null || cluster.Kind != ClusterKind.AdoNet))
+        {
+            AddConnectionStringErrors(errors, $"{root}:Storage:ConnectionString", options.Storage.ConnectionString ?? cluster.ConnectionString, "Storage:Kind PostgreSql");
+        }
+
+        if (string.IsNullOrWhiteSpace(cluster.AdvertisedAddress))
+        {
+            errors.Add($"{root}:Cluster:AdvertisedAddress is required (an IP address or a host name).");
+        }
+        else if (!IPAddress.TryParse(cluster.AdvertisedAddress, out _) && Uri.CheckHostName(cluster.AdvertisedAddress) != UriHostNameType.Dns)
+        {
+            errors.Add($"{root}:Cluster:AdvertisedAddress '{cluster.AdvertisedAddress}' is neither an IP address nor a host name.");
+        }
+        else if (cluster.Kind == ClusterKind.Localhost && !IsLoopback(cluster.AdvertisedAddress))
+        {
+            errors.Add($"{root}:Cluster:AdvertisedAddress must be 127.0.0.1 for Cluster:Kind Localhost; use AdoNet to cluster across machines.");
+        }
+    }
+
+    private static bool IsLoopback(string address) =>
+        string.Equals(address, "localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(address, out var ip) && IPAddress.IsLoopback(ip));
+
+    private static void AddConnectionStringErrors(List<string> errors, string key, string? value, string because)
+    {
+        var resolved = SecretValue.Resolve(value);
+        if (resolved is null)
+        {
+            errors.Add(value is null
+                ? $"{key} is required for {because} (use env:NAME to read it from the environment)."
+                : $"{key} refers to an environment variable that is not set.");
+            return;
+        }
+
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(resolved);
+        }
+        catch (ArgumentException)
+        {
+            // The value may hold a password: name the key, never the value.
+            errors.Add($"{key} is not a valid PostgreSQL connection string (Host=...;Port=...;Username=...;Password=...;Database=...).");
+        }
     }
 
     private static void AddAliasListErrors(List<string> errors, string key, string alias, List<string> aliases, GatehouseOptions options)

@@ -1,4 +1,3 @@
-using System.Net;
 using Gatehouse.Configuration;
 using Gatehouse.Silo.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -50,24 +49,9 @@ internal static class SiloHostingExtensions
 
         builder.UseOrleans(silo =>
         {
-            // What UseLocalhostClustering does, with the ports and ids taken from the validated options.
-            silo.Services.AddOptions<EndpointOptions>().Configure<IOptions<GatehouseOptions>>((endpoint, gatehouse) =>
-            {
-                endpoint.AdvertisedIPAddress = IPAddress.Loopback;
-                endpoint.SiloPort = gatehouse.Value.Cluster.SiloPort;
-                endpoint.GatewayPort = gatehouse.Value.Cluster.GatewayPort;
-            });
-            silo.UseDevelopmentClustering(membership => membership.Configure<IOptions<GatehouseOptions>>((primary, gatehouse) =>
-                primary.PrimarySiloEndpoint = new IPEndPoint(IPAddress.Loopback, gatehouse.Value.Cluster.PrimarySiloPort ?? gatehouse.Value.Cluster.SiloPort)));
-            silo.Services.AddOptions<Orleans.Configuration.ClusterOptions>().Configure<IOptions<GatehouseOptions>>((cluster, gatehouse) =>
-            {
-                cluster.ClusterId = gatehouse.Value.Cluster.ClusterId;
-                cluster.ServiceId = gatehouse.Value.Cluster.ServiceId;
-            });
+            silo.AddClustering(section);
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = GrainCallTimeout);
-            silo.AddMemoryGrainStorageAsDefault();
-            // One silo's memory: a grant record survives the authority's deactivation, not the process (PostgreSQL does).
-            silo.AddMemoryGrainStorage(GatehouseStorageNames.Quota);
+            silo.AddStorage(section);
         });
         return builder;
     }

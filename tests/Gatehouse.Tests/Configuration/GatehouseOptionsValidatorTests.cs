@@ -24,18 +24,49 @@ public sealed class GatehouseOptionsValidatorTests
         Assert.Empty(_validator.Collect(ValidOptions()));
     }
 
-    [Theory]
-    [InlineData("AdoNet", "Memory", "Gatehouse:Cluster:Kind 'AdoNet' is not supported by this build (only Localhost; AdoNet is not built yet).")]
-    [InlineData("Localhost", "PostgreSql", "Gatehouse:Storage:Kind 'PostgreSql' is not supported by this build (only Memory; PostgreSql is not built yet).")]
-    public void Collect_ClusteringOrStorageNotBuiltYet_IsRefusedRatherThanIgnored(string cluster, string storage, string expected)
+    [Fact]
+    public void Collect_AdoNetClusterOnPostgreSql_IsValid()
     {
         var options = ValidOptions();
-        options.Cluster.Kind = cluster;
-        options.Cluster.ConnectionString = "Host=127.0.0.1";
-        options.Storage.Kind = storage;
-        options.Storage.ConnectionString = "Host=127.0.0.1";
+        options.Cluster.Kind = ClusterKind.AdoNet;
+        options.Cluster.ConnectionString = "Host=127.0.0.1;Port=5432;Username=gatehouse;Password=not-a-real-password;Database=gatehouse";
+        options.Cluster.AdvertisedAddress = "silo1";
+        options.Storage.Kind = StorageKind.PostgreSql;
 
-        Assert.Equal(expected, Assert.Single(_validator.Collect(options)));
+        Assert.Empty(_validator.Collect(options));
+    }
+
+    public static TheoryData<string, Action<GatehouseOptions>, string> ClusterMistakes => new()
+    {
+        { "AdoNet without a connection string", o => { o.Cluster.Kind = ClusterKind.AdoNet; o.Storage.Kind = StorageKind.PostgreSql; },
+            "Gatehouse:Cluster:ConnectionString is required for Cluster:Kind AdoNet (use env:NAME to read it from the environment)." },
+        { "AdoNet with memory storage", o => { o.Cluster.Kind = ClusterKind.AdoNet; o.Cluster.ConnectionString = "Host=db"; },
+            "Gatehouse:Storage:Kind must be PostgreSql when Gatehouse:Cluster:Kind is AdoNet (grain state kept in one silo's memory is lost with that silo)." },
+        { "AdoNet with a primary silo", o => { o.Cluster.Kind = ClusterKind.AdoNet; o.Cluster.ConnectionString = "Host=db"; o.Storage.Kind = StorageKind.PostgreSql; o.Cluster.PrimarySiloPort = 11111; },
+            "Gatehouse:Cluster:PrimarySiloPort applies to Cluster:Kind Localhost only; AdoNet silos find each other in the membership table." },
+        { "PostgreSql storage without any connection string", o => o.Storage.Kind = StorageKind.PostgreSql,
+            "Gatehouse:Storage:ConnectionString is required for Storage:Kind PostgreSql (use env:NAME to read it from the environment)." },
+        { "connection string from an unset variable", o => { o.Storage.Kind = StorageKind.PostgreSql; o.Storage.ConnectionString = "env:GATEHOUSE_TEST_UNSET_DATABASE_URL"; },
+            "Gatehouse:Storage:ConnectionString refers to an environment variable that is not set." },
+        { "connection string that does not parse", o => { o.Storage.Kind = StorageKind.PostgreSql; o.Storage.ConnectionString = "Host=db;Password=hunter2-FAKE;Bogus Keyword=1"; },
+            "Gatehouse:Storage:ConnectionString is not a valid PostgreSQL connection string (Host=...;Port=...;Username=...;Password=...;Database=...)." },
+        { "advertised host name on localhost clustering", o => o.Cluster.AdvertisedAddress = "silo1",
+            "Gatehouse:Cluster:AdvertisedAddress must be 127.0.0.1 for Cluster:Kind Localhost; use AdoNet to cluster across machines." },
+        { "advertised address that is not an address", o => o.Cluster.AdvertisedAddress = "not an address",
+            "Gatehouse:Cluster:AdvertisedAddress 'not an address' is neither an IP address nor a host name." },
+    };
+
+    [Theory]
+    [MemberData(nameof(ClusterMistakes))]
+    public void Collect_ClusterOrStorageMistake_NamesKeyAndNeverTheSecret(string name, Action<GatehouseOptions> change, string expected)
+    {
+        var options = ValidOptions();
+        change(options);
+
+        var error = Assert.Single(_validator.Collect(options));
+
+        Assert.True(expected == error, $"{name}: {error}");
+        Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -144,6 +144,10 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _requestsByTag = new(StringComparer.Ordinal);
     private int _requestCount;
     private int _streamRequestCount;
+    private readonly Dictionary<string, int> _inFlightByTag = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _peakInFlightByTag = new(StringComparer.Ordinal);
+    private int _inFlight;
+    private int _peakInFlight;
     private long _completionCounter;
 
     private OpenAIUpstreamDouble()
@@ -176,6 +180,18 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
 
     public int RequestCount => Volatile.Read(ref _requestCount);
 
+    /// <summary>The most chat requests the double was answering at once.</summary>
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
+
+    /// <summary>The most requests the upstream named <paramref name="tag"/> was answering at once.</summary>
+    public int PeakInFlightFor(string tag)
+    {
+        lock (_inFlightByTag)
+        {
+            return _peakInFlightByTag.GetValueOrDefault(tag);
+        }
+    }
+
     public int StreamRequestCount => Volatile.Read(ref _streamRequestCount);
 
     /// <summary>Requests in arrival order.</summary>
@@ -199,6 +215,37 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context)
+    {
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        for (var peak = Volatile.Read(ref _peakInFlight); inFlight > peak; peak = Volatile.Read(ref _peakInFlight))
+        {
+            Interlocked.CompareExchange(ref _peakInFlight, inFlight, peak);
+        }
+
+        var path = context.Request.Path.Value ?? string.Empty;
+        var tag = path.IndexOf("/v1/", StringComparison.Ordinal) is > 0 and var end ? path[..end].Trim('/') : "";
+        lock (_inFlightByTag)
+        {
+            var count = _inFlightByTag.GetValueOrDefault(tag) + 1;
+            _inFlightByTag[tag] = count;
+            _peakInFlightByTag[tag] = Math.Max(count, _peakInFlightByTag.GetValueOrDefault(tag));
+        }
+
+        try
+        {
+            await HandleRequestAsync(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            lock (_inFlightByTag)
+            {
+                _inFlightByTag[tag]--;
+            }
+        }
+    }
+
+    private async Task HandleRequestAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? string.Empty;
         const string endpoint = "/v1/chat/completions";
