@@ -5,6 +5,7 @@
 #                                            when all N are ready
 #   scripts/cluster.sh status                the same lines for what runs now, each silo line ending "up" or "down"
 #   scripts/cluster.sh kill I                SIGKILL silo I (a crash: no shutdown)
+#   scripts/cluster.sh stop I                SIGTERM silo I (a graceful shutdown); returns when it has exited
 #   scripts/cluster.sh start I               start silo I again on its ports; returns when it is ready
 #   scripts/cluster.sh down                  stop everything it started and remove its files (nothing up: no error)
 #
@@ -32,7 +33,7 @@ MIGRATE_TIMEOUT=120
 STOP_TIMEOUT=15
 
 usage() {
-  sed -n '2,26s/^# \{0,1\}//p' "$0" >&2
+  sed -n '2,27s/^# \{0,1\}//p' "$0" >&2
   exit 2
 }
 
@@ -114,6 +115,8 @@ stop_pids() {
     if is_ours "$pid"; then
       say "pid $pid did not stop within ${STOP_TIMEOUT}s of SIGTERM: SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
+      local gone=$(( $(date +%s) + 5 ))
+      while is_ours "$pid" && (( $(date +%s) < gone )); do sleep 0.1; done
     fi
   done
 }
@@ -239,6 +242,12 @@ teardown() {
   done
   (( ${#pids[@]} == 0 )) || stop_pids "${pids[@]}"
   "$HERE/postgres.sh" stop "$DIR" || say "PostgreSQL under $DIR/pg did not stop cleanly"
+  # postgres.sh puts the server outside DIR (and links DIR/pg to it) when the postgres user cannot reach DIR.
+  if [[ -L "$DIR/pg" ]]; then
+    local target
+    target="$(readlink -f "$DIR/pg")"
+    [[ "$(basename "$target")" == gatehouse-pg.* ]] && rm -rf "$target"
+  fi
   if [[ "${CREATED_DIR:-0}" == 1 && "$(basename "$DIR")" == gatehouse-cluster.* ]]; then
     rm -rf "$DIR"
   else
@@ -367,6 +376,19 @@ cmd_kill() {
   echo "$(silo_line "$1") $(silo_state "$1")"
 }
 
+cmd_stop() {
+  [[ $# -eq 1 ]] || usage
+  need_state
+  silo_index "$1"
+  load_silo "$1"
+  if is_ours "$PID"; then
+    stop_pids "$PID"
+  else
+    say "silo $1 was not running"
+  fi
+  echo "$(silo_line "$1") $(silo_state "$1")"
+}
+
 cmd_start() {
   [[ $# -eq 1 ]] || usage
   need_state
@@ -406,6 +428,7 @@ case "$command" in
   up) cmd_up "$@" ;;
   status) cmd_status "$@" ;;
   kill) cmd_kill "$@" ;;
+  stop) cmd_stop "$@" ;;
   start) cmd_start "$@" ;;
   down) cmd_down "$@" ;;
   -h|--help|help) usage ;;

@@ -9,7 +9,8 @@
 # THROWAWAY ONLY: the server trusts every connection to 127.0.0.1 as the "postgres" superuser, with no password.
 # It listens on 127.0.0.1 only, on a free port picked here (another is tried if the port is taken meanwhile), with its
 # unix socket inside DIR/pg. initdb and pg_ctl refuse to run as root: as root they run as the "postgres" user, and
-# DIR/pg is owned by it (DIR itself is made traversable for it).
+# DIR/pg is owned by it (DIR itself is made traversable for it; when a parent of DIR is closed to that user, the
+# server lives in ${TMPDIR:-/tmp}/gatehouse-pg.XXXXXX and DIR/pg is a link to it: remove both when done).
 # GATEHOUSE_PG_NOSYNC=1 turns fsync, synchronous commits and full-page writes off (faster tests; a crash of the
 # machine loses the data, which a throwaway server does not mind). Benchmarks should leave it unset.
 # The script never installs PostgreSQL: `apt-get install -y postgresql` does (CI's .ci/run does it).
@@ -28,6 +29,8 @@ command=$1
 mkdir -p "$2"
 DIR="$(cd "$2" && pwd)"
 PG="$DIR/pg"
+# DIR/pg is a link when the server had to live elsewhere (see init_cluster): the server is given the real path.
+[[ -L "$PG" ]] && PG="$(readlink -f "$PG")"
 DATA="$PG/data"
 
 # The highest installed major version's binaries.
@@ -66,12 +69,22 @@ pick_port() {
 is_running() { [[ -f "$DATA/PG_VERSION" ]] && as_owner "$BIN/pg_ctl" status -D "$DATA" >/dev/null 2>&1; }
 
 init_cluster() {
-  mkdir -p "$PG"
   if [[ $(id -u) -eq 0 ]]; then
     chmod a+x "$DIR"
+    if ! runuser -u postgres -- test -x "$DIR"; then
+      # A parent of DIR is closed to other users (a 0700 temp dir of a test, say): the server lives in a directory of
+      # its own under the temp dir, and DIR/pg links to it. Whoever removes DIR removes the link's target too.
+      PG="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-pg.XXXXXX")"
+      chmod 755 "$PG"
+      ln -sfn "$PG" "$DIR/pg"
+      DATA="$PG/data"
+    fi
+    mkdir -p "$PG"
     chown postgres: "$PG"
     runuser -u postgres -- test -w "$PG" \
-      || die "the postgres user cannot write $PG (is a parent of $DIR closed to other users?); use a directory under /tmp"
+      || die "the postgres user cannot write $PG (is a parent of it closed to other users?); use a directory under /tmp"
+  else
+    mkdir -p "$PG"
   fi
   rm -rf "$DATA"
   as_owner "$BIN/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$PG/initdb.log" 2>&1 \
