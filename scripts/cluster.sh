@@ -29,7 +29,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 POINTER="${TMPDIR:-/tmp}/gatehouse-cluster.current"
 READY_TIMEOUT="${GATEHOUSE_CLUSTER_TIMEOUT:-120}"
-MIGRATE_TIMEOUT=120
+MIGRATE_TIMEOUT=60
 STOP_TIMEOUT=15
 
 usage() {
