@@ -138,6 +138,46 @@ public sealed class GatehouseClientOptionsTests
             gateways);
     }
 
+    [Theory]
+    [InlineData(GatehouseClusterKind.Localhost, "StaticGatewayListProvider")]
+    [InlineData(GatehouseClusterKind.StaticGateways, "StaticGatewayListProvider")]
+    [InlineData(GatehouseClusterKind.AdoNet, "AdoNetGatewayListProvider")]
+    public void AddGatehouseClient_ClusterKind_HandsOrleansThatGatewayListAndTimeouts(GatehouseClusterKind kind, string providerType)
+    {
+        var services = new ServiceCollection();
+        services.AddGatehouseClient(o =>
+        {
+            o.AppKey = "k";
+            o.Cluster = kind;
+            o.Gateways = ["127.0.0.1:30000"];
+            o.ConnectionString = "Host=127.0.0.1;Port=1;Username=u;Database=d";
+            o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(3);
+            o.CallTimeout = TimeSpan.FromSeconds(45);
+        });
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(providerType, provider.GetRequiredService<Orleans.Messaging.IGatewayListProvider>().GetType().Name);
+        Assert.Equal(TimeSpan.FromSeconds(3), provider.GetRequiredService<IOptions<GatewayOptions>>().Value.GatewayListRefreshPeriod);
+        Assert.Equal(TimeSpan.FromSeconds(45), provider.GetRequiredService<IOptions<ClientMessagingOptions>>().Value.ResponseTimeout);
+    }
+
+    [Fact]
+    public void Validate_AdoNetWithoutConnectionStringOrBadPeriods_NamesEachOption()
+    {
+        var result = Validate(new GatehouseClientOptions
+        {
+            AppKey = "k",
+            Cluster = GatehouseClusterKind.AdoNet,
+            GatewayListRefreshPeriod = TimeSpan.Zero,
+            CallTimeout = TimeSpan.FromHours(2),
+        });
+
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.StartsWith("ConnectionString is required when Cluster is AdoNet", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("GatewayListRefreshPeriod must be more than 0", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("CallTimeout must be at least 1 second and at most 1 hour", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void AddGatehouseClient_Registered_ResolvesSingletonGatehouseChatClient()
     {

@@ -20,7 +20,7 @@ public static class GrainCaller
         {
             return new CallOutcome(path, started, watch.Elapsed, CallKind.Refused, ex.Message);
         }
-        catch (GatewayException ex) when (ex.Error == GatewayError.NoTargetAvailable)
+        catch (GatewayException ex) when (ex.Error is GatewayError.NoTargetAvailable or GatewayError.UpstreamTimeout)
         {
             return new CallOutcome(path, started, watch.Elapsed, CallKind.FailedClearly, ex.Message);
         }

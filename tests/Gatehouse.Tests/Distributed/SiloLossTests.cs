@@ -28,8 +28,10 @@ public sealed class SiloLossTests(ITestOutputHelper output)
     private const int ProviderMaxConcurrency = 3;
     private const int IdenticalCalls = 12;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan GrainCallTimeout = TimeSpan.FromSeconds(12);
     private static readonly TimeSpan LoadBeforeKill = TimeSpan.FromSeconds(8);
-    private static readonly TimeSpan LoadAfterDetection = TimeSpan.FromSeconds(8);
+    // Longer than the grain client's call timeout, so its callers get past a call that was in flight on the dead gateway.
+    private static readonly TimeSpan LoadAfterDetection = GrainCallTimeout + TimeSpan.FromSeconds(6);
 
     [Fact]
     public async Task KillOneOfThreeSilosUnderLoad_CallsEndClearly_LimitsHold_AndTheSiloRejoins()
@@ -162,6 +164,8 @@ public sealed class SiloLossTests(ITestOutputHelper output)
         builder.Services.AddGatehouseClient(o =>
         {
             o.AppKey = appKey;
+            // Below the callers' own deadline: a call in flight on a gateway that dies ends with the client's clear error.
+            o.CallTimeout = GrainCallTimeout;
             if (gateways is null)
             {
                 o.Cluster = GatehouseClusterKind.AdoNet;
