@@ -90,7 +90,7 @@ public sealed class SiloLossTests(ITestOutputHelper output)
         output.WriteLine($"killed silo {victim} (hosting the 'limited' upstream's authority); declared dead {(detectedAt - killedAt).TotalSeconds:0.0} s after the kill; "
             + $"first answer completed after the kill: {(firstOkAfterKill - killedAt).TotalSeconds:0.00} s");
         output.WriteLine($"after detection: {afterDetection.Length} calls, " + string.Join(", ", afterDetection.GroupBy(o => o.Kind).Select(g => $"{g.Key} {g.Count()}")));
-        output.WriteLine($"limited upstream: {limitedArrivals.Length} calls (limit {ProviderRequestsPerMinute}/min), peak in flight {upstream.PeakInFlight} (limit {ProviderMaxConcurrency}); "
+        output.WriteLine($"limited upstream: {limitedArrivals.Length} calls (limit {ProviderRequestsPerMinute}/min), peak in flight {upstream.PeakInFlightFor("limited")} (limit {ProviderMaxConcurrency}); "
             + $"capped app {limitedArrivals.Count(r => r.LastUserText.StartsWith("capped", StringComparison.Ordinal))}, other app {limitedArrivals.Count(r => r.LastUserText.StartsWith("other", StringComparison.Ordinal))} (limit {AppRequestsPerMinute}/min each)");
         output.WriteLine($"identical calls: {identical.Count(o => o.Kind == CallKind.Ok)}/{IdenticalCalls} answered, upstream calls {upstream.Requests.Count(r => r.LastUserText == "identical question")}");
         foreach (var failure in all.Where(o => o.Kind is CallKind.FailedClearly or CallKind.FailedUnclearly).Take(20))

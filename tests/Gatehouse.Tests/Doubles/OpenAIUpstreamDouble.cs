@@ -146,8 +146,6 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
     private int _streamRequestCount;
     private readonly Dictionary<string, int> _inFlightByTag = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _peakInFlightByTag = new(StringComparer.Ordinal);
-    private int _inFlight;
-    private int _peakInFlight;
     private long _completionCounter;
 
     private OpenAIUpstreamDouble()
@@ -179,9 +177,6 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
     public string SystemFingerprint { get; set; } = "fp_double01";
 
     public int RequestCount => Volatile.Read(ref _requestCount);
-
-    /// <summary>The most chat requests the double was answering at once.</summary>
-    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
 
     /// <summary>The most requests the upstream named <paramref name="tag"/> was answering at once.</summary>
     public int PeakInFlightFor(string tag)
@@ -216,12 +211,6 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        var inFlight = Interlocked.Increment(ref _inFlight);
-        for (var peak = Volatile.Read(ref _peakInFlight); inFlight > peak; peak = Volatile.Read(ref _peakInFlight))
-        {
-            Interlocked.CompareExchange(ref _peakInFlight, inFlight, peak);
-        }
-
         var path = context.Request.Path.Value ?? string.Empty;
         var tag = path.IndexOf("/v1/", StringComparison.Ordinal) is > 0 and var end ? path[..end].Trim('/') : "";
         lock (_inFlightByTag)
@@ -237,7 +226,6 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
             lock (_inFlightByTag)
             {
                 _inFlightByTag[tag]--;
