@@ -43,7 +43,7 @@ pg_url="$(sed -n 's/^silo 1 http=\([^ ]*\) .*/\1/p' <<<"$up")"
 pg_pid="$(sed -n 's/^silo 1 .* pid=\([0-9]*\).*/\1/p' <<<"$up")"
 taskset -a -cp 0 "$pg_pid" >/dev/null
 
-memory="exec env GATEHOUSE_CONFIG='$OUT_DIR/bench-config.json' Gatehouse__Cluster__SiloPort=21111 Gatehouse__Cluster__GatewayPort=31000 \
+memory="cd '$(dirname "$SILO_DLL")' && exec env GATEHOUSE_CONFIG='$OUT_DIR/bench-config.json' Gatehouse__Cluster__SiloPort=21111 Gatehouse__Cluster__GatewayPort=31000 \
   dotnet '$SILO_DLL' --urls http://127.0.0.1:$MEMORY_PORT"
 
 "$SHARED_BENCH/compare.sh" --mock-port "$MOCK_PORT" \
