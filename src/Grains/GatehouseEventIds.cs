@@ -20,6 +20,9 @@ public static class GatehouseEventIds
     public const int ConfigurationInvalid = 1200;
     public const int EmbeddedDefaults = 1201;
     public const int UnhandledRequestError = 1300;
+    public const int UsageBatchFailed = 1400;
+    public const int UsageRecordsDropped = 1401;
+    public const int UsageRecordsLostAtStop = 1402;
     public const int UpstreamTimedOut = 3101;
     public const int UpstreamFailed = 3102;
     public const int UpstreamUnreachable = 3103;

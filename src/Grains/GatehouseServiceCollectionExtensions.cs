@@ -3,6 +3,7 @@ using Gatehouse.Caching;
 using Gatehouse.Configuration;
 using Gatehouse.Gateway;
 using Gatehouse.Health;
+using Gatehouse.Ledger;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Anthropic;
 using Gatehouse.Providers.Local;
@@ -46,6 +47,16 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddSingleton<AppRegistry>();
         services.TryAddSingleton<RequestAuthorizer>();
         services.TryAddSingleton<UsageRecorder>();
+        // The ledger's store defaults to this silo's memory; the silo host replaces the sink and query for PostgreSQL.
+        services.TryAddSingleton(UsageLedgerSettings.Default);
+        services.TryAddSingleton<MemoryUsageSink>(_ => new MemoryUsageSink());
+        services.TryAddSingleton<IUsageSink>(sp => sp.GetRequiredService<MemoryUsageSink>());
+        services.TryAddSingleton<IUsageQuery>(sp => new MemoryUsageQuery(sp.GetRequiredService<MemoryUsageSink>()));
+        services.TryAddSingleton<UsageLedger>();
+        services.TryAddSingleton<IUsageLedger>(sp => sp.GetRequiredService<UsageLedger>());
+        services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
+        services.TryAddSingleton<UsagePricer>();
+        services.TryAddSingleton<UsageMeter>();
         services.TryAddSingleton<ResponseStore>();
         services.TryAddSingleton<ChatPipeline>();
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<GatehouseOptions>>().Value.RateLimits);

@@ -33,6 +33,8 @@ public sealed record RoutedCall
     /// a duration, since the next grain may run on another silo. Null: the whole budget of <see cref="Options"/>.
     /// </summary>
     [Id(3)] public TimeSpan? RemainingWait { get; init; }
+    /// <summary>How the usage ledger marks the upstream calls made for this call: <c>miss</c> from the cache, else <c>bypass</c>.</summary>
+    [Id(4)] public string CacheOutcome { get; init; } = Chat.CacheStatus.Bypass;
 }
 
 /// <summary>Per-request controls taken from the front end's headers; none of them changes the answer.</summary>

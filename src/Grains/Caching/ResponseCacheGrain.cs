@@ -1,6 +1,7 @@
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
+using Gatehouse.Ledger;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Placement;
@@ -23,9 +24,9 @@ internal sealed class ResponseCacheGrain : Grain, IResponseCacheGrain
 {
     private readonly SingleFlightCache _cache;
 
-    public ResponseCacheGrain(IOptionsMonitor<GatehouseOptions> options, ResponseStore store, UsageRecorder usage, TimeProvider timeProvider)
+    public ResponseCacheGrain(IOptionsMonitor<GatehouseOptions> options, ResponseStore store, UsageRecorder usage, TimeProvider timeProvider, UsageMeter meter)
     {
-        _cache = new SingleFlightCache(() => options.CurrentValue.Cache, store, usage, timeProvider, Upstream, UpstreamWhole);
+        _cache = new SingleFlightCache(() => options.CurrentValue.Cache, store, usage, timeProvider, Upstream, UpstreamWhole, meter);
     }
 
     public Task<CachedAnswer> CompleteAsync(string entryKey, RoutedCall call, CancellationToken cancellationToken = default) =>

@@ -4,6 +4,7 @@ using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
+using Gatehouse.Ledger;
 
 namespace Gatehouse.Caching;
 
@@ -39,7 +40,8 @@ internal sealed class SingleFlightCache(
     UsageRecorder usage,
     TimeProvider timeProvider,
     Func<RoutedCall, CancellationToken, IAsyncEnumerable<ChatChunk>> upstream,
-    Func<RoutedCall, CancellationToken, Task<ChatResponse>> upstreamWhole)
+    Func<RoutedCall, CancellationToken, Task<ChatResponse>> upstreamWhole,
+    UsageMeter? meter = null)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Flight> _inFlight = new(StringComparer.Ordinal);
@@ -75,6 +77,11 @@ internal sealed class SingleFlightCache(
             if (attached.Stored is { } stored)
             {
                 usage.RecordCacheHit(call.AppId, stored.Usage);
+                if (meter is not null)
+                {
+                    await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, stored.Chunks[0].Route, stored.Usage);
+                }
+
                 return new CachedAnswer { Chunks = stored.Chunks, Cache = CacheStatus.Hit, StoredUntil = stored.ExpiresAt };
             }
 
@@ -98,7 +105,7 @@ internal sealed class SingleFlightCache(
             }
             finally
             {
-                Detach(key, flight, attached.Status, call.AppId, delivered);
+                Detach(key, flight, attached.Status, call.AppId, call.Request.Model, delivered);
             }
         }
     }
@@ -121,6 +128,11 @@ internal sealed class SingleFlightCache(
                 }
 
                 usage.RecordCacheHit(call.AppId, stored.Usage);
+                if (meter is not null)
+                {
+                    await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, stored.Chunks[0].Route, stored.Usage);
+                }
+
                 yield break;
             }
 
@@ -176,7 +188,7 @@ internal sealed class SingleFlightCache(
             }
             finally
             {
-                Detach(key, flight, attached.Status, call.AppId, delivered);
+                Detach(key, flight, attached.Status, call.AppId, call.Request.Model, delivered);
             }
 
             if (!retry)
@@ -241,7 +253,7 @@ internal sealed class SingleFlightCache(
         return new Attached(null, flight, CacheStatus.Miss);
     }
 
-    private void Detach(string key, Flight flight, string status, string appId, bool delivered)
+    private void Detach(string key, Flight flight, string status, string appId, string alias, bool delivered)
     {
         var cancel = false;
         lock (_lock)
@@ -265,6 +277,15 @@ internal sealed class SingleFlightCache(
         if (delivered && status == CacheStatus.Shared)
         {
             usage.RecordSharedJoin(appId, flight.Usage);
+            if (meter is not null)
+            {
+                var recorded = meter.RecordCacheAnswerAsync(appId, alias, CacheStatus.Shared, flight.Chunks.Count > 0 ? flight.Chunks[0].Route : null, flight.Usage);
+                if (!recorded.IsCompletedSuccessfully)
+                {
+                    // Only when the ledger's queue is full; the ledger never throws, so nothing is left unobserved.
+                    _ = recorded.AsTask();
+                }
+            }
         }
     }
 
@@ -272,13 +293,13 @@ internal sealed class SingleFlightCache(
     {
         var starter = flight.Starter;
         // A stream always asks for usage: a streaming and a non-streaming caller can share it, and usage is known for billing.
-        var call = starter.Request.IncludeUsage ? starter : starter with { Request = starter.Request with { IncludeUsage = true } };
+        var call = starter with { CacheOutcome = CacheStatus.Miss, Request = starter.Request.IncludeUsage ? starter.Request : starter.Request with { IncludeUsage = true } };
         var cancellationToken = flight.Cancellation.Token;
         Exception? error = null;
         try
         {
             var chunks = flight.WholeAnswer
-                ? WholeAnswerAsChunksAsync(starter, cancellationToken)
+                ? WholeAnswerAsChunksAsync(starter with { CacheOutcome = CacheStatus.Miss }, cancellationToken)
                 : upstream(call, cancellationToken);
             await foreach (var chunk in chunks.WithCancellation(cancellationToken))
             {

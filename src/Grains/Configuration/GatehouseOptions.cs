@@ -177,6 +177,9 @@ public sealed class PricingOptions
     public double InputPerMillion { get; set; }
     [Range(0d, SettingBounds.MaxPricePerMillion)]
     public double OutputPerMillion { get; set; }
+    /// <summary>The rate of prompt tokens the upstream read from its prompt cache; unset: <see cref="InputPerMillion"/>.</summary>
+    [Range(0d, SettingBounds.MaxPricePerMillion)]
+    public double? CachedInputPerMillion { get; set; }
 }
 
 /// <summary>One application (tenant).</summary>

@@ -5,6 +5,7 @@ using Gatehouse.Caching;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
+using Gatehouse.Ledger;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +26,7 @@ namespace Gatehouse.Gateway;
 /// </remarks>
 public sealed class ChatPipeline(
     IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, UsageRecorder usage, AppQuotas appQuotas, RequestDeadlines deadlines,
-    ResponseStore store)
+    ResponseStore store, UsageMeter meter)
 {
     private static readonly Usage NothingBilled = new();
 
@@ -108,6 +109,7 @@ public sealed class ChatPipeline(
         if (NearHit(key, call) is { } near)
         {
             usage.RecordCacheHit(call.AppId, near.Usage);
+            await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, near.Chunks[0].Route, near.Usage);
             return WithCacheStatus(near.Assembled, CacheStatus.Hit);
         }
 
@@ -134,6 +136,7 @@ public sealed class ChatPipeline(
             }
 
             usage.RecordCacheHit(call.AppId, near.Usage);
+            await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, near.Chunks[0].Route, near.Usage);
             yield break;
         }
 

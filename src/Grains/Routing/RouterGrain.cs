@@ -3,6 +3,7 @@ using Gatehouse.Chat;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Health;
+using Gatehouse.Ledger;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -25,7 +26,8 @@ namespace Gatehouse.Routing;
 // activation that started it (a second local worker has no record of the enumerator). Reentrancy gives the concurrency.
 [StatelessWorker(1), Reentrant]
 internal sealed partial class RouterGrain(
-    RouteTable routes, UpstreamStates states, UpstreamAdmission admission, RequestDeadlines deadlines, TimeProvider timeProvider, ILogger<RouterGrain> logger)
+    RouteTable routes, UpstreamStates states, UpstreamAdmission admission, RequestDeadlines deadlines, UsageMeter meter, TimeProvider timeProvider,
+    ILogger<RouterGrain> logger)
     : Grain, IRouterGrain
 {
     private readonly long _probeRecheckTicks = timeProvider.TimestampFrequency / 10;
@@ -40,21 +42,33 @@ internal sealed partial class RouterGrain(
     {
         // Failing over happens inside RouteAsync, before the first chunk is yielded; after that the stream is committed.
         var (opened, target, attempts) = await RouteAsync(call, OpenStreamAsync, holdInFlight: true, cancellationToken);
+        var model = target.Model;
+        Usage? reported = null;
+        var ended = false;
         try
         {
             if (opened.HasFirst)
             {
                 var first = opened.Chunks.Current;
+                model = first.Model;
+                reported = first.Usage;
                 yield return first with { Route = new RouteInfo { Provider = target.Provider, Model = first.Model, Attempts = attempts } };
                 while (await opened.Chunks.MoveNextAsync())
                 {
-                    yield return opened.Chunks.Current;
+                    var chunk = opened.Chunks.Current;
+                    reported = chunk.Usage ?? reported;
+                    yield return chunk;
                 }
             }
+
+            ended = true;
         }
         finally
         {
             await opened.ReleaseAsync(target);
+            // A stream is billed when it ends: its usage comes with its last chunk.
+            var status = ended ? UsageStatus.Ok : cancellationToken.IsCancellationRequested ? UsageStatus.Cancelled : UsageStatus.Error;
+            await meter.RecordUpstreamAsync(call, target.Provider, model, reported, timeProvider.GetElapsedTime(opened.Started), opened.Attempt, status);
         }
     }
 
@@ -232,7 +246,7 @@ internal sealed partial class RouterGrain(
                         throw new AdmissionRefusedException(limited);
                     }
 
-                    log.Attempted();
+                    var attempt = log.Attempted();
                     var state = target.State;
                     state.CallStarted();
                     var started = timeProvider.GetTimestamp();
@@ -240,13 +254,31 @@ internal sealed partial class RouterGrain(
                     try
                     {
                         var result = await send(target, request, permit, ctx.CancellationToken);
-                        state.RecordSuccess(timeProvider.GetElapsedTime(started));
+                        var elapsed = timeProvider.GetElapsedTime(started);
+                        state.RecordSuccess(elapsed);
                         keepInFlight = holdInFlight;
+                        if (result is ChatResponse whole)
+                        {
+                            await meter.RecordUpstreamAsync(call, target.Provider, whole.Model, whole.Usage, elapsed, attempt, UsageStatus.Ok);
+                        }
+                        else if (result is OpenedStream opened)
+                        {
+                            // Recorded when the stream ends (or, for the losing half of a hedged pair, not at all).
+                            return (T)(object)(opened with { Started = started, Attempt = attempt });
+                        }
+
                         return result;
                     }
                     catch (GatewayException ex) when (!ctx.CancellationToken.IsCancellationRequested)
                     {
                         RecordOutcome(target, ex);
+                        await meter.RecordUpstreamAsync(call, target.Provider, target.Model, null, timeProvider.GetElapsedTime(started), attempt, ex.Error.ToString());
+                        throw;
+                    }
+                    catch (Exception ex) when (ex is not AdmissionRefusedException)
+                    {
+                        var status = ctx.CancellationToken.IsCancellationRequested ? UsageStatus.Cancelled : UsageStatus.Error;
+                        await meter.RecordUpstreamAsync(call, target.Provider, target.Model, null, timeProvider.GetElapsedTime(started), attempt, status);
                         throw;
                     }
                     finally
@@ -553,6 +585,12 @@ internal sealed partial class RouterGrain(
 
     private readonly record struct OpenedStream(IAsyncEnumerator<ChatChunk> Chunks, bool HasFirst, UpstreamPermit Permit)
     {
+        /// <summary>When the attempt that opened it started (a <see cref="TimeProvider"/> timestamp), for the usage ledger.</summary>
+        public long Started { get; init; }
+
+        /// <summary>Which attempt of its request opened it.</summary>
+        public int Attempt { get; init; }
+
         /// <summary>Ends a stream that will not be read: the upstream call, its bucket permit and its in-flight count.</summary>
         public async ValueTask ReleaseAsync(RouteTarget target)
         {
@@ -587,7 +625,8 @@ internal sealed partial class RouterGrain(
 
         public List<string> SkippedTargets { get; } = [];
 
-        public void Attempted() => Interlocked.Increment(ref _attempts);
+        /// <summary>Counts one more attempt and returns its number.</summary>
+        public int Attempted() => Interlocked.Increment(ref _attempts);
 
         public void Failed(RouteTarget target, bool viaFallback, GatewayException error)
         {

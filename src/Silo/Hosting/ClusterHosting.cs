@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Gatehouse.Configuration;
+using Gatehouse.Ledger;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -68,6 +70,10 @@ internal static class ClusterHosting
                 options.Invariant = Invariant;
                 options.ConnectionString = StorageConnectionString(gatehouse.Value);
             }));
+            // The usage ledger's batches go to gatehouse_usage (the grains library's default keeps them in memory).
+            silo.Services.AddSingleton(sp => NpgsqlDataSource.Create(StorageConnectionString(sp.GetRequiredService<IOptions<GatehouseOptions>>().Value) ?? ""));
+            silo.Services.AddSingleton<IUsageSink, PostgreSqlUsageSink>();
+            silo.Services.AddSingleton<IUsageQuery, PostgreSqlUsageQuery>();
         }
         else
         {

@@ -481,7 +481,7 @@ internal static class AnthropicChatMapping
         var prompt = hasInput
             ? input.GetInt32() + GetInt(usage, "cache_read_input_tokens") + GetInt(usage, "cache_creation_input_tokens")
             : promptTokensSoFar ?? 0;
-        return new Usage { PromptTokens = prompt, CompletionTokens = GetInt(usage, "output_tokens") };
+        return new Usage { PromptTokens = prompt, CompletionTokens = GetInt(usage, "output_tokens"), CachedPromptTokens = GetInt(usage, "cache_read_input_tokens") };
     }
 
     internal static string? GetString(JsonElement element, string name) =>

@@ -346,13 +346,17 @@ internal static class OpenAIWireReader
         }
 
         Expect(reader.TokenType, JsonTokenType.StartObject);
-        int prompt = 0, completion = 0;
+        int prompt = 0, completion = 0, cached = 0;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("prompt_tokens"u8))
             {
                 Next(ref reader);
                 prompt = reader.GetInt32();
+            }
+            else if (reader.ValueTextEquals("prompt_tokens_details"u8))
+            {
+                cached = ReadCachedTokens(ref reader);
             }
             else if (reader.ValueTextEquals("completion_tokens"u8))
             {
@@ -365,7 +369,33 @@ internal static class OpenAIWireReader
             }
         }
 
-        return new Usage { PromptTokens = prompt, CompletionTokens = completion };
+        return new Usage { PromptTokens = prompt, CompletionTokens = completion, CachedPromptTokens = cached };
+    }
+
+    /// <summary><c>prompt_tokens_details.cached_tokens</c>: 0 when absent or null.</summary>
+    private static int ReadCachedTokens(ref Utf8JsonReader reader)
+    {
+        if (Next(ref reader) != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return 0;
+        }
+
+        var cached = 0;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            var isCached = reader.ValueTextEquals("cached_tokens"u8);
+            if (Next(ref reader) == JsonTokenType.Number && isCached)
+            {
+                cached = reader.GetInt32();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return cached;
     }
 
     private static FinishReason ToFinishReason(string reason) => reason switch

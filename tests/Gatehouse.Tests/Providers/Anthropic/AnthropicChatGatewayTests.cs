@@ -48,7 +48,7 @@ public sealed class AnthropicChatGatewayTests : IAsyncLifetime
         Assert.Equal("echo: hello", response.Message.Text);
         Assert.Equal(ChatRole.Assistant, response.Message.Role);
         Assert.Equal(FinishReason.Stop, response.FinishReason);
-        Assert.Equal(new Usage { PromptTokens = 25, CompletionTokens = 9 }, response.Usage);
+        Assert.Equal(new Usage { PromptTokens = 25, CompletionTokens = 9, CachedPromptTokens = 3 }, response.Usage);
         Assert.Equal(Model, response.Model);
         Assert.StartsWith("msg_", response.Id);
     }
