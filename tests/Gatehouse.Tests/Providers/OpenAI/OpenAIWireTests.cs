@@ -301,6 +301,20 @@ public sealed class OpenAIWireTests
         Assert.Null(update.UsageChunk.TextDelta);
     }
 
+    [Theory]
+    [InlineData("""{"prompt_tokens":50,"completion_tokens":3,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":32}}""", 32)]
+    [InlineData("""{"prompt_tokens_details":{"cached_tokens":32,"extra":{"nested":[1]}},"prompt_tokens":50,"completion_tokens":3}""", 32)]
+    [InlineData("""{"prompt_tokens":50,"completion_tokens":3,"prompt_tokens_details":null}""", 0)]
+    [InlineData("""{"prompt_tokens":50,"completion_tokens":3}""", 0)]
+    public void ReadStreamEvent_Usage_ReadsCachedPromptTokensWhenReported(string usage, int cached)
+    {
+        var update = OpenAIWireReader.ReadStreamEvent(
+            System.Text.Encoding.UTF8.GetBytes($$"""{"id":"c1","model":"m","created":5,"choices":[],"usage":{{usage}}}"""),
+            "requested");
+
+        Assert.Equal(new Usage { PromptTokens = 50, CompletionTokens = 3, CachedPromptTokens = cached }, update.UsageChunk!.Usage);
+    }
+
     [Fact]
     public void ReadStreamEvent_FinishWithUsage_KeepsUsageOutOfTheFinishChunk()
     {
