@@ -20,6 +20,9 @@ public static class GatehouseEventIds
     public const int ConfigurationInvalid = 1200;
     public const int EmbeddedDefaults = 1201;
     public const int UnhandledRequestError = 1300;
+    public const int AppSnapshotLoadFailed = 1400;
+    public const int AppSnapshotLoaded = 1401;
+    public const int AppsSeeded = 1402;
     public const int UpstreamTimedOut = 3101;
     public const int UpstreamFailed = 3102;
     public const int UpstreamUnreachable = 3103;
