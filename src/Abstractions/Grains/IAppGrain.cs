@@ -40,4 +40,8 @@ public interface IAppGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Seed")]
     Task SeedAsync(AppSettings settings, ImmutableArray<AppKey> configKeys, CancellationToken cancellationToken = default);
+
+    /// <summary>The config file no longer names the app: its config keys stop working, and it is kept as an API app.</summary>
+    [Alias("ForgetConfig")]
+    Task ForgetConfigAsync(CancellationToken cancellationToken = default);
 }

@@ -99,6 +99,14 @@ internal sealed class AppGrain(
         });
     }
 
+    public async Task ForgetConfigAsync(CancellationToken cancellationToken = default)
+    {
+        if (state.State.App is { FromConfig: true } app)
+        {
+            await WriteAsync(app with { Keys = app.Keys.RemoveAll(k => k.FromConfig), FromConfig = false, Version = app.Version + 1 });
+        }
+    }
+
     private async Task<AppRecord> WriteAsync(AppRecord app)
     {
         state.State = new AppGrainState { App = app };

@@ -77,10 +77,23 @@ public sealed partial class AppSnapshotSync(
         return true;
     }
 
+    /// <summary>Config-file apps the file no longer names lose their config keys (a key removed from the file must stop working).</summary>
+    public async Task ForgetRemovedConfigAppsAsync(CancellationToken cancellationToken)
+    {
+        var configured = options.Value.Apps;
+        var removed = _loaded.Values.Select(v => v.App).Where(a => a.FromConfig && !configured.ContainsKey(a.Id)).ToList();
+        await Task.WhenAll(removed.Select(a => grainFactory.GetGrain<IAppGrain>(GrainKeys.App(a.Id)).ForgetConfigAsync(cancellationToken)));
+        if (removed.Count > 0)
+        {
+            await RefreshAsync(cancellationToken);
+        }
+    }
+
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         await SeedAsync(cancellationToken);
         await RefreshAsync(cancellationToken);
+        await ForgetRemovedConfigAppsAsync(cancellationToken);
         _polling = PollAsync(_stopping.Token);
     }
 

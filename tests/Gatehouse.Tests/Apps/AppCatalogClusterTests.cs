@@ -138,6 +138,21 @@ public sealed class AppCatalogClusterTests
     }
 
     [Fact]
+    public async Task ForgetConfig_AppNoLongerInFile_ConfigKeysStopWorkingApiKeysStay()
+    {
+        await using var cluster = await AppCatalogCluster.StartAsync();
+        var app = cluster.Grains.GetGrain<IAppGrain>("seeded");
+        await app.AddKeyAsync(Key("api", NewKey));
+
+        await app.ForgetConfigAsync();
+        await cluster.RefreshAllAsync();
+
+        Assert.Null(cluster.RegistryOf(1).Authenticate(AppCatalogCluster.SeededKey));
+        Assert.Equal("seeded", cluster.RegistryOf(1).Authenticate(NewKey)?.AppId);
+        Assert.False((await app.GetAsync())!.FromConfig);
+    }
+
+    [Fact]
     public async Task Refresh_NothingChanged_DoesNotReplaceTheSnapshot()
     {
         await using var cluster = await AppCatalogCluster.StartAsync();
