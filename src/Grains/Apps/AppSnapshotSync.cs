@@ -28,6 +28,9 @@ public sealed partial class AppSnapshotSync(
     private long _loadedVersion = -1;
     private Task? _polling;
 
+    /// <summary>Whether the first load from the app grains has completed (until then the snapshot holds the config file's apps).</summary>
+    public bool IsLoaded => Interlocked.Read(ref _loadedVersion) >= 0;
+
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(AppSnapshotSync), ServiceLifecycleStage.Active, StartAsync, StopAsync);
 
@@ -72,7 +75,7 @@ public sealed partial class AppSnapshotSync(
         }
 
         registry.Replace(_loaded.Values.Select(v => v.App));
-        _loadedVersion = entries.Version;
+        Interlocked.Exchange(ref _loadedVersion, entries.Version);
         LogLoaded(logger, _loaded.Count, entries.Version);
         return true;
     }

@@ -15,7 +15,7 @@ public sealed class AdminApiFixture : IAsyncLifetime
 
     public AdminApi Api { get; private set; } = null!;
 
-    public static string Config(string? adminKeyReference = "env:E2E_ADMIN_KEY") => new JsonObject
+    public static string Config(string? adminKeyReference = "env:E2E_ADMIN_KEY", bool withConfiguredApp = true) => new JsonObject
     {
         ["Gatehouse"] = new JsonObject
         {
@@ -26,10 +26,15 @@ public sealed class AdminApiFixture : IAsyncLifetime
                 ["chat"] = new JsonObject { ["Targets"] = new JsonArray(new JsonObject { ["Provider"] = "sim", ["Model"] = "sim-1" }) },
                 ["other"] = new JsonObject { ["Targets"] = new JsonArray(new JsonObject { ["Provider"] = "sim", ["Model"] = "sim-2" }) },
             },
-            ["Apps"] = new JsonObject
-            {
-                ["configured"] = new JsonObject { ["Keys"] = new JsonArray(ConfiguredKey), ["Models"] = new JsonArray("chat"), ["RequestsPerMinute"] = 1000 },
-            },
+            ["Apps"] = withConfiguredApp
+                ? new JsonObject
+                {
+                    ["configured"] = new JsonObject { ["Keys"] = new JsonArray(ConfiguredKey), ["Models"] = new JsonArray("chat"), ["RequestsPerMinute"] = 1000 },
+                }
+                : new JsonObject
+                {
+                    ["other-app"] = new JsonObject { ["Keys"] = new JsonArray("gk-other-FAKE-key") },
+                },
         },
     }.ToJsonString();
 

@@ -30,6 +30,11 @@ public sealed class AdminPersistenceEndToEndTests(TestPostgres postgres)
         await using var second = await StartAsync(database, ports);
         using var again = new AdminApi(second.BaseUrl, AdminApiFixture.AdminKey);
 
+        using (var ready = await new HttpClient().GetAsync(second.BaseUrl + "/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
         Assert.Equal(HttpStatusCode.OK, await again.ChatAsync(key, "chat"));
         Assert.Equal(HttpStatusCode.Forbidden, await again.ChatAsync(key, "other"));
         var (status, keys) = await again.SendAsync(HttpMethod.Get, "/admin/apps/kept/keys");
@@ -37,6 +42,31 @@ public sealed class AdminPersistenceEndToEndTests(TestPostgres postgres)
         Assert.Equal(keyId, Assert.Single(keys!["data"]!.AsArray())!["id"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, await again.ChatAsync(AdminApiFixture.ConfiguredKey, "chat"));
         AdminApiEndToEndTests.AssertNoSecretsIn(firstOutput + second.Output, key, AdminApiFixture.ConfiguredKey);
+    }
+
+    [Fact]
+    public async Task Restart_AppRemovedFromFile_ConfigKeyIs401AndApiKeyStillWorks()
+    {
+        var database = await NewDatabaseAsync();
+        string key;
+        (int?, int?, int?) ports;
+        await using (var first = await StartAsync(database))
+        {
+            using var api = new AdminApi(first.BaseUrl, AdminApiFixture.AdminKey);
+            (_, key) = await api.CreateKeyAsync("configured");
+            await api.ChatUntilAsync(key, "chat", HttpStatusCode.OK, AdminApi.Propagation);
+            Assert.Equal(HttpStatusCode.OK, await api.ChatAsync(AdminApiFixture.ConfiguredKey, "chat"));
+            ports = (new Uri(first.BaseUrl).Port, first.SiloPort, first.GatewayPort);
+        }
+
+        await using var second = await StartAsync(database, ports, withConfiguredApp: false);
+        using var again = new AdminApi(second.BaseUrl, AdminApiFixture.AdminKey);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await again.ChatAsync(AdminApiFixture.ConfiguredKey, "chat"));
+        Assert.Equal(HttpStatusCode.OK, await again.ChatAsync(key, "chat"));
+        var (status, app) = await again.SendAsync(HttpMethod.Get, "/admin/apps/configured");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("api", app!["source"]!.GetValue<string>());
     }
 
     [Fact]
@@ -67,8 +97,8 @@ public sealed class AdminPersistenceEndToEndTests(TestPostgres postgres)
         return database;
     }
 
-    private static Task<SiloProcess> StartAsync(string database, (int?, int?, int?) ports = default) =>
-        SiloProcess.StartAsync(AdminApiFixture.Config(), new Dictionary<string, string>
+    private static Task<SiloProcess> StartAsync(string database, (int?, int?, int?) ports = default, bool withConfiguredApp = true) =>
+        SiloProcess.StartAsync(AdminApiFixture.Config(withConfiguredApp: withConfiguredApp), new Dictionary<string, string>
         {
             ["E2E_ADMIN_KEY"] = AdminApiFixture.AdminKey,
             ["Gatehouse__Cluster__Kind"] = "AdoNet",
