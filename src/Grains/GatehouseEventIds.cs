@@ -23,6 +23,9 @@ public static class GatehouseEventIds
     public const int UsageBatchFailed = 1400;
     public const int UsageRecordsDropped = 1401;
     public const int UsageRecordsLostAtStop = 1402;
+    public const int AppSnapshotLoadFailed = 1410;
+    public const int AppSnapshotLoaded = 1411;
+    public const int AppsSeeded = 1412;
     public const int UpstreamTimedOut = 3101;
     public const int UpstreamFailed = 3102;
     public const int UpstreamUnreachable = 3103;

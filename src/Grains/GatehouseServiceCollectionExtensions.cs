@@ -71,4 +71,15 @@ public static class GatehouseServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ProviderHealthReporter>());
         return services;
     }
+
+    /// <summary>
+    /// Makes the silo seed the config file's apps into their grains at start and keep its app snapshot equal to them
+    /// (<see cref="AppSnapshotSync"/>); without it the snapshot holds the config file's apps only.
+    /// </summary>
+    public static IServiceCollection AddAppSnapshotSync(this IServiceCollection services)
+    {
+        services.TryAddSingleton<AppSnapshotSync>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<AppSnapshotSync>());
+        return services;
+    }
 }

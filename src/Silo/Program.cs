@@ -2,6 +2,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Routing;
 using Gatehouse.Silo.Configuration;
 using Gatehouse.Silo.Hosting;
+using Gatehouse.Silo.Http.Admin;
 using Gatehouse.Silo.Http.Anthropic;
 using Gatehouse.Silo.Http.FrameworkErrors;
 using Gatehouse.Silo.Http.OpenAI;
@@ -24,6 +25,7 @@ var app = builder.Build();
 app.MapOpenAIApi();
 app.MapAnthropicApi();
 app.MapHealthEndpoints();
+app.MapAdminApi();
 
 GatehouseOptions options;
 try

@@ -28,6 +28,10 @@ public enum GatewayError
     NoTargetAvailable = 11,
     /// <summary>The caller went away.</summary>
     Canceled = 12,
+    /// <summary>An admin API resource (an app, a key) that does not exist: 404.</summary>
+    NotFound = 13,
+    /// <summary>An admin API resource that exists already: 409.</summary>
+    Conflict = 14,
 }
 
 public static class GatewayErrorExtensions

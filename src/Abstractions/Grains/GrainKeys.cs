@@ -32,4 +32,10 @@ public static class GrainKeys
 
     /// <summary><see cref="IAppQuotaGrain"/> key: the app id as configured.</summary>
     public static string AppQuota(string appId) => appId;
+
+    /// <summary><see cref="IAppGrain"/> key: the app id as configured or created (case-sensitive).</summary>
+    public static string App(string appId) => appId;
+
+    /// <summary>The one key of <see cref="IAppDirectoryGrain"/>.</summary>
+    public const string AppDirectory = "apps";
 }

@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using Gatehouse.Configuration;
+using Gatehouse.Grains;
+using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Apps;
@@ -18,51 +20,85 @@ public sealed record AppIdentity(string AppId, FrozenSet<string>? AllowedModels)
 
     /// <summary>Whether every request of the app is cached, not only deterministic ones.</summary>
     public bool CacheAllRequests { get; init; }
+
+    /// <summary>The app's own buckets (requests and tokens per minute).</summary>
+    public QuotaScope Quota => field ??= new QuotaScope(QuotaScopeKind.App, AppId, Settings.RequestsPerMinute, Settings.TokensPerMinute);
+
+    /// <summary>Everything the app's record says (quotas, priority, budgets).</summary>
+    public AppSettings Settings { get; init; } = new();
+
+    public static AppIdentity From(AppRecord record) =>
+        new(record.Id, record.Settings.Models.IsDefaultOrEmpty ? null : record.Settings.Models.ToFrozenSet(StringComparer.Ordinal))
+        {
+            ConfiguredCacheNamespace = record.Settings.CacheNamespace,
+            CacheAllRequests = record.Settings.CacheAllRequests,
+            Settings = record.Settings,
+        };
 }
 
-/// <summary>Finds the app a presented key belongs to, by the key's hash.</summary>
-/// <remarks>Thread-safe; rebuilt when the configuration changes. Plain keys are never kept.</remarks>
+/// <summary>This silo's snapshot of every app: finds the app a presented key belongs to, by the key's hash.</summary>
+/// <remarks>
+/// Thread-safe; a lookup is a dictionary read, never a grain call. Built from the config file at first, and from the
+/// app grains once <see cref="AppSnapshotSync"/> has loaded them (<see cref="Replace"/>); from then on the config
+/// file reaches it only through the grains it seeds. Plain keys are never kept.
+/// </remarks>
 public sealed class AppRegistry : IDisposable
 {
     private readonly IDisposable? _subscription;
-    private volatile FrozenDictionary<string, AppIdentity> _appsByKeyHash;
-    private volatile FrozenDictionary<string, AppIdentity> _appsById;
+    private volatile Snapshot _snapshot;
+    private volatile bool _fromStorage;
 
     public AppRegistry(IOptionsMonitor<GatehouseOptions> options)
     {
-        (_appsByKeyHash, _appsById) = Build(options.CurrentValue);
-        _subscription = options.OnChange(o => (_appsByKeyHash, _appsById) = Build(o));
+        _snapshot = Build(FromOptions(options.CurrentValue));
+        _subscription = options.OnChange(o =>
+        {
+            if (!_fromStorage)
+            {
+                _snapshot = Build(FromOptions(o));
+            }
+        });
     }
+
+    private AppRegistry(GatehouseOptions options) => _snapshot = Build(FromOptions(options));
+
+    /// <summary>A registry of the config file's apps that never changes (for code and tests without a silo).</summary>
+    public static AppRegistry FromConfiguration(GatehouseOptions options) => new(options);
 
     /// <summary>The app the key belongs to, or null.</summary>
     public AppIdentity? Authenticate(string? presentedKey) =>
-        string.IsNullOrEmpty(presentedKey) ? null : _appsByKeyHash.GetValueOrDefault(AppKeyHasher.Hash(presentedKey));
+        string.IsNullOrEmpty(presentedKey) ? null : _snapshot.ByKeyHash.GetValueOrDefault(AppKeyHasher.Hash(presentedKey));
 
-    public AppIdentity? Find(string appId) => _appsById.GetValueOrDefault(appId);
+    public AppIdentity? Find(string appId) => _snapshot.ById.GetValueOrDefault(appId);
+
+    /// <summary>Replaces the snapshot with the apps loaded from their grains.</summary>
+    public void Replace(IEnumerable<AppRecord> apps)
+    {
+        _fromStorage = true;
+        _snapshot = Build(apps);
+    }
 
     public void Dispose() => _subscription?.Dispose();
 
-    private static (FrozenDictionary<string, AppIdentity>, FrozenDictionary<string, AppIdentity>) Build(GatehouseOptions options)
+    private static IEnumerable<AppRecord> FromOptions(GatehouseOptions options) =>
+        options.Apps.Select(a => ConfiguredApps.Record(a.Key, a.Value, DateTimeOffset.UnixEpoch));
+
+    private static Snapshot Build(IEnumerable<AppRecord> apps)
     {
         var byHash = new Dictionary<string, AppIdentity>(StringComparer.Ordinal);
         var byId = new Dictionary<string, AppIdentity>(StringComparer.Ordinal);
-        foreach (var (appId, app) in options.Apps)
+        foreach (var app in apps)
         {
-            var identity = new AppIdentity(appId, app.Models.Count == 0 ? null : app.Models.ToFrozenSet(StringComparer.Ordinal))
-            {
-                ConfiguredCacheNamespace = app.CacheNamespace,
-                CacheAllRequests = app.CacheAllRequests,
-            };
-            byId[appId] = identity;
+            var identity = AppIdentity.From(app);
+            byId[app.Id] = identity;
             foreach (var key in app.Keys)
             {
-                if (AppKeyHasher.TryHashConfiguredKey(key, out _) is { } hash)
-                {
-                    byHash[hash] = identity;
-                }
+                byHash[key.Hash] = identity;
             }
         }
 
-        return (byHash.ToFrozenDictionary(StringComparer.Ordinal), byId.ToFrozenDictionary(StringComparer.Ordinal));
+        return new Snapshot(byHash.ToFrozenDictionary(StringComparer.Ordinal), byId.ToFrozenDictionary(StringComparer.Ordinal));
     }
+
+    private sealed record Snapshot(FrozenDictionary<string, AppIdentity> ByKeyHash, FrozenDictionary<string, AppIdentity> ById);
 }

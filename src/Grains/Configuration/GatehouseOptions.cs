@@ -197,6 +197,8 @@ public sealed class AppOptions
     public int? TokensPerMinute { get; set; }
     [Range(0d, SettingBounds.MaxBudgetUsdPerDay)]
     public double? BudgetUsdPerDay { get; set; }
+    [Range(0d, SettingBounds.MaxBudgetUsdPerMonth)]
+    public double? BudgetUsdPerMonth { get; set; }
     /// <summary><c>High</c>, <c>Normal</c> or <c>Low</c>: who is served first when a bucket is empty. The default value is <c>Normal</c>.</summary>
     public Grains.RequestPriority Priority { get; set; } = Grains.RequestPriority.Normal;
     /// <summary>Completion tokens assumed for this app's requests without <c>max_tokens</c> (app bucket); the provider's or the global default when unset.</summary>

@@ -30,5 +30,6 @@ public static class SettingBounds
     public const int MaxWeight = 1_000_000;
     public const int MaxPricePerMillion = 1_000_000;
     public const int MaxBudgetUsdPerDay = 1_000_000_000;
+    public const long MaxBudgetUsdPerMonth = 31L * MaxBudgetUsdPerDay;
     public const int MaxImageTokenEstimate = 1_000_000;
 }

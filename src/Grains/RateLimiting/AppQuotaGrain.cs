@@ -1,3 +1,4 @@
+using Gatehouse.Apps;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,18 +9,38 @@ using Orleans.Storage;
 
 namespace Gatehouse.RateLimiting;
 
-/// <summary>The authority for one app's own quota (<c>Apps:&lt;id&gt;:RequestsPerMinute</c>, <c>TokensPerMinute</c>), shared by every silo.</summary>
+/// <summary>The authority for one app's own quota (its record's <c>RequestsPerMinute</c>, <c>TokensPerMinute</c>, <c>Burst</c>), shared by every silo.</summary>
 /// <remarks>
 /// Reentrant: a lease request queued for the next slot does not block the calls behind it. Silos draw leases; nothing
 /// here is per request. Its grant record is persisted (<see cref="GatehouseStorageNames.Quota"/>), so it may be
-/// collected when idle and resumes from the record wherever it is activated next.
+/// collected when idle and resumes from the record wherever it is activated next. The limits come from this silo's
+/// app snapshot; when the snapshot's limits differ from those the activation was built with (the admin API changed
+/// them, or this silo had not yet loaded a new app), the activation retires after its current calls and the next one
+/// resumes from the record with the new limits.
 /// </remarks>
 [Reentrant]
-internal sealed class AppQuotaGrain(IOptions<GatehouseOptions> options, TimeProvider timeProvider, ILogger<AppQuotaGrain> logger) : Grain, IAppQuotaGrain
+internal sealed class AppQuotaGrain(IOptions<GatehouseOptions> options, AppRegistry apps, TimeProvider timeProvider, ILogger<AppQuotaGrain> logger) : Grain, IAppQuotaGrain
 {
     private QuotaAuthorityHost? _quota;
+    private (QuotaScope Scope, int? Burst) _limits;
 
-    private QuotaAuthorityHost Quota => _quota ??= CreateQuota();
+    private QuotaAuthorityHost Quota
+    {
+        get
+        {
+            if (_quota is null)
+            {
+                _limits = CurrentLimits();
+                _quota = CreateQuota(_limits.Scope, _limits.Burst);
+            }
+            else if (CurrentLimits() != _limits)
+            {
+                DeactivateOnIdle();
+            }
+
+            return _quota;
+        }
+    }
 
     public Task<LeaseGrant> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default) =>
         Quota.AcquireLeaseAsync(request, cancellationToken);
@@ -30,13 +51,15 @@ internal sealed class AppQuotaGrain(IOptions<GatehouseOptions> options, TimeProv
     public Task<SlotGrant> LeaseSlotsAsync(SlotRequest request, CancellationToken cancellationToken = default) =>
         Quota.LeaseSlotsAsync(request);
 
-    private QuotaAuthorityHost CreateQuota()
+    private (QuotaScope, int?) CurrentLimits()
     {
-        var gatehouse = options.Value;
         var appId = this.GetPrimaryKeyString();
-        gatehouse.Apps.TryGetValue(appId, out var app);
-        var scope = new QuotaScope(QuotaScopeKind.App, appId, app?.RequestsPerMinute, app?.TokensPerMinute);
+        return apps.Find(appId) is { } app ? (app.Quota, app.Settings.Burst) : (new QuotaScope(QuotaScopeKind.App, appId, null, null), null);
+    }
+
+    private QuotaAuthorityHost CreateQuota(QuotaScope scope, int? burst)
+    {
         var storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(GatehouseStorageNames.Quota);
-        return new QuotaAuthorityHost(this, scope, app?.Burst, gatehouse.RateLimits, TimeSpan.Zero, storage, timeProvider, logger);
+        return new QuotaAuthorityHost(this, scope, burst, options.Value.RateLimits, TimeSpan.Zero, storage, timeProvider, logger);
     }
 }

@@ -22,6 +22,7 @@ internal static class SiloHostingExtensions
         var section = builder.Configuration.GetSection(GatehouseOptions.SectionName);
 
         builder.Services.AddGatehouseGrains(section);
+        builder.Services.AddAppSnapshotSync();
         builder.Services.PostConfigure<GatehouseOptions>(options =>
         {
             if (EmbeddedDefaults.IsUnconfigured(options))

@@ -19,6 +19,8 @@ internal static class GatewayErrorStatus
         GatewayError.NoTargetAvailable => StatusCodes.Status503ServiceUnavailable,
         GatewayError.UpstreamTimeout => StatusCodes.Status504GatewayTimeout,
         GatewayError.Canceled => ClientClosedRequest,
+        GatewayError.NotFound => StatusCodes.Status404NotFound,
+        GatewayError.Conflict => StatusCodes.Status409Conflict,
         _ => StatusCodes.Status500InternalServerError,
     };
 
@@ -37,6 +39,8 @@ internal static class GatewayErrorStatus
         GatewayError.NoTargetAvailable => ("api_error", "no_target_available"),
         GatewayError.UpstreamTimeout => ("api_error", "upstream_timeout"),
         GatewayError.Canceled => ("api_error", "canceled"),
+        GatewayError.NotFound => ("invalid_request_error", "not_found"),
+        GatewayError.Conflict => ("invalid_request_error", "conflict"),
         _ => ("api_error", null),
     };
 }

@@ -1,0 +1,176 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Gatehouse.Tests.EndToEnd.Admin;
+
+public sealed class AdminApiEndToEndTests(AdminApiFixture fixture) : IClassFixture<AdminApiFixture>
+{
+    private AdminApi Api => fixture.Api;
+
+    [Fact]
+    public async Task CreateAppAndKey_KeyWorksOnChatCompletions_AndListingShowsNoSecret()
+    {
+        var app = await Api.CreateAppAsync("""{"id":"e2e-create","models":["chat"],"requestsPerMinute":100,"priority":"High","budgetUsdPerDay":5}""");
+        var (keyId, key) = await Api.CreateKeyAsync("e2e-create", "ci");
+
+        Assert.Equal("e2e-create", app["id"]!.GetValue<string>());
+        Assert.Equal("High", app["priority"]!.GetValue<string>());
+        Assert.Equal("api", app["source"]!.GetValue<string>());
+        Assert.StartsWith("gk-", key);
+        Assert.True(key.Length >= 35, key.Length.ToString());
+        await Api.ChatUntilAsync(key, "chat", HttpStatusCode.OK, AdminApi.Propagation);
+
+        var (status, keys) = await Api.SendAsync(HttpMethod.Get, "/admin/apps/e2e-create/keys");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var listed = Assert.Single(keys!["data"]!.AsArray())!;
+        Assert.Equal(["createdAt", "id", "name", "prefix"], listed.AsObject().Select(p => p.Key).Order());
+        Assert.Equal(keyId, listed["id"]!.GetValue<string>());
+        Assert.Equal(key[..7], listed["prefix"]!.GetValue<string>());
+        Assert.DoesNotContain(key, keys.ToJsonString());
+        Assert.DoesNotContain(Gatehouse.Apps.AppKeyHasher.Hash(key), keys.ToJsonString());
+        AssertNoSecretsIn(fixture.Silo.Output, key);
+    }
+
+    [Fact]
+    public async Task RevokeKey_Within5Seconds_KeyIs401()
+    {
+        await Api.CreateAppAsync("""{"id":"e2e-revoke"}""");
+        var (keyId, key) = await Api.CreateKeyAsync("e2e-revoke");
+        await Api.ChatUntilAsync(key, "chat", HttpStatusCode.OK, AdminApi.Propagation);
+
+        var (status, _) = await Api.SendAsync(HttpMethod.Delete, $"/admin/apps/e2e-revoke/keys/{keyId}");
+        Assert.Equal(HttpStatusCode.NoContent, status);
+        await Api.ChatUntilAsync(key, "chat", HttpStatusCode.Unauthorized, AdminApi.Propagation);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.SendAsync(HttpMethod.Delete, $"/admin/apps/e2e-revoke/keys/{keyId}")).Status);
+        AssertNoSecretsIn(fixture.Silo.Output, key);
+    }
+
+    [Fact]
+    public async Task AdminRoutes_AppKeyOrNoKeyOrWrongKey_Are401InOpenAIsEnvelope()
+    {
+        foreach (var bearer in new[] { AdminApiFixture.ConfiguredKey, "wrong-FAKE-admin-key", AdminApiFixture.AdminKey + "x" })
+        {
+            var (status, body) = await Api.SendRawAsync(HttpMethod.Get, "/admin/apps", null, bearer);
+            Assert.Equal(HttpStatusCode.Unauthorized, status);
+            Assert.Equal("invalid_request_error", body!["error"]!["type"]!.GetValue<string>());
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Api.SendRawAsync(HttpMethod.Get, "/admin/apps", null, null)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Api.SendRawAsync(HttpMethod.Post, "/admin/apps", """{"id":"sneaky"}""", AdminApiFixture.ConfiguredKey)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.SendAsync(HttpMethod.Get, "/admin/apps/sneaky")).Status);
+    }
+
+    [Fact]
+    public async Task ModelOutsideAllowlist_Is403_UntilPatchAllowsIt()
+    {
+        await Api.CreateAppAsync("""{"id":"e2e-allow","models":["chat"]}""");
+        var (_, key) = await Api.CreateKeyAsync("e2e-allow");
+        await Api.ChatUntilAsync(key, "chat", HttpStatusCode.OK, AdminApi.Propagation);
+
+        Assert.Equal(HttpStatusCode.Forbidden, await Api.ChatAsync(key, "other"));
+
+        var (status, app) = await Api.SendAsync(HttpMethod.Patch, "/admin/apps/e2e-allow", """{"models":["chat","other"],"requestsPerMinute":50}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(50, app!["requestsPerMinute"]!.GetValue<int>());
+        await Api.ChatUntilAsync(key, "other", HttpStatusCode.OK, AdminApi.Propagation);
+    }
+
+    [Theory]
+    [InlineData("""{"id":"e2e-bad","color":"red"}""", "color")]
+    [InlineData("""{"id":"e2e-bad","requestsPerMinute":"ten"}""", "requestsPerMinute")]
+    [InlineData("""{"id":"e2e-bad","requestsPerMinute":0}""", "requestsPerMinute")]
+    [InlineData("""{"id":"e2e-bad","models":["nope"]}""", "models[0]")]
+    [InlineData("""{"id":"e2e-bad","cacheAllRequests":1}""", "cacheAllRequests")]
+    [InlineData("""{"id":"e2e-bad","priority":"Urgent"}""", "priority")]
+    [InlineData("""{"id":"e2e-bad","burst":5}""", "burst")]
+    [InlineData("""{"id":"e2e bad"}""", "id")]
+    [InlineData("""{"models":[]}""", "id")]
+    public async Task CreateApp_BadField_Is400NamingIt(string json, string field)
+    {
+        var (status, body) = await Api.SendAsync(HttpMethod.Post, "/admin/apps", json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(field, body!["error"]!["param"]!.GetValue<string>());
+        Assert.Contains(field, body["error"]!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task PatchApp_UnknownField_Is400NamingIt()
+    {
+        await Api.CreateAppAsync("""{"id":"e2e-patch-bad"}""");
+
+        var (status, body) = await Api.SendAsync(HttpMethod.Patch, "/admin/apps/e2e-patch-bad", """{"id":"renamed"}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("id", body!["error"]!["param"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task CreateApp_DuplicateId_Is409()
+    {
+        await Api.CreateAppAsync("""{"id":"e2e-dup"}""");
+
+        Assert.Equal(HttpStatusCode.Conflict, (await Api.SendAsync(HttpMethod.Post, "/admin/apps", """{"id":"e2e-dup"}""")).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await Api.SendAsync(HttpMethod.Post, "/admin/apps", """{"id":"configured"}""")).Status);
+    }
+
+    [Fact]
+    public async Task UnknownApp_EveryRoute_Is404()
+    {
+        foreach (var (method, path, json) in new (HttpMethod, string, string?)[]
+        {
+            (HttpMethod.Get, "/admin/apps/e2e-missing", null),
+            (HttpMethod.Patch, "/admin/apps/e2e-missing", "{}"),
+            (HttpMethod.Delete, "/admin/apps/e2e-missing", null),
+            (HttpMethod.Post, "/admin/apps/e2e-missing/keys", null),
+            (HttpMethod.Get, "/admin/apps/e2e-missing/keys", null),
+            (HttpMethod.Delete, "/admin/apps/e2e-missing/keys/key_x", null),
+        })
+        {
+            var (status, body) = await Api.SendAsync(method, path, json);
+            Assert.True(status == HttpStatusCode.NotFound, $"{method} {path}: {(int)status}");
+            Assert.NotNull(body!["error"]);
+        }
+    }
+
+    [Fact]
+    public async Task ListApps_ShowsConfigAndApiApps_DeleteRemovesOne()
+    {
+        await Api.CreateAppAsync("""{"id":"e2e-list"}""");
+        var (_, key) = await Api.CreateKeyAsync("e2e-list");
+
+        var (status, list) = await Api.SendAsync(HttpMethod.Get, "/admin/apps");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var ids = list!["data"]!.AsArray().Select(a => a!["id"]!.GetValue<string>()).ToList();
+        Assert.Contains("configured", ids);
+        Assert.Contains("e2e-list", ids);
+        Assert.Equal("config", list["data"]!.AsArray().Single(a => a!["id"]!.GetValue<string>() == "configured")!["source"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Api.SendAsync(HttpMethod.Delete, "/admin/apps/e2e-list")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.SendAsync(HttpMethod.Get, "/admin/apps/e2e-list")).Status);
+        await Api.ChatUntilAsync(key, "chat", HttpStatusCode.Unauthorized, AdminApi.Propagation);
+    }
+
+    [Fact]
+    public async Task AdminApi_NoAdminKeyConfigured_Is404()
+    {
+        await using var silo = await SiloProcess.StartAsync(AdminApiFixture.Config(adminKeyReference: null));
+        using var api = new AdminApi(silo.BaseUrl, AdminApiFixture.AdminKey);
+
+        var (status, body) = await api.SendAsync(HttpMethod.Get, "/admin/apps");
+
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.NotNull(body!["error"]);
+        Assert.Equal(HttpStatusCode.OK, await api.ChatAsync(AdminApiFixture.ConfiguredKey, "chat"));
+    }
+
+    internal static void AssertNoSecretsIn(string output, params string[] keys)
+    {
+        Assert.DoesNotContain(AdminApiFixture.AdminKey, output);
+        foreach (var key in keys)
+        {
+            Assert.DoesNotContain(key, output);
+        }
+    }
+}
