@@ -153,6 +153,59 @@ public sealed class AdminApiEndToEndTests(AdminApiFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Usage_AfterThreeAnswers_GroupedByAppAsJsonAndCsv_BadParametersAre400()
+    {
+        await Api.CreateAppAsync("""{"id":"e2e-usage","models":["chat"]}""");
+        var (_, key) = await Api.CreateKeyAsync("e2e-usage");
+        await Api.ChatUntilAsync(key, "chat", HttpStatusCode.OK, AdminApi.Propagation);
+        Assert.Equal(HttpStatusCode.OK, await Api.ChatAsync(key, "chat"));
+        Assert.Equal(HttpStatusCode.OK, await Api.ChatAsync(key, "chat"));
+
+        // Records reach the ledger in batches (every 250 ms): poll until all three are there.
+        JsonNode? row = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            var (status, body) = await Api.SendAsync(HttpMethod.Get, "/admin/usage?app=e2e-usage&groupBy=app,alias");
+            Assert.Equal(HttpStatusCode.OK, status);
+            row = body!["data"]!.AsArray().SingleOrDefault();
+            if (row?["requests"]?.GetValue<long>() == 3)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.NotNull(row);
+        Assert.Equal(["alias", "app", "cacheHits", "completionTokens", "costUsd", "promptTokens", "requests", "savedUsd", "upstreamCalls"],
+            row.AsObject().Select(p => p.Key).Order());
+        Assert.Equal(("e2e-usage", "chat", 3L, 3L, 0L), (row["app"]!.GetValue<string>(), row["alias"]!.GetValue<string>(),
+            row["requests"]!.GetValue<long>(), row["upstreamCalls"]!.GetValue<long>(), row["cacheHits"]!.GetValue<long>()));
+        Assert.True(row["promptTokens"]!.GetValue<long>() > 0);
+
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.Silo.BaseUrl) };
+        using var csvRequest = new HttpRequestMessage(HttpMethod.Get, "/admin/usage?app=e2e-usage&groupBy=app");
+        csvRequest.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminApiFixture.AdminKey);
+        csvRequest.Headers.Accept.ParseAdd("text/csv");
+        using var csv = await http.SendAsync(csvRequest);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+        var lines = (await csv.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("app,requests,upstreamCalls,cacheHits", lines[0]);
+        Assert.StartsWith("e2e-usage,3,3,0,", lines[1]);
+
+        foreach (var (query, param) in new[] { ("groupBy=model", "groupBy"), ("from=yesterday", "from"), ("user=me", "user") })
+        {
+            var (status, body) = await Api.SendAsync(HttpMethod.Get, $"/admin/usage?{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal(param, body!["error"]!["param"]!.GetValue<string>());
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Api.SendRawAsync(HttpMethod.Get, "/admin/usage", null, key)).Status);
+    }
+
+    [Fact]
     public async Task AdminApi_NoAdminKeyConfigured_Is404()
     {
         await using var silo = await SiloProcess.StartAsync(AdminApiFixture.Config(adminKeyReference: null));
