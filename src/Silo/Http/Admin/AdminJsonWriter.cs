@@ -41,18 +41,7 @@ internal static class AdminJsonWriter
         writer.WriteEndObject();
     }
 
-    public static void WriteApps(Utf8JsonWriter writer, IEnumerable<AppRecord> apps)
-    {
-        writer.WriteStartObject();
-        writer.WriteStartArray("data"u8);
-        foreach (var app in apps)
-        {
-            WriteApp(writer, app);
-        }
-
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-    }
+    public static void WriteApps(Utf8JsonWriter writer, IEnumerable<AppRecord> apps) => WriteData(writer, apps, WriteApp);
 
     /// <summary>A key as listed: never the key, never its hash.</summary>
     public static void WriteKey(Utf8JsonWriter writer, AppKey key, string? plainKey = null)
@@ -86,13 +75,16 @@ internal static class AdminJsonWriter
         writer.WriteEndObject();
     }
 
-    public static void WriteKeys(Utf8JsonWriter writer, IEnumerable<AppKey> keys)
+    public static void WriteKeys(Utf8JsonWriter writer, IEnumerable<AppKey> keys) => WriteData(writer, keys, static (w, key) => WriteKey(w, key));
+
+    /// <summary>A listing: <c>{"data":[item…]}</c>.</summary>
+    private static void WriteData<T>(Utf8JsonWriter writer, IEnumerable<T> items, Action<Utf8JsonWriter, T> writeItem)
     {
         writer.WriteStartObject();
         writer.WriteStartArray("data"u8);
-        foreach (var key in keys)
+        foreach (var item in items)
         {
-            WriteKey(writer, key);
+            writeItem(writer, item);
         }
 
         writer.WriteEndArray();
