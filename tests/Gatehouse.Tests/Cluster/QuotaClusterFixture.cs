@@ -18,8 +18,8 @@ namespace Gatehouse.Tests.Cluster;
 /// <summary>
 /// Three in-process silos sharing fake upstreams with rate limits and one grant-record store (standing in for the
 /// cluster's database, it survives a silo kill): <c>metered</c> (120 RPM, a burst of 60, then 2 a second; at most 3
-/// calls at once) behind alias <c>metered</c>, <c>scarce</c> (60 RPM, burst 1) behind alias <c>scarce</c> with
-/// fallback alias <c>spare</c> (unlimited).
+/// calls at once) behind alias <c>metered</c>, <c>scarce</c> (60 RPM, burst 1) behind alias <c>scarce</c> and
+/// <c>stingy</c> (1 RPM) behind alias <c>stingy</c>, both with fallback alias <c>spare</c> (unlimited).
 /// </summary>
 /// <remarks>Real time, and a fresh cluster per test: nothing is warmed up.</remarks>
 public sealed class QuotaCluster : IAsyncDisposable
@@ -63,12 +63,18 @@ public sealed class QuotaCluster : IAsyncDisposable
             ["Gatehouse:Providers:scarce:Kind"] = FakeChatGatewayFactory.FakeKind,
             ["Gatehouse:Providers:scarce:RequestsPerMinute"] = "60",
             ["Gatehouse:Providers:scarce:Burst"] = "1",
+            // One a minute: a second call is refused however long the first took on a loaded machine.
+            ["Gatehouse:Providers:stingy:Kind"] = FakeChatGatewayFactory.FakeKind,
+            ["Gatehouse:Providers:stingy:RequestsPerMinute"] = "1",
             ["Gatehouse:Providers:spare:Kind"] = FakeChatGatewayFactory.FakeKind,
             ["Gatehouse:Models:metered:Targets:0:Provider"] = "metered",
             ["Gatehouse:Models:metered:Targets:0:Model"] = "metered-model",
             ["Gatehouse:Models:scarce:Targets:0:Provider"] = "scarce",
             ["Gatehouse:Models:scarce:Targets:0:Model"] = "scarce-model",
             ["Gatehouse:Models:scarce:Fallbacks:0"] = "spare",
+            ["Gatehouse:Models:stingy:Targets:0:Provider"] = "stingy",
+            ["Gatehouse:Models:stingy:Targets:0:Model"] = "stingy-model",
+            ["Gatehouse:Models:stingy:Fallbacks:0"] = "spare",
             ["Gatehouse:Models:spare:Targets:0:Provider"] = "spare",
             ["Gatehouse:Models:spare:Targets:0:Model"] = "spare-model",
             ["Gatehouse:Apps:trickle:Keys:0"] = "gk-trickle",

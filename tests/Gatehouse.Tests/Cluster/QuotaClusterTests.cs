@@ -138,15 +138,16 @@ public sealed class QuotaClusterTests : IAsyncLifetime
     {
         var pipeline = _cluster.PipelineOf(_cluster.Cluster.Silos[1]);
         var patient = new CallOptions { MaxWait = TimeSpan.FromMilliseconds(3_000) };
-        var first = await pipeline.CompleteAsync(QuotaCluster.App("free"), QuotaCluster.Ask("scarce", "one"), patient, default);
+        var first = await pipeline.CompleteAsync(QuotaCluster.App("free"), QuotaCluster.Ask("stingy", "one"), patient, default);
 
+        // One a minute: the next unit is a minute away however long the first call took, far past a 50 ms max-wait.
         var impatient = new CallOptions { MaxWait = TimeSpan.FromMilliseconds(50) };
         var second = await Within(
-            pipeline.CompleteAsync(QuotaCluster.App("free"), QuotaCluster.Ask("scarce", "two"), impatient, default), "provider scarce: second call past its 50 ms max-wait");
+            pipeline.CompleteAsync(QuotaCluster.App("free"), QuotaCluster.Ask("stingy", "two"), impatient, default), "provider stingy: second call past its 50 ms max-wait");
 
-        Assert.Equal("scarce", first.Route!.Provider);
+        Assert.Equal("stingy", first.Route!.Provider);
         Assert.Equal("spare", second.Route!.Provider);
-        // The refusal by the scarce upstream's bucket happened on this silo: no upstream call, so not an attempt.
+        // The refusal by the stingy upstream's bucket happened on this silo: no upstream call, so not an attempt.
         Assert.Equal(1, second.Route.Attempts);
     }
 
