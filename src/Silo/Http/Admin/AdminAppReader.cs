@@ -3,6 +3,7 @@ using System.Text.Json;
 using Gatehouse.Apps;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
+using Gatehouse.Silo.Http.OpenAI;
 
 namespace Gatehouse.Silo.Http.Admin;
 
@@ -15,15 +16,7 @@ internal static class AdminAppReader
     /// <summary>At most this long, and only letters, digits, '-', '_' and '.': an id appears in URLs, metrics and grain keys.</summary>
     public const int MaxIdLength = 64;
 
-    private static readonly JsonFieldReader Fields = new(new JsonFieldReader.Wording(
-        WrongType: (path, expected, actual) => $"Invalid type for '{path}': expected {expected}, but got {actual} instead.",
-        OutOfRange: (path, number, min, max) => $"Invalid '{path}': {number} is out of range; it must be between {min} and {max}.",
-        BelowMinimum: (path, number, min) => $"Invalid '{path}': {number}; it must be at least {min}.",
-        Unrecognized: path => $"Unrecognized field: {path}",
-        NotText: (path, isName) => isName
-            ? $"Invalid request: a property name {(path.Length == 0 ? "at the top level of the body" : $"in '{path}'")} is not valid UTF-8 text."
-            : $"Invalid '{path}': the string is not valid UTF-8 text.",
-        Index: (path, index) => $"{path}[{index}]"));
+    private static readonly JsonFieldReader Fields = new(OpenAIRequestReader.Wording with { Unrecognized = path => $"Unrecognized field: {path}" });
 
     private static readonly FrozenSet<string> SettingFields = FrozenSet.Create(
         "models", "requestsPerMinute", "tokensPerMinute", "burst", "priority", "cacheNamespace", "cacheAllRequests",

@@ -14,7 +14,8 @@ namespace Gatehouse.Silo.Http.OpenAI;
 /// </remarks>
 internal static class OpenAIRequestReader
 {
-    private static readonly JsonFieldReader Fields = new(new JsonFieldReader.Wording(
+    /// <summary>OpenAI's wording of a field error; the admin API words its errors the same way.</summary>
+    internal static readonly JsonFieldReader.Wording Wording = new(
         WrongType: (path, expected, actual) => $"Invalid type for '{path}': expected {expected}, but got {actual} instead.",
         OutOfRange: (path, number, min, max) => $"Invalid '{path}': {number} is out of range; it must be between {min} and {max}.",
         BelowMinimum: (path, number, min) => $"Invalid '{path}': {number}; it must be at least {min}.",
@@ -22,7 +23,9 @@ internal static class OpenAIRequestReader
         NotText: (path, isName) => isName
             ? $"Invalid request: a property name {(path.Length == 0 ? "at the top level of the body" : $"in '{path}'")} is not valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800)."
             : $"Invalid '{path}': the string is not valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800).",
-        Index: (path, index) => $"{path}[{index}]"));
+        Index: (path, index) => $"{path}[{index}]");
+
+    private static readonly JsonFieldReader Fields = new(Wording);
 
     /// <summary>
     /// Fields accepted and ignored because ignoring them cannot change the answer: they concern OpenAI's own storage,
