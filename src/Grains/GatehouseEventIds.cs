@@ -26,6 +26,8 @@ public static class GatehouseEventIds
     public const int AppSnapshotLoadFailed = 1410;
     public const int AppSnapshotLoaded = 1411;
     public const int AppsSeeded = 1412;
+    public const int BudgetAuthorityFailed = 1420;
+    public const int BudgetSettleFailed = 1421;
     public const int UpstreamTimedOut = 3101;
     public const int UpstreamFailed = 3102;
     public const int UpstreamUnreachable = 3103;

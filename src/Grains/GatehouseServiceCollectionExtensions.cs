@@ -1,4 +1,5 @@
 using Gatehouse.Apps;
+using Gatehouse.Budgets;
 using Gatehouse.Caching;
 using Gatehouse.Configuration;
 using Gatehouse.Gateway;
@@ -67,6 +68,9 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddSingleton<UpstreamAdmission>();
         services.TryAddSingleton<AppQuotas>();
         services.AddHostedService(sp => sp.GetRequiredService<QuotaLeaseHolder>());
+        services.TryAddSingleton<BudgetLeaseHolder>();
+        services.TryAddSingleton<AppBudgets>();
+        services.AddHostedService(sp => sp.GetRequiredService<BudgetLeaseHolder>());
         services.TryAddSingleton<ProviderHealthReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<ProviderHealthReporter>());
         return services;

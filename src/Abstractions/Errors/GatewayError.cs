@@ -32,6 +32,8 @@ public enum GatewayError
     NotFound = 13,
     /// <summary>An admin API resource that exists already: 409.</summary>
     Conflict = 14,
+    /// <summary>The app's budget for the day or the month is spent (429, OpenAI's <c>insufficient_quota</c>) until it resets.</summary>
+    BudgetExhausted = 15,
 }
 
 public static class GatewayErrorExtensions

@@ -33,6 +33,9 @@ public static class GrainKeys
     /// <summary><see cref="IAppQuotaGrain"/> key: the app id as configured.</summary>
     public static string AppQuota(string appId) => appId;
 
+    /// <summary><see cref="IBudgetGrain"/> key: the app id as configured or created.</summary>
+    public static string Budget(string appId) => appId;
+
     /// <summary><see cref="IAppGrain"/> key: the app id as configured or created (case-sensitive).</summary>
     public static string App(string appId) => appId;
 

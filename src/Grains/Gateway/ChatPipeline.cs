@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Gatehouse.Apps;
+using Gatehouse.Budgets;
 using Gatehouse.Caching;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
@@ -22,41 +23,60 @@ namespace Gatehouse.Gateway;
 /// straight to the alias's router and is marked <see cref="CacheStatus.Bypass"/>.
 /// Every request first passes the app's own quota: it counts against the app's requests per minute whether or not
 /// the cache answers it, and its token estimate is reconciled with the tokens actually billed upstream (none for a
-/// hit or a shared answer). Failures surface as <see cref="Errors.GatewayException"/>.
+/// hit or a shared answer). Before that, the app's budget (if it has one) reserves the request's estimated cost, settled
+/// with the cost of what the upstream billed once the answer is complete, or failed. Failures surface as <see cref="Errors.GatewayException"/>.
 /// </remarks>
 public sealed class ChatPipeline(
     IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, UsageRecorder usage, AppQuotas appQuotas, RequestDeadlines deadlines,
-    ResponseStore store, UsageMeter meter)
+    ResponseStore store, UsageMeter meter, AppBudgets budgets)
 {
     private static readonly Usage NothingBilled = new();
 
     public async Task<ChatResponse> CompleteAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, CancellationToken cancellationToken)
     {
         var deadline = deadlines.Start(callOptions);
-        var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
-        var response = await CompleteWithinQuotaAsync(app, request, callOptions, deadline, cancellationToken);
-        appQuotas.Reconcile(quota, Billed(response.Route?.Cache, response.Usage));
-        return response;
+        var budget = await budgets.ReserveAsync(app.AppId, request, cancellationToken);
+        ChatResponse? response = null;
+        try
+        {
+            var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
+            response = await CompleteWithinQuotaAsync(app, request, callOptions, deadline, cancellationToken);
+            appQuotas.Reconcile(quota, Billed(response.Route?.Cache, response.Usage));
+            return response;
+        }
+        finally
+        {
+            budgets.Settle(budget, response?.Route, response is null ? null : Billed(response.Route?.Cache, response.Usage));
+        }
     }
 
     public async IAsyncEnumerable<ChatChunk> StreamAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var deadline = deadlines.Start(callOptions);
-        var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
-        var call = Call(app, request, callOptions, deadline);
-        var chunks = CacheKey(app, request, callOptions) is { } key
-            ? CachedStreamAsync(key, call, cancellationToken)
-            : BypassStreamAsync(call, cancellationToken);
-        string? cacheStatus = null;
+        var budget = await budgets.ReserveAsync(app.AppId, request, cancellationToken);
+        RouteInfo? route = null;
         Usage? reported = null;
-        await foreach (var chunk in chunks.WithCancellation(cancellationToken))
+        try
         {
-            cacheStatus ??= chunk.Route?.Cache;
-            reported = chunk.Usage ?? reported;
-            yield return chunk;
-        }
+            var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
+            var call = Call(app, request, callOptions, deadline);
+            var chunks = CacheKey(app, request, callOptions) is { } key
+                ? CachedStreamAsync(key, call, cancellationToken)
+                : BypassStreamAsync(call, cancellationToken);
+            await foreach (var chunk in chunks.WithCancellation(cancellationToken))
+            {
+                route ??= chunk.Route;
+                reported = chunk.Usage ?? reported;
+                yield return chunk;
+            }
 
-        appQuotas.Reconcile(quota, Billed(cacheStatus, reported));
+            appQuotas.Reconcile(quota, Billed(route?.Cache, reported));
+        }
+        finally
+        {
+            // A stream that broke or was abandoned settles at what its reported usage (if any) cost.
+            budgets.Settle(budget, route, Billed(route?.Cache, reported));
+        }
     }
 
     /// <summary>What the upstream billed for this caller: nothing when the answer came from the cache or another caller's call.</summary>

@@ -6,7 +6,7 @@ namespace Gatehouse.RateLimiting;
 
 /// <summary>
 /// The grain side of an authority: a <see cref="QuotaLedger"/> and a <see cref="SlotLedger"/>, their write-ahead
-/// <see cref="QuotaRecordStore"/>, and the one grain timer that serves queued waiters when the next slot starts or a
+/// <see cref="QuotaRecordStore{TRecord}"/>, and the one grain timer that serves queued waiters when the next slot starts or a
 /// deadline passes.
 /// </summary>
 /// <remarks>
@@ -24,7 +24,7 @@ internal sealed class QuotaAuthorityHost
     private readonly TimeProvider _timeProvider;
     private readonly QuotaLedger _ledger;
     private readonly SlotLedger _slots;
-    private readonly QuotaRecordStore _store;
+    private readonly QuotaRecordStore<QuotaRecord> _store;
     private readonly int? _requestsLimit;
     private readonly int? _tokensLimit;
     private IGrainTimer? _timer;
@@ -40,7 +40,7 @@ internal sealed class QuotaAuthorityHost
         _tokensLimit = scope.TokensPerMinute;
         _ledger = new QuotaLedger(scope.RequestsPerMinute, scope.TokensPerMinute, options.MaxBatchShare, requestsBurst);
         _slots = new SlotLedger(scope.MaxConcurrency, TimeSpan.FromSeconds(options.ConcurrencyLeaseSeconds), callTimeout, options.MaxBatchShare);
-        _store = new QuotaRecordStore(storage, grain.GetGrainId(), Snapshot, Restore, logger);
+        _store = new QuotaRecordStore<QuotaRecord>(storage, QuotaRecord.StateName, grain.GetGrainId(), Snapshot, Restore, logger);
     }
 
     public async Task<LeaseGrant> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken)

@@ -8,6 +8,9 @@ namespace Gatehouse.RateLimiting;
 [GenerateSerializer, Alias("gatehouse.QuotaRecord")]
 internal sealed class QuotaRecord
 {
+    /// <summary>The record's name in grain storage.</summary>
+    public const string StateName = "quota";
+
     [Id(0)] public BucketRecord? Requests { get; set; }
     [Id(1)] public BucketRecord? Tokens { get; set; }
     /// <summary>Concurrency slots held per holder (silo), with their expiry.</summary>

@@ -4,8 +4,9 @@ using Orleans.Storage;
 namespace Gatehouse.RateLimiting;
 
 /// <summary>
-/// Write-ahead persistence of one authority's <see cref="QuotaRecord"/> through Orleans grain storage, with group
-/// commit: every caller that asks while a write is under way is covered by the one write that follows it.
+/// Write-ahead persistence of one authority's record (a <see cref="QuotaRecord"/>, a budget's record) through Orleans
+/// grain storage, with group commit: every caller that asks while a write is under way is covered by the one write
+/// that follows it.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -21,12 +22,11 @@ namespace Gatehouse.RateLimiting;
 /// refused grant as used (conservative), never forget one.
 /// </para>
 /// </remarks>
-internal sealed partial class QuotaRecordStore(
-    IGrainStorage storage, GrainId grainId, Func<QuotaRecord> snapshot, Action<QuotaRecord> restore, ILogger logger)
+internal sealed partial class QuotaRecordStore<TRecord>(
+    IGrainStorage storage, string stateName, GrainId grainId, Func<TRecord> snapshot, Action<TRecord> restore, ILogger logger)
+    where TRecord : class, new()
 {
-    public const string StateName = "quota";
-
-    private readonly GrainState<QuotaRecord> _state = new() { State = new QuotaRecord() };
+    private readonly GrainState<TRecord> _state = new() { State = new TRecord() };
     private TaskCompletionSource<bool>? _pending;
     private bool _writing;
     private Task<bool>? _loading;
@@ -68,7 +68,7 @@ internal sealed partial class QuotaRecordStore(
     {
         try
         {
-            await storage.ReadStateAsync(StateName, grainId, _state);
+            await storage.ReadStateAsync(stateName, grainId, _state);
             if (_state.RecordExists && _state.State is { } record)
             {
                 restore(record);
@@ -111,7 +111,7 @@ internal sealed partial class QuotaRecordStore(
                 _state.State = snapshot();
                 try
                 {
-                    await storage.WriteStateAsync(StateName, grainId, _state);
+                    await storage.WriteStateAsync(stateName, grainId, _state);
                     batch.TrySetResult(true);
                 }
                 catch (Exception ex)

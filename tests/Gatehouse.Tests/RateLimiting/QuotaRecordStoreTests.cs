@@ -18,12 +18,12 @@ public sealed class QuotaRecordStoreTests
         public Activation(SharedGrainStorage storage, int rpm = 5)
         {
             Ledger = new QuotaLedger(rpm, null, 1.0);
-            Store = new QuotaRecordStore(storage, Authority, () => Ledger.ToRecord(Start), record => Ledger.Restore(record, Start), NullLogger.Instance);
+            Store = new QuotaRecordStore<QuotaRecord>(storage, QuotaRecord.StateName, Authority, () => Ledger.ToRecord(Start), record => Ledger.Restore(record, Start), NullLogger.Instance);
         }
 
         public QuotaLedger Ledger { get; }
 
-        public QuotaRecordStore Store { get; }
+        public QuotaRecordStore<QuotaRecord> Store { get; }
 
         /// <summary>Grants as the authority host does: debit, then answer only once the record holding the debit is written.</summary>
         public async Task<bool> GrantAsync(int wanted)

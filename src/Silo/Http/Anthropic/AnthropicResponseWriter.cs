@@ -62,7 +62,7 @@ internal static class AnthropicResponseWriter
         GatewayError.ModelNotAllowed => "permission_error",
         GatewayError.ModelNotFound => "not_found_error",
         GatewayError.PayloadTooLarge => "request_too_large",
-        GatewayError.RateLimited => "rate_limit_error",
+        GatewayError.RateLimited or GatewayError.BudgetExhausted => "rate_limit_error",
         GatewayError.NoTargetAvailable => "overloaded_error",
         _ => "api_error",
     };
