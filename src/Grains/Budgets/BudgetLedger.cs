@@ -15,6 +15,7 @@ namespace Gatehouse.Budgets;
 /// <para>
 /// A holder that has not been heard from for <see cref="HolderExpiry"/> (its silo is gone) is charged what it still
 /// held: its calls in flight may have been made, and the authority cannot know which, so the money counts as spent.
+/// If the holder was only cut off and settles later, its settlement corrects the charge.
 /// </para>
 /// </remarks>
 internal sealed class BudgetLedger
@@ -31,7 +32,7 @@ internal sealed class BudgetLedger
     {
         Day = Copy(_record.Day),
         Month = Copy(_record.Month),
-        Holders = [.. _record.Holders.Select(h => new BudgetHolderRecord { HolderId = h.HolderId, Day = h.Day, Outstanding = h.Outstanding, LastSeenTicks = h.LastSeenTicks })],
+        Holders = [.. _record.Holders.Select(h => new BudgetHolderRecord { HolderId = h.HolderId, Day = h.Day, Outstanding = h.Outstanding, LastSeenTicks = h.LastSeenTicks, Charged = h.Charged })],
     };
 
     public void Restore(BudgetRecord record) => _record = record;
@@ -52,12 +53,18 @@ internal sealed class BudgetLedger
         }
 
         var expiredBefore = (now - HolderExpiry).UtcTicks;
-        foreach (var gone in _record.Holders.Where(h => h.LastSeenTicks < expiredBefore).ToList())
+        foreach (var silent in _record.Holders.Where(h => h.LastSeenTicks < expiredBefore && h.Outstanding > 0))
         {
-            // Committed already holds the money; it moves from reserved to spent.
-            Apply(gone.Day, spent: gone.Outstanding, committedChange: 0);
-            _record.Holders.Remove(gone);
+            // Committed already holds the money; it moves from reserved to spent until the holder, if it was only
+            // cut off, settles after all.
+            Apply(silent.Day, spent: silent.Outstanding, committedChange: 0);
+            silent.Charged += silent.Outstanding;
+            silent.Outstanding = 0;
         }
+
+        // A day of a past month counts no more; a charge nobody corrected for a day stays as it is.
+        var forgottenBefore = (now - TimeSpan.FromDays(1)).UtcTicks;
+        _record.Holders.RemoveAll(h => BudgetPeriods.MonthOf(h.Day) != month || (h.Outstanding == 0 && h.LastSeenTicks < forgottenBefore));
     }
 
     /// <summary>Turns a holder's settlement into spend and gives back what it released.</summary>
@@ -65,18 +72,27 @@ internal sealed class BudgetLedger
     {
         var entry = _record.Holders.Find(h => h.HolderId == holderId && h.Day == settlement.Day);
         var outstanding = entry?.Outstanding ?? 0;
-        // Never credit more than was granted: a release the record does not know of (it was charged after an expiry) is ignored.
-        var released = Math.Min(Math.Max(settlement.Released, 0), outstanding);
-        outstanding -= released;
+        var charged = entry?.Charged ?? 0;
+        // Released money comes out of what is outstanding, then out of what was charged when the holder fell silent;
+        // a release of money never granted is ignored.
+        var released = Math.Max(settlement.Released, 0);
+        var freed = Math.Min(released, outstanding);
+        outstanding -= freed;
+        var uncharged = Math.Min(released - freed, charged);
+        charged -= uncharged;
+        // Spend is covered by what is outstanding, then by the charge (counted already); the rest cost more than
+        // its estimate and is committed now.
         var spent = Math.Max(settlement.Spent, 0);
         var covered = Math.Min(outstanding, spent);
         outstanding -= covered;
-        // Spend beyond the grant (a call that cost more than its estimate) is committed now.
-        Apply(settlement.Day, spent, committedChange: spent - covered - released);
+        var coveredByCharge = Math.Min(charged, spent - covered);
+        charged -= coveredByCharge;
+        var beyond = spent - covered - coveredByCharge;
+        Apply(settlement.Day, spent: covered + beyond - uncharged, committedChange: beyond - freed - uncharged);
         if (entry is not null)
         {
-            entry.Outstanding = outstanding;
-            if (outstanding == 0)
+            (entry.Outstanding, entry.Charged) = (outstanding, charged);
+            if (outstanding == 0 && charged == 0)
             {
                 _record.Holders.Remove(entry);
             }

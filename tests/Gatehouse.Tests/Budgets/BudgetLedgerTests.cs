@@ -138,6 +138,22 @@ public sealed class BudgetLedgerTests
     }
 
     [Fact]
+    public void Settle_HolderThatWasChargedAfterFallingSilent_CorrectsTheChargeToWhatItReallySpent()
+    {
+        var ledger = Ledger(Noon);
+        var grant = ledger.Grant("cut-off", 2m, 2m, 10m, null, Noon);
+        var later = Noon + BudgetLedger.HolderExpiry + TimeSpan.FromSeconds(1);
+        ledger.Roll(later);
+        var charged = ledger.Spend(later);
+
+        ledger.Settle("cut-off", new BudgetSettlement { Day = grant.Day, Spent = 0.5m, Released = 1.5m });
+
+        var corrected = ledger.Spend(later);
+        Assert.Equal((2m, 0m), (charged.DaySpentUsd, charged.DayReservedUsd));
+        Assert.Equal((0.5m, 0m, 0.5m), (corrected.DaySpentUsd, corrected.DayReservedUsd, corrected.MonthSpentUsd));
+    }
+
+    [Fact]
     public void ToRecord_RestoredIntoANewLedger_ResumesTheSameAccounts()
     {
         var ledger = Ledger(Noon);

@@ -10,6 +10,7 @@ internal static class AdminApiExtensions
         AdminAppEndpoints.Map(admin);
         AdminKeyEndpoints.Map(admin);
         AdminUsageEndpoints.Map(admin);
+        AdminSpendEndpoints.Map(admin);
         return admin;
     }
 }

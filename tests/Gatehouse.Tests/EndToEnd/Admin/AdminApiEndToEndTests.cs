@@ -126,6 +126,7 @@ public sealed class AdminApiEndToEndTests(AdminApiFixture fixture) : IClassFixtu
             (HttpMethod.Post, "/admin/apps/e2e-missing/keys", null),
             (HttpMethod.Get, "/admin/apps/e2e-missing/keys", null),
             (HttpMethod.Delete, "/admin/apps/e2e-missing/keys/key_x", null),
+            (HttpMethod.Get, "/admin/apps/e2e-missing/spend", null),
         })
         {
             var (status, body) = await Api.SendAsync(method, path, json);
@@ -203,6 +204,59 @@ public sealed class AdminApiEndToEndTests(AdminApiFixture fixture) : IClassFixtu
         }
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await Api.SendRawAsync(HttpMethod.Get, "/admin/usage", null, key)).Status);
+    }
+
+    [Fact]
+    public async Task Budget_SpentByTheFirstAnswer_Is429InsufficientQuota_SpendShowsIt_RaisingItServesAgain()
+    {
+        await Api.CreateAppAsync("""{"id":"e2e-budget","models":["priced"],"budgetUsdPerDay":1}""");
+        var (_, key) = await Api.CreateKeyAsync("e2e-budget");
+        await Api.ChatUntilAsync(key, "priced", HttpStatusCode.OK, AdminApi.Propagation);
+
+        var chat = new JsonObject
+        {
+            ["model"] = "priced",
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hello" }),
+        }.ToJsonString();
+        var (refusedStatus, refused) = await Api.SendRawAsync(HttpMethod.Post, "/v1/chat/completions", chat, key);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refusedStatus);
+        Assert.Equal(("insufficient_quota", "insufficient_quota"), (refused!["error"]!["type"]!.GetValue<string>(), refused["error"]!["code"]!.GetValue<string>()));
+        Assert.Contains("$1 per day", refused["error"]!["message"]!.GetValue<string>());
+
+        // Settlements reach the authority every second and idle money goes back after two: poll until nothing is reserved.
+        JsonNode? spend = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            var (status, body) = await Api.SendAsync(HttpMethod.Get, "/admin/apps/e2e-budget/spend");
+            Assert.Equal(HttpStatusCode.OK, status);
+            spend = body;
+            if (body!["reservedUsd"]!.GetValue<decimal>() == 0 && body["spentUsd"]!.GetValue<decimal>() > 0)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(["budgetUsd", "period", "reservedUsd", "resetsAt", "spentUsd"], spend!.AsObject().Select(p => p.Key).Order());
+        Assert.Equal(("day", 1m, 0m), (spend["period"]!.GetValue<string>(), spend["budgetUsd"]!.GetValue<decimal>(), spend["reservedUsd"]!.GetValue<decimal>()));
+        Assert.Equal(DateTime.UtcNow.Date.AddDays(1), DateTime.Parse(spend["resetsAt"]!.GetValue<string>(), null, System.Globalization.DateTimeStyles.AdjustToUniversal));
+        // The ledger writes every 250 ms: poll until the answer's record is there.
+        decimal? ledgerCost = null;
+        while (ledgerCost is null && DateTime.UtcNow < deadline)
+        {
+            var (_, usage) = await Api.SendAsync(HttpMethod.Get, "/admin/usage?app=e2e-budget");
+            ledgerCost = usage!["data"]!.AsArray().SingleOrDefault()?["costUsd"]?.GetValue<decimal>();
+            await Task.Delay(ledgerCost is null ? 100 : 0);
+        }
+
+        Assert.Equal(ledgerCost, spend["spentUsd"]!.GetValue<decimal>());
+        Assert.Equal(HttpStatusCode.BadRequest, (await Api.SendAsync(HttpMethod.Get, "/admin/apps/e2e-budget/spend?period=week")).Status);
+
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(HttpMethod.Patch, "/admin/apps/e2e-budget", """{"budgetUsdPerDay":1000000}""")).Status);
+        await Api.ChatUntilAsync(key, "priced", HttpStatusCode.OK, AdminApi.Propagation);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Gatehouse.Tests.EndToEnd.Admin;
 
 /// <summary>
-/// One real silo (in-memory storage) with an admin key, a Simulated provider behind aliases <c>chat</c> and <c>other</c>,
+/// One real silo (in-memory storage) with an admin key, a Simulated provider behind aliases <c>chat</c>, <c>other</c> and <c>priced</c> ($1 a token),
 /// and one config-file app <c>configured</c>. Every test makes its own apps, with ids of its own.
 /// </summary>
 public sealed class AdminApiFixture : IAsyncLifetime
@@ -25,6 +25,12 @@ public sealed class AdminApiFixture : IAsyncLifetime
             {
                 ["chat"] = new JsonObject { ["Targets"] = new JsonArray(new JsonObject { ["Provider"] = "sim", ["Model"] = "sim-1" }) },
                 ["other"] = new JsonObject { ["Targets"] = new JsonArray(new JsonObject { ["Provider"] = "sim", ["Model"] = "sim-2" }) },
+                // A dollar a token: one answer spends more than a small budget.
+                ["priced"] = new JsonObject
+                {
+                    ["Targets"] = new JsonArray(new JsonObject { ["Provider"] = "sim", ["Model"] = "sim-3" }),
+                    ["Pricing"] = new JsonObject { ["InputPerMillion"] = 1_000_000, ["OutputPerMillion"] = 1_000_000 },
+                },
             },
             ["Apps"] = withConfiguredApp
                 ? new JsonObject
