@@ -22,7 +22,7 @@ public sealed class MemoryUsageQuery(MemoryUsageSink sink) : IUsageQuery
                 g.Key.Alias,
                 g.Key.Provider,
                 g.Key.Day,
-                g.LongCount(),
+                g.LongCount(r => r.IsClientRequest),
                 g.LongCount(r => r.IsUpstreamCall),
                 g.LongCount(r => !r.IsUpstreamCall),
                 g.Where(r => r.IsUpstreamCall).Sum(r => (long)r.PromptTokens),

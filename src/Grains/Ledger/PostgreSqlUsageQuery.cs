@@ -41,7 +41,7 @@ public sealed class PostgreSqlUsageQuery(NpgsqlDataSource dataSource) : IUsageQu
         }
 
         sql.Append($"""
-            count(*), count(*) FILTER (WHERE {Upstream}), count(*) FILTER (WHERE NOT {Upstream}),
+            count(*) FILTER (WHERE NOT {Upstream} OR attempts <= 1), count(*) FILTER (WHERE {Upstream}), count(*) FILTER (WHERE NOT {Upstream}),
             coalesce(sum(prompt_tokens) FILTER (WHERE {Upstream}), 0), coalesce(sum(completion_tokens) FILTER (WHERE {Upstream}), 0),
             coalesce(sum(cost_usd), 0), coalesce(sum(saved_usd), 0)
             FROM {PostgreSqlUsageSink.Table} WHERE true

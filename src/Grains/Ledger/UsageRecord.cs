@@ -33,4 +33,10 @@ public readonly record struct UsageRecord(
 {
     /// <summary>True for an answer that cost an upstream call (miss or bypass), false for a hit or a shared answer.</summary>
     public bool IsUpstreamCall => Cache is Chat.CacheStatus.Miss or Chat.CacheStatus.Bypass;
+
+    /// <summary>
+    /// Whether the record stands for a caller's request: an answer from the cache or another caller's call, or a
+    /// request's first upstream attempt (its retries and fallbacks are attempts 2, 3, …).
+    /// </summary>
+    public bool IsClientRequest => !IsUpstreamCall || Attempts <= 1;
 }

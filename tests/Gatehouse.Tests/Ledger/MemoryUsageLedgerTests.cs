@@ -24,6 +24,8 @@ public sealed class MemoryUsageLedgerTests
             UsageRecords.Upstream(app: "a", prompt: 10, completion: 1, cost: 0.5m),
             UsageRecords.Upstream(app: "a", prompt: 20, completion: 2, cost: 0.25m, cache: CacheStatus.Bypass),
             UsageRecords.Upstream(app: "a", prompt: 0, completion: 0, cost: 0m, status: "UpstreamFailed"),
+            // The failed request's fallback: an upstream call, not another request.
+            UsageRecords.Upstream(app: "a", prompt: 3, completion: 1, cost: 0.125m, attempt: 2),
             UsageRecords.Hit(app: "a", saved: 0.125m),
             UsageRecords.Upstream(app: "b", prompt: 5, completion: 5, cost: 1m),
         ];
@@ -32,7 +34,7 @@ public sealed class MemoryUsageLedgerTests
 
         Assert.Equal(
             [
-                new UsageRow("a", null, null, null, 4, 3, 1, 30, 3, 0.75m, 0.125m),
+                new UsageRow("a", null, null, null, 4, 4, 1, 33, 4, 0.875m, 0.125m),
                 new UsageRow("b", null, null, null, 1, 1, 0, 5, 5, 1m, 0m),
             ],
             rows);

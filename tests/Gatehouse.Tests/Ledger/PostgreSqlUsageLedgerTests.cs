@@ -20,7 +20,7 @@ public sealed class PostgreSqlUsageLedgerTests(TestPostgres postgres)
         [
             UsageRecords.Upstream(app: "a", alias: "gpt", provider: "openai", prompt: 11, completion: 7, cost: 0.0000975m, at: t),
             UsageRecords.Upstream(app: "a", alias: "gpt", provider: "openai", prompt: 11, completion: 7, cost: 0.0000975m, at: t.AddMinutes(1), cache: CacheStatus.Bypass),
-            UsageRecords.Upstream(app: "a", alias: "gpt", provider: "openai", prompt: 0, completion: 0, cost: 0m, at: t.AddMinutes(2), status: "UpstreamFailed"),
+            UsageRecords.Upstream(app: "a", alias: "gpt", provider: "openai", prompt: 0, completion: 0, cost: 0m, at: t.AddMinutes(2), status: "UpstreamFailed", attempt: 2),
             UsageRecords.Hit(app: "a", alias: "gpt", provider: "openai", saved: 0.0000975m, at: t.AddMinutes(3)),
             UsageRecords.Upstream(app: "b", alias: "claude", provider: "anthropic", prompt: 100, completion: 50, cost: 0.00105m, at: t.AddDays(1)),
             UsageRecords.Hit(app: "b", alias: "claude", provider: "anthropic", saved: 0.00105m, at: t.AddDays(1).AddHours(13)) with { Cache = CacheStatus.Shared },
@@ -88,7 +88,7 @@ public sealed class PostgreSqlUsageLedgerTests(TestPostgres postgres)
 
         Assert.Equal(
             [
-                new UsageRow("a", null, null, null, Requests: 4, UpstreamCalls: 3, CacheHits: 1, PromptTokens: 22, CompletionTokens: 14, CostUsd: 0.000195m, SavedUsd: 0.0000975m),
+                new UsageRow("a", null, null, null, Requests: 3, UpstreamCalls: 3, CacheHits: 1, PromptTokens: 22, CompletionTokens: 14, CostUsd: 0.000195m, SavedUsd: 0.0000975m),
                 new UsageRow("b", null, null, null, Requests: 3, UpstreamCalls: 2, CacheHits: 1, PromptTokens: 103, CompletionTokens: 54, CostUsd: 0.0010975m, SavedUsd: 0.00105m),
             ],
             rows);
@@ -102,9 +102,10 @@ public sealed class PostgreSqlUsageLedgerTests(TestPostgres postgres)
         await new PostgreSqlUsageSink(dataSource).WriteAsync(Mixed, CancellationToken.None);
         var filter = new UsageFilter { App = "a", Alias = "gpt", From = UsageRecords.Day1.AddMinutes(1), To = UsageRecords.Day1.AddMinutes(3) };
 
+        // The bypass call and its failed retry (attempt 2): one request, two upstream calls.
         var row = Assert.Single(await new PostgreSqlUsageQuery(dataSource).QueryAsync(filter, CancellationToken.None));
 
-        Assert.Equal(new UsageRow(null, null, null, null, 2, 2, 0, 11, 7, 0.0000975m, 0m), row);
+        Assert.Equal(new UsageRow(null, null, null, null, 1, 2, 0, 11, 7, 0.0000975m, 0m), row);
     }
 
     [Fact]
