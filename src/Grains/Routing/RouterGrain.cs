@@ -45,6 +45,7 @@ internal sealed partial class RouterGrain(
         var model = target.Model;
         Usage? reported = null;
         var ended = false;
+        GatewayError? failedWith = null;
         try
         {
             if (opened.HasFirst)
@@ -53,7 +54,7 @@ internal sealed partial class RouterGrain(
                 model = first.Model;
                 reported = first.Usage;
                 yield return first with { Route = new RouteInfo { Provider = target.Provider, Model = first.Model, Attempts = attempts } };
-                while (await opened.Chunks.MoveNextAsync())
+                while (await NextAsync())
                 {
                     var chunk = opened.Chunks.Current;
                     reported = chunk.Usage ?? reported;
@@ -67,8 +68,24 @@ internal sealed partial class RouterGrain(
         {
             await opened.ReleaseAsync(target);
             // A stream is billed when it ends: its usage comes with its last chunk.
-            var status = ended ? UsageStatus.Ok : cancellationToken.IsCancellationRequested ? UsageStatus.Cancelled : UsageStatus.Error;
+            var status = ended ? UsageStatus.Ok
+                : cancellationToken.IsCancellationRequested ? UsageStatus.Cancelled
+                : failedWith?.ToString() ?? UsageStatus.Error;
             await meter.RecordUpstreamAsync(call, target.Provider, model, reported, timeProvider.GetElapsedTime(opened.Started), opened.Attempt, status);
+        }
+
+        // A failure after the first chunk is recorded as its kind (UpstreamFailed, UpstreamTimeout, …), as before it.
+        async ValueTask<bool> NextAsync()
+        {
+            try
+            {
+                return await opened.Chunks.MoveNextAsync();
+            }
+            catch (GatewayException ex)
+            {
+                failedWith = ex.Error;
+                throw;
+            }
         }
     }
 
@@ -263,7 +280,7 @@ internal sealed partial class RouterGrain(
                         }
                         else if (result is OpenedStream opened)
                         {
-                            // Recorded when the stream ends (or, for the losing half of a hedged pair, not at all).
+                            // Recorded when the stream ends (the losing half of a hedged pair when it is closed).
                             return (T)(object)(opened with { Started = started, Attempt = attempt });
                         }
 
@@ -313,8 +330,9 @@ internal sealed partial class RouterGrain(
             try
             {
                 var result = await AttemptAsync(target, call, send, holdInFlight, deadline, log, token);
-                // Polly disposes the answer that lost: an opened stream must then give back its permit and slot.
-                return Outcome.FromResult(new HedgedAnswer(result!, target, result is OpenedStream opened ? () => opened.ReleaseAsync(target) : null));
+                // Polly disposes the answer that lost: an opened stream must then give back its permit and slot. It is
+                // recorded as cancelled, without tokens: it was closed after its first chunk, unread.
+                return Outcome.FromResult(new HedgedAnswer(result!, target, result is OpenedStream opened ? () => CloseLosingStreamAsync(opened, target, call) : null));
             }
             catch (GatewayException ex) when (!token.IsCancellationRequested && (ex.Error.IsRetryable() || ex.Error == GatewayError.ContextLengthExceeded))
             {
@@ -339,6 +357,13 @@ internal sealed partial class RouterGrain(
         {
             ResilienceContextPool.Shared.Return(context);
         }
+    }
+
+    private async ValueTask CloseLosingStreamAsync(OpenedStream opened, RouteTarget target, RoutedCall call)
+    {
+        var model = opened.HasFirst ? opened.Chunks.Current.Model : target.Model;
+        await opened.ReleaseAsync(target);
+        await meter.RecordUpstreamAsync(call, target.Provider, model, null, timeProvider.GetElapsedTime(opened.Started), opened.Attempt, UsageStatus.Cancelled);
     }
 
     private static async Task<ChatResponse> SendAsync(RouteTarget target, ChatRequest request, UpstreamPermit permit, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using Gatehouse.Chat;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Health;
+using Gatehouse.Ledger;
 
 namespace Gatehouse.Tests.Cluster;
 
@@ -181,6 +182,89 @@ public sealed class ResilienceClusterTests : IDisposable
         var states = _fixture.ServiceOf<UpstreamStates>(_fixture.Cluster.Silos[0]);
         Assert.Equal(0, states.Get("sluggish").InFlight);
         Assert.Equal(0, states.Get("nimble").InFlight);
+    }
+
+    [Fact]
+    public async Task Stream_LosingHalfOpensAfterTheWinnerStarted_IsClosedAndRecordedAsCancelled()
+    {
+        var sluggish = _fixture.Upstreams.Get("sluggish");
+        sluggish.GetStreamingResponseAsyncCallback = OpensWhenCancelled;
+
+        var chunks = new List<ChatChunk>();
+        await foreach (var chunk in _fixture.GrainFactoryOf(_fixture.Cluster.Silos[0]).GetGrain<IRouterGrain>("hedged-stream-late").StreamAsync(Call("hedged-stream-late")))
+        {
+            chunks.Add(chunk);
+        }
+
+        Assert.Equal("nimble", chunks[0].Route!.Provider);
+        // The ledger writes every 250 ms; the loser is recorded once it has opened and been closed.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        UsageRecord[] records = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            records = [.. _fixture.Cluster.Silos.SelectMany(s => _fixture.ServiceOf<MemoryUsageSink>(s).Snapshot()).Where(r => r.Alias == "hedged-stream-late")];
+            if (records.Length == 2)
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(
+            [("nimble", UsageStatus.Ok), ("sluggish", UsageStatus.Cancelled)],
+            records.Select(r => (r.Provider, r.Status)).Order().ToArray());
+        var loser = Assert.Single(records, r => r.Provider == "sluggish");
+        Assert.Equal(("sluggish-model", 0, 0m), (loser.Model, loser.CompletionTokens, loser.CostUsd));
+        Assert.Equal(0, _fixture.ServiceOf<UpstreamStates>(_fixture.Cluster.Silos[0]).Get("sluggish").InFlight);
+    }
+
+    [Fact]
+    public async Task Stream_UpstreamFailsAfterTheFirstChunk_RecordedWithTheFailuresKind()
+    {
+        UsageRecord[] Failed() => [.. _fixture.Cluster.Silos.SelectMany(s => _fixture.ServiceOf<MemoryUsageSink>(s).Snapshot())
+            .Where(r => r.Alias == "primary" && r.Status == nameof(GatewayError.UpstreamFailed))];
+        var before = Failed().Length;
+        _fixture.Upstreams.Get("broken").GetStreamingResponseAsyncCallback = (request, _) => BreaksAfterFirstChunk(request);
+
+        var router = _fixture.GrainFactoryOf(_fixture.Cluster.Silos[0]).GetGrain<IRouterGrain>("primary");
+        var error = await Assert.ThrowsAsync<GatewayException>(async () =>
+        {
+            await foreach (var _ in router.StreamAsync(Call("primary")))
+            {
+            }
+        });
+
+        Assert.Equal(GatewayError.UpstreamFailed, error.Error);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Failed().Length == before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(before + 1, Failed().Length);
+    }
+
+    private static async IAsyncEnumerable<ChatChunk> BreaksAfterFirstChunk(ChatRequest request)
+    {
+        yield return new ChatChunk { Id = "half", Model = request.Model, Role = ChatRole.Assistant, TextDelta = "half" };
+        await Task.Yield();
+        throw new GatewayException(GatewayError.UpstreamFailed, "the connection broke during the answer");
+    }
+
+    /// <summary>A stream whose first chunk arrives just as the hedge that lost cancels it (the race a real upstream can win).</summary>
+    private static async IAsyncEnumerable<ChatChunk> OpensWhenCancelled(ChatRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        yield return new ChatChunk { Id = "late", Model = request.Model, Role = ChatRole.Assistant, TextDelta = "late" };
+        yield return new ChatChunk { Id = "late", Model = request.Model, FinishReason = FinishReason.Stop };
     }
 
     /// <summary>A stream that sends nothing until its call is cancelled.</summary>
