@@ -46,8 +46,8 @@ public static class UsageReportWriter
             json.WriteNumber("cacheHits", row.CacheHits);
             json.WriteNumber("promptTokens", row.PromptTokens);
             json.WriteNumber("completionTokens", row.CompletionTokens);
-            json.WriteNumber("costUsd", Normalised(row.CostUsd));
-            json.WriteNumber("savedUsd", Normalised(row.SavedUsd));
+            json.WriteNumber("costUsd", UsdAmount.Normalised(row.CostUsd));
+            json.WriteNumber("savedUsd", UsdAmount.Normalised(row.SavedUsd));
             json.WriteEndObject();
         }
 
@@ -105,14 +105,11 @@ public static class UsageReportWriter
             }
 
             csv.Append(CultureInfo.InvariantCulture, $"{row.Requests},{row.UpstreamCalls},{row.CacheHits},{row.PromptTokens},{row.CompletionTokens},");
-            csv.Append(Normalised(row.CostUsd).ToString(CultureInfo.InvariantCulture)).Append(',').Append(Normalised(row.SavedUsd).ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+            csv.Append(UsdAmount.Normalised(row.CostUsd).ToString(CultureInfo.InvariantCulture)).Append(',').Append(UsdAmount.Normalised(row.SavedUsd).ToString(CultureInfo.InvariantCulture)).Append("\r\n");
         }
 
         return csv.ToString();
     }
-
-    /// <summary>Without trailing zeros: PostgreSQL's numeric(20, 10) sums come back with ten decimals.</summary>
-    private static decimal Normalised(decimal value) => value / 1.0000000000000000000000000000m;
 
     private static StringBuilder AppendField(StringBuilder csv, string? value)
     {

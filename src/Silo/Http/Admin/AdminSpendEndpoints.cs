@@ -71,15 +71,15 @@ internal static class AdminSpendEndpoints
             w.WriteString("period", period);
             if (budget is { } amount)
             {
-                w.WriteNumber("budgetUsd", (decimal)amount);
+                w.WriteNumber("budgetUsd", UsdAmount.Normalised((decimal)amount));
             }
             else
             {
                 w.WriteNull("budgetUsd");
             }
 
-            w.WriteNumber("spentUsd", spent);
-            w.WriteNumber("reservedUsd", reserved);
+            w.WriteNumber("spentUsd", UsdAmount.Normalised(spent));
+            w.WriteNumber("reservedUsd", UsdAmount.Normalised(reserved));
             w.WriteString("resetsAt", resetsAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture));
             w.WriteEndObject();
         });

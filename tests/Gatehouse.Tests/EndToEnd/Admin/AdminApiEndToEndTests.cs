@@ -260,6 +260,34 @@ public sealed class AdminApiEndToEndTests(AdminApiFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Spend_AppWithoutBudget_IsTheLedgersCostForTheMonthWithNoBudgetAndNothingReserved()
+    {
+        await Api.CreateAppAsync("""{"id":"e2e-unbudgeted","models":["priced"]}""");
+        var (_, key) = await Api.CreateKeyAsync("e2e-unbudgeted");
+        await Api.ChatUntilAsync(key, "priced", HttpStatusCode.OK, AdminApi.Propagation);
+
+        JsonNode? spend = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            (_, spend) = await Api.SendAsync(HttpMethod.Get, "/admin/apps/e2e-unbudgeted/spend");
+            if (spend!["spentUsd"]!.GetValue<decimal>() > 0)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        var (_, usage) = await Api.SendAsync(HttpMethod.Get, "/admin/usage?app=e2e-unbudgeted");
+        Assert.Equal("month", spend!["period"]!.GetValue<string>());
+        Assert.Null(spend["budgetUsd"]);
+        Assert.Equal((usage!["data"]![0]!["costUsd"]!.GetValue<decimal>(), 0m), (spend["spentUsd"]!.GetValue<decimal>(), spend["reservedUsd"]!.GetValue<decimal>()));
+        var firstOfNextMonth = new DateTime(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1);
+        Assert.Equal(firstOfNextMonth, DateTime.Parse(spend["resetsAt"]!.GetValue<string>(), null, System.Globalization.DateTimeStyles.AdjustToUniversal));
+    }
+
+    [Fact]
     public async Task AdminApi_NoAdminKeyConfigured_Is404()
     {
         await using var silo = await SiloProcess.StartAsync(AdminApiFixture.Config(adminKeyReference: null));
