@@ -41,20 +41,8 @@ public sealed partial class ProviderHealthReporter(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(FlushInterval, timeProvider);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await FlushAsync(stoppingToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicWork.RunAsync(FlushInterval, timeProvider, FlushAsync, stoppingToken);
 
     [LoggerMessage(EventId = GatehouseEventIds.HealthFlushFailed, Level = LogLevel.Debug, Message = "Could not report health of provider {Provider} ({Error}); will retry")]
     private partial void LogFlushFailed(string provider, string error);

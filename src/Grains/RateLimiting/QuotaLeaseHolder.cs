@@ -81,20 +81,8 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(FlushInterval, _timeProvider);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await FlushAsync(stoppingToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicWork.RunAsync(FlushInterval, _timeProvider, FlushAsync, stoppingToken);
 
     [LoggerMessage(EventId = GatehouseEventIds.QuotaReturnFailed, Level = LogLevel.Debug, Message = "Could not hand leases back to the quota authorities on stop ({Error})")]
     private partial void LogReturnFailed(string error);
