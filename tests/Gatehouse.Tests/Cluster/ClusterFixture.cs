@@ -30,6 +30,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["Gatehouse:Models:primary:Fallbacks:0"] = "secondary",
         ["Gatehouse:Models:secondary:Targets:0:Provider"] = "backup",
         ["Gatehouse:Models:secondary:Targets:0:Model"] = "backup-model",
+        // Used by one test only, so its ledger records are that test's.
+        ["Gatehouse:Models:breaks-midway:Targets:0:Provider"] = "broken",
+        ["Gatehouse:Models:breaks-midway:Targets:0:Model"] = "broken-model",
         ["Gatehouse:Models:strict:Targets:0:Provider"] = "picky",
         ["Gatehouse:Models:strict:Targets:0:Model"] = "picky-model",
         ["Gatehouse:Models:strict:Fallbacks:0"] = "secondary",
