@@ -26,6 +26,32 @@ public sealed class SiloStartupTests
     }
 
     [Fact]
+    public async Task Console_EmbeddedDemoServingRequests_ShowsOnlyTheStartupLinesThenWarnings()
+    {
+        await using var silo = await SiloProcess.StartAsync(configJson: null, new Dictionary<string, string> { ["OPENAI_API_KEY"] = "" });
+        var client = new ChatClient("sim", new ApiKeyCredential("gk-local-dev"), new OpenAIClientOptions { Endpoint = new Uri(silo.BaseUrl + "/v1") });
+
+        for (var i = 0; i < 5; i++)
+        {
+            await client.CompleteChatAsync([new UserChatMessage($"quiet {i}")]);
+            await foreach (var _ in client.CompleteChatStreamingAsync([new UserChatMessage($"quiet stream {i}")]))
+            {
+            }
+        }
+
+        var unknown = new ChatClient("no-such-alias", new ApiKeyCredential("gk-local-dev"), new OpenAIClientOptions { Endpoint = new Uri(silo.BaseUrl + "/v1") });
+        await Assert.ThrowsAsync<ClientResultException>(() => unknown.CompleteChatAsync([new UserChatMessage("404")]));
+
+        // Orleans' and Polly's information lines (placement retries, "Execution attempt") used to fill the console.
+        var lines = silo.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.DoesNotContain(lines, l => l.Contains("Polly") || l.Contains("Orleans") || l.Contains("Microsoft."));
+        Assert.All(lines, l => Assert.True(
+            l.StartsWith("Models: ") || l.StartsWith("No configuration given") || l.StartsWith("Gatehouse listening on ") || l.Contains("info: Gatehouse."),
+            $"unexpected console line: {l}"));
+        Assert.InRange(lines.Length, 3, 5);
+    }
+
+    [Fact]
     public async Task Start_InvalidConfiguration_ExitsNamingEveryBadKey()
     {
         const string config = """
