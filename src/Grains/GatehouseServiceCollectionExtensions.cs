@@ -5,6 +5,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Gateway;
 using Gatehouse.Health;
 using Gatehouse.Ledger;
+using Gatehouse.Metrics;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Anthropic;
 using Gatehouse.Providers.Local;
@@ -47,7 +48,8 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddSingleton<RouteTable>();
         services.TryAddSingleton<AppRegistry>();
         services.TryAddSingleton<RequestAuthorizer>();
-        services.TryAddSingleton<UsageRecorder>();
+        services.AddMetrics();
+        services.TryAddSingleton<GatehouseMetrics>();
         // The ledger's store defaults to this silo's memory; the silo host replaces the sink and query for PostgreSQL.
         services.TryAddSingleton(UsageLedgerSettings.Default);
         services.TryAddSingleton<MemoryUsageSink>(_ => new MemoryUsageSink());

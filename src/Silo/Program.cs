@@ -19,12 +19,14 @@ if (args is [SchemaCommand.Verb, ..])
 var builder = WebApplication.CreateSlimBuilder(args);
 GatehouseConfiguration.AddSources(builder.Configuration, args);
 builder.AddGatehouseSilo();
+builder.AddGatehouseTelemetry();
 builder.AddFrameworkErrorEnvelopes();
 
 var app = builder.Build();
 app.MapOpenAIApi();
 app.MapAnthropicApi();
 app.MapHealthEndpoints();
+app.MapGatehouseMetrics();
 app.MapAdminApi();
 
 GatehouseOptions options;

@@ -2,6 +2,7 @@ using Gatehouse.Apps;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Ledger;
+using Gatehouse.Metrics;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +16,7 @@ namespace Gatehouse.Budgets;
 /// what the answer's usage costs at the provider and model that answered (the ledger's price).
 /// </remarks>
 public sealed class AppBudgets(
-    BudgetLeaseHolder holder, AppRegistry apps, TokenEstimator estimator, UsagePricer pricer, IOptionsMonitor<GatehouseOptions> options)
+    BudgetLeaseHolder holder, AppRegistry apps, TokenEstimator estimator, UsagePricer pricer, IOptionsMonitor<GatehouseOptions> options, GatehouseMetrics metrics)
 {
     /// <summary>
     /// Reserves the request's estimated cost from the app's budget; throws a <see cref="Errors.GatewayError.BudgetExhausted"/>
@@ -28,7 +29,20 @@ public sealed class AppBudgets(
             return ValueTask.FromResult(BudgetReservation.None);
         }
 
-        return holder.ReserveAsync(appId, Estimate(request, settings.DefaultMaxTokensEstimate), cancellationToken);
+        return ReserveAsync(appId, Estimate(request, settings.DefaultMaxTokensEstimate), cancellationToken);
+    }
+
+    private async ValueTask<BudgetReservation> ReserveAsync(string appId, decimal estimate, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await holder.ReserveAsync(appId, estimate, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Errors.GatewayException ex) when (ex.Error == Errors.GatewayError.BudgetExhausted)
+        {
+            metrics.RateLimited("budget");
+            throw;
+        }
     }
 
     /// <summary>Settles with the cost of <paramref name="billed"/> at <paramref name="answeredBy"/> (nothing billed: 0).</summary>

@@ -24,9 +24,9 @@ internal sealed class ResponseCacheGrain : Grain, IResponseCacheGrain
 {
     private readonly SingleFlightCache _cache;
 
-    public ResponseCacheGrain(IOptionsMonitor<GatehouseOptions> options, ResponseStore store, UsageRecorder usage, TimeProvider timeProvider, UsageMeter meter)
+    public ResponseCacheGrain(IOptionsMonitor<GatehouseOptions> options, ResponseStore store, TimeProvider timeProvider, UsageMeter meter)
     {
-        _cache = new SingleFlightCache(() => options.CurrentValue.Cache, store, usage, timeProvider, Upstream, UpstreamWhole, meter);
+        _cache = new SingleFlightCache(() => options.CurrentValue.Cache, store, timeProvider, Upstream, UpstreamWhole, meter);
     }
 
     public Task<CachedAnswer> CompleteAsync(string entryKey, RoutedCall call, CancellationToken cancellationToken = default) =>

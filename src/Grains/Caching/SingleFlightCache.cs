@@ -37,7 +37,6 @@ namespace Gatehouse.Caching;
 internal sealed class SingleFlightCache(
     Func<CacheOptions> options,
     ResponseStore store,
-    UsageRecorder usage,
     TimeProvider timeProvider,
     Func<RoutedCall, CancellationToken, IAsyncEnumerable<ChatChunk>> upstream,
     Func<RoutedCall, CancellationToken, Task<ChatResponse>> upstreamWhole,
@@ -76,7 +75,6 @@ internal sealed class SingleFlightCache(
             var attached = Attach(key, call, wholeAnswer: true);
             if (attached.Stored is { } stored)
             {
-                usage.RecordCacheHit(call.AppId, stored.Usage);
                 if (meter is not null)
                 {
                     await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, stored.Chunks[0].Route, stored.Usage);
@@ -127,7 +125,6 @@ internal sealed class SingleFlightCache(
                     yield return i == 0 ? WithStatus(stored.Chunks[0], CacheStatus.Hit, stored.ExpiresAt) : stored.Chunks[i];
                 }
 
-                usage.RecordCacheHit(call.AppId, stored.Usage);
                 if (meter is not null)
                 {
                     await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, stored.Chunks[0].Route, stored.Usage);
@@ -276,7 +273,6 @@ internal sealed class SingleFlightCache(
 
         if (delivered && status == CacheStatus.Shared)
         {
-            usage.RecordSharedJoin(appId, flight.Usage);
             if (meter is not null)
             {
                 var recorded = meter.RecordCacheAnswerAsync(appId, alias, CacheStatus.Shared, flight.Chunks.Count > 0 ? flight.Chunks[0].Route : null, flight.Usage);
@@ -350,8 +346,6 @@ internal sealed class SingleFlightCache(
             last = flight.Changed;
         }
 
-        // Billed before anyone is released: a caller that has its answer must already see the call in the usage ledger.
-        usage.RecordUpstreamCall(starter.AppId, flight.Usage);
         last.TrySetResult();
         flight.Done.TrySetResult();
     }

@@ -7,6 +7,7 @@ using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Gatehouse.Ledger;
+using Gatehouse.Metrics;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -27,8 +28,8 @@ namespace Gatehouse.Gateway;
 /// with the cost of what the upstream billed once the answer is complete, or failed. Failures surface as <see cref="Errors.GatewayException"/>.
 /// </remarks>
 public sealed class ChatPipeline(
-    IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, UsageRecorder usage, AppQuotas appQuotas, RequestDeadlines deadlines,
-    ResponseStore store, UsageMeter meter, AppBudgets budgets)
+    IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, AppQuotas appQuotas, RequestDeadlines deadlines,
+    ResponseStore store, UsageMeter meter, AppBudgets budgets, GatehouseMetrics metrics)
 {
     private static readonly Usage NothingBilled = new();
 
@@ -42,6 +43,7 @@ public sealed class ChatPipeline(
             var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
             response = await CompleteWithinQuotaAsync(app, request, callOptions, deadline, cancellationToken);
             appQuotas.Reconcile(quota, Billed(response.Route?.Cache, response.Usage));
+            CountCacheResult(app, response.Route);
             return response;
         }
         finally
@@ -71,11 +73,20 @@ public sealed class ChatPipeline(
             }
 
             appQuotas.Reconcile(quota, Billed(route?.Cache, reported));
+            CountCacheResult(app, route);
         }
         finally
         {
             // A stream that broke or was abandoned settles at what its reported usage (if any) cost.
             budgets.Settle(budget, route, Billed(route?.Cache, reported));
+        }
+    }
+
+    private void CountCacheResult(AppIdentity app, RouteInfo? route)
+    {
+        if (route?.Cache is { } result)
+        {
+            metrics.CacheResult(app.AppId, result);
         }
     }
 
@@ -92,18 +103,7 @@ public sealed class ChatPipeline(
             return await CompleteCachedAsync(key, call, cancellationToken);
         }
 
-        ChatResponse response;
-        try
-        {
-            response = await Router(request).CompleteAsync(call, cancellationToken);
-        }
-        catch
-        {
-            usage.RecordUpstreamCall(app.AppId, null);
-            throw;
-        }
-
-        usage.RecordUpstreamCall(app.AppId, response.Usage);
+        var response = await Router(request).CompleteAsync(call, cancellationToken);
         return response.Route is { } route ? response with { Route = route with { Cache = CacheStatus.Bypass } } : response;
     }
 
@@ -128,7 +128,6 @@ public sealed class ChatPipeline(
     {
         if (NearHit(key, call) is { } near)
         {
-            usage.RecordCacheHit(call.AppId, near.Usage);
             await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, near.Chunks[0].Route, near.Usage);
             return WithCacheStatus(near.Assembled, CacheStatus.Hit);
         }
@@ -155,7 +154,6 @@ public sealed class ChatPipeline(
                 }
             }
 
-            usage.RecordCacheHit(call.AppId, near.Usage);
             await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, near.Chunks[0].Route, near.Usage);
             yield break;
         }
@@ -211,24 +209,15 @@ public sealed class ChatPipeline(
     {
         var includeUsage = call.Request.IncludeUsage;
         var upstreamCall = includeUsage ? call : call with { Request = call.Request with { IncludeUsage = true } };
-        Usage? billed = null;
         var first = true;
-        try
+        await foreach (var chunk in Router(call.Request).StreamAsync(upstreamCall, cancellationToken).WithCancellation(cancellationToken))
         {
-            await foreach (var chunk in Router(call.Request).StreamAsync(upstreamCall, cancellationToken).WithCancellation(cancellationToken))
+            var shaped = ChunkShaping.ForCaller(chunk, first ? CacheStatus.Bypass : null, includeUsage);
+            first = false;
+            if (shaped is not null)
             {
-                billed = chunk.Usage ?? billed;
-                var shaped = ChunkShaping.ForCaller(chunk, first ? CacheStatus.Bypass : null, includeUsage);
-                first = false;
-                if (shaped is not null)
-                {
-                    yield return shaped;
-                }
+                yield return shaped;
             }
-        }
-        finally
-        {
-            usage.RecordUpstreamCall(call.AppId, billed);
         }
     }
 

@@ -1,7 +1,9 @@
 using System.Runtime.CompilerServices;
 using Gatehouse.Apps;
 using Gatehouse.Chat;
+using Gatehouse.Errors;
 using Gatehouse.Grains;
+using Gatehouse.Metrics;
 using Orleans.Concurrency;
 
 namespace Gatehouse.Gateway;
@@ -10,17 +12,74 @@ namespace Gatehouse.Gateway;
 // One activation per silo: a streamed answer is enumerated by several grain calls, which must all reach the
 // activation that started it (a second local worker has no record of the enumerator). Reentrancy gives the concurrency.
 [StatelessWorker(1), Reentrant]
-internal sealed class GatewayGrain(RequestAuthorizer authorizer, ChatPipeline pipeline) : Grain, IGatewayGrain
+internal sealed class GatewayGrain(RequestAuthorizer authorizer, ChatPipeline pipeline, GatehouseMetrics metrics) : Grain, IGatewayGrain
 {
-    public Task<ChatResponse> CompleteAsync(string appKey, ChatRequest request, CancellationToken cancellationToken = default) =>
-        pipeline.CompleteAsync(authorizer.Authorize(appKey, request.Model), request, CallOptions.Default, cancellationToken);
+    private const string Api = "grain";
+
+    public async Task<ChatResponse> CompleteAsync(string appKey, ChatRequest request, CancellationToken cancellationToken = default)
+    {
+        var metered = metrics.Start(Api);
+        try
+        {
+            var app = Authorize(metered, appKey, request);
+            return await pipeline.CompleteAsync(app, request, CallOptions.Default, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            metered.Failed(ex, cancellationToken);
+            throw;
+        }
+        finally
+        {
+            metered.End();
+        }
+    }
 
     public async IAsyncEnumerable<ChatChunk> StreamAsync(string appKey, ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var app = authorizer.Authorize(appKey, request.Model);
-        await foreach (var chunk in pipeline.StreamAsync(app, request, CallOptions.Default, cancellationToken).WithCancellation(cancellationToken))
+        var metered = metrics.Start(Api);
+        try
         {
-            yield return chunk;
+            var app = Authorize(metered, appKey, request);
+            await using var chunks = pipeline.StreamAsync(app, request, CallOptions.Default, cancellationToken).WithCancellation(cancellationToken).GetAsyncEnumerator();
+            while (await NextAsync(chunks, metered, cancellationToken))
+            {
+                metered.FirstChunk();
+                yield return chunks.Current;
+            }
+        }
+        finally
+        {
+            metered.End();
+        }
+    }
+
+    private AppIdentity Authorize(MeteredRequest metered, string appKey, ChatRequest request)
+    {
+        try
+        {
+            var app = authorizer.Authorize(appKey, request.Model);
+            (metered.App, metered.Alias) = (app.AppId, request.Model);
+            return app;
+        }
+        catch (GatewayException ex) when (ex.Error is GatewayError.ModelNotAllowed or GatewayError.ModelNotFound)
+        {
+            metered.App = authorizer.Authenticate(appKey).AppId;
+            throw;
+        }
+    }
+
+    /// <summary>The next chunk; a failure is counted as the request's outcome before it reaches the caller.</summary>
+    private static async ValueTask<bool> NextAsync(ConfiguredCancelableAsyncEnumerable<ChatChunk>.Enumerator chunks, MeteredRequest metered, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await chunks.MoveNextAsync();
+        }
+        catch (Exception ex)
+        {
+            metered.Failed(ex, cancellationToken);
+            throw;
         }
     }
 

@@ -1,12 +1,13 @@
 using Gatehouse.Chat;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
+using Gatehouse.Metrics;
 
 namespace Gatehouse.RateLimiting;
 
 /// <summary>The pipeline's seam to each app's own quota: admits a request before routing and reconciles its tokens after.</summary>
 /// <remarks>Thread-safe singleton. Draws on this silo's leases on the app's <see cref="IAppQuotaGrain"/>, never per request.</remarks>
-public sealed class AppQuotas(QuotaLeaseHolder leases, QuotaScopes scopes, TokenEstimator estimator)
+public sealed class AppQuotas(QuotaLeaseHolder leases, QuotaScopes scopes, TokenEstimator estimator, GatehouseMetrics metrics)
 {
     /// <summary>
     /// Takes one request and the estimated tokens from the app's quota, waiting at most what <paramref name="deadline"/>
@@ -24,9 +25,13 @@ public sealed class AppQuotas(QuotaLeaseHolder leases, QuotaScopes scopes, Token
         var tokens = scope.TokensPerMinute is null ? 0 : estimator.Estimate(request, scopes.AppDefaultMaxTokens(appId));
         var lease = await leases.Rates.AcquireAsync(new QuotaDemand(scope, tokens, appId, scopes.PriorityOf(appId, options), deadline.BucketWait), cancellationToken)
             .ConfigureAwait(false);
-        return lease.IsAcquired
-            ? lease
-            : throw new GatewayException(GatewayError.RateLimited, $"Rate limit reached for app '{appId}'. Please try again in {lease.RetryAfter.TotalMilliseconds:0}ms.", retryAfter: lease.RetryAfter);
+        if (lease.IsAcquired)
+        {
+            return lease;
+        }
+
+        metrics.RateLimited("app");
+        throw new GatewayException(GatewayError.RateLimited, $"Rate limit reached for app '{appId}'. Please try again in {lease.RetryAfter.TotalMilliseconds:0}ms.", retryAfter: lease.RetryAfter);
     }
 
     /// <summary>Debits or credits the difference between the estimate and the usage the upstream reported (nothing when it reported none).</summary>

@@ -4,6 +4,7 @@ using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Health;
 using Gatehouse.Ledger;
+using Gatehouse.Metrics;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -26,8 +27,8 @@ namespace Gatehouse.Routing;
 // activation that started it (a second local worker has no record of the enumerator). Reentrancy gives the concurrency.
 [StatelessWorker(1), Reentrant]
 internal sealed partial class RouterGrain(
-    RouteTable routes, UpstreamStates states, UpstreamAdmission admission, RequestDeadlines deadlines, UsageMeter meter, TimeProvider timeProvider,
-    ILogger<RouterGrain> logger)
+    RouteTable routes, UpstreamStates states, UpstreamAdmission admission, RequestDeadlines deadlines, UsageMeter meter, GatehouseMetrics metrics,
+    TimeProvider timeProvider, ILogger<RouterGrain> logger)
     : Grain, IRouterGrain
 {
     private readonly long _probeRecheckTicks = timeProvider.TimestampFrequency / 10;
@@ -148,6 +149,7 @@ internal sealed partial class RouterGrain(
                         try
                         {
                             var answer = await HedgeAsync(hedging, target, candidates[1], call, send, holdInFlight, deadline, viaFallback, log, cancellationToken);
+                            CountFallback(viaFallback, call);
                             return ((T)answer.Result, answer.Target, log.Attempts);
                         }
                         catch (GatewayException ex) when (!cancellationToken.IsCancellationRequested && ex.Error.IsRetryable())
@@ -170,6 +172,7 @@ internal sealed partial class RouterGrain(
                             await ReportProbeAsync(target, succeeded: true);
                         }
 
+                        CountFallback(viaFallback, call);
                         return (result, target, log.Attempts);
                     }
                     catch (GatewayException ex) when (!cancellationToken.IsCancellationRequested && (ex.Error.IsRetryable() || ex.Error == GatewayError.ContextLengthExceeded))
@@ -260,6 +263,7 @@ internal sealed partial class RouterGrain(
                     var permit = await admission.AcquireAsync(target.Provider, call, deadline, ctx.CancellationToken);
                     if (permit.Rejected is { } limited)
                     {
+                        metrics.RateLimited("upstream");
                         throw new AdmissionRefusedException(limited);
                     }
 
@@ -356,6 +360,14 @@ internal sealed partial class RouterGrain(
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private void CountFallback(bool viaFallback, RoutedCall call)
+    {
+        if (viaFallback)
+        {
+            metrics.Fallback(call.Request.Model);
         }
     }
 

@@ -5,6 +5,7 @@ using Gatehouse.Apps;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Errors;
+using Gatehouse.Metrics;
 using Gatehouse.Gateway;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -13,6 +14,7 @@ namespace Gatehouse.Silo.Http;
 
 /// <summary>One vendor's wire format for a chat endpoint: how to read the request and write answers, streams and errors.</summary>
 internal sealed record ChatWireFormat(
+    string Api,
     Func<JsonElement, ImageUrlPolicy, (ChatRequest Request, bool Stream)> ReadRequest,
     Action<Utf8JsonWriter, ChatResponse> WriteResponse,
     Func<PipeWriter, IChatStreamWriter> CreateStreamWriter,
@@ -31,20 +33,23 @@ internal static class ChatEndpoint
         var authorizer = services.GetRequiredService<RequestAuthorizer>();
         var quotas = services.GetRequiredService<AppQuotas>();
         var cancellationToken = context.RequestAborted;
+        var metered = services.GetRequiredService<GatehouseMetrics>().Start(format.Api);
         AppIdentity? app = null;
         try
         {
             app = authorizer.Authenticate(AppKeyReader.Read(context.Request));
+            metered.App = app.AppId;
             var options = services.GetRequiredService<IOptions<GatehouseOptions>>().Value;
             using var body = await RequestBody.ReadJsonAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);
             var (request, stream) = format.ReadRequest(body.RootElement, ImageUrlPolicy.For(options.AllowHttpImageUrls));
             authorizer.EnsureMayUse(app, request.Model);
+            metered.Alias = request.Model;
 
             var pipeline = services.GetRequiredService<ChatPipeline>();
             var callOptions = CallOptionsReader.Read(context.Request);
             if (stream)
             {
-                await StreamAsync(context, format, pipeline.StreamAsync(app, request, callOptions, cancellationToken), () => quotas.Snapshot(app.AppId), cancellationToken);
+                await StreamAsync(context, format, pipeline.StreamAsync(app, request, callOptions, cancellationToken), () => quotas.Snapshot(app.AppId), metered, cancellationToken);
             }
             else
             {
@@ -57,6 +62,7 @@ internal static class ChatEndpoint
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The caller went away; there is no one to answer.
+            metered.Failed(GatewayError.Canceled);
         }
         catch (Exception ex) when (!context.Response.HasStarted)
         {
@@ -66,7 +72,13 @@ internal static class ChatEndpoint
             }
 
             var logger = services.GetRequiredService<ILogger<RouterEndpointLog>>();
-            await WriteErrorAsync(context, ErrorResponses.ToGatewayException(ex, logger), format.WriteError);
+            var error = ErrorResponses.ToGatewayException(ex, logger);
+            metered.Failed(error.Error);
+            await WriteErrorAsync(context, error, format.WriteError);
+        }
+        finally
+        {
+            metered.End();
         }
     }
 
@@ -94,11 +106,13 @@ internal static class ChatEndpoint
     }
 
     private static async Task StreamAsync(
-        HttpContext context, ChatWireFormat format, IAsyncEnumerable<ChatChunk> chunks, Func<RateLimitSnapshot?> rateLimits, CancellationToken cancellationToken)
+        HttpContext context, ChatWireFormat format, IAsyncEnumerable<ChatChunk> chunks, Func<RateLimitSnapshot?> rateLimits, MeteredRequest metered,
+        CancellationToken cancellationToken)
     {
         await using var enumerator = chunks.GetAsyncEnumerator(cancellationToken);
         // Headers go out with the first chunk: until it arrives the router may still fail over or fail cleanly.
         var hasChunk = await enumerator.MoveNextAsync();
+        metered.FirstChunk();
         var response = context.Response;
         GatewayHeaders.WriteRoute(response, hasChunk ? enumerator.Current.Route : null);
         RateLimitHeaders.Write(response, rateLimits());
@@ -129,7 +143,9 @@ internal static class ChatEndpoint
             // Mid-stream failures can no longer change the status; the vendor's error event reports them, whatever
             // failed (an upstream, or the silo of the cache shard relaying the answer), so the caller never sees a reset.
             var logger = context.RequestServices.GetRequiredService<ILogger<RouterEndpointLog>>();
-            writer.WriteError(ErrorResponses.ToGatewayException(ex, logger));
+            var error = ErrorResponses.ToGatewayException(ex, logger);
+            metered.Failed(error.Error);
+            writer.WriteError(error);
             await output.FlushAsync(CancellationToken.None);
             return;
         }

@@ -1,3 +1,4 @@
+using Gatehouse.Ledger;
 using Orleans.Storage;
 using Gatehouse.Tests.Support;
 using Gatehouse.Apps;
@@ -85,7 +86,25 @@ public sealed class CacheClusterFixture : IAsyncLifetime
     public AppIdentity AppOf(string key) => ServicesOf(Cluster.Silos[0]).GetRequiredService<RequestAuthorizer>().Authorize(key, Alias);
 
     /// <summary>The cluster-wide usage of an app: the sum of every silo's counters.</summary>
-    public AppUsage UsageOf(string appId) => Cluster.Silos.Aggregate(default(AppUsage), (sum, silo) => sum + ServicesOf(silo).GetRequiredService<UsageRecorder>().Snapshot(appId));
+    /// <summary>
+    /// What the usage ledger recorded for the app on every silo, once each silo's ledger has written what it holds:
+    /// upstream calls and their billed tokens, answers served without one (hits and shared), and the prompt tokens they saved.
+    /// </summary>
+    public async Task<(long UpstreamCalls, long PromptTokens, long CompletionTokens, long CacheAnswers, long SavedPromptTokens)> UsageOfAsync(string appId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Cluster.Silos.Any(s => ServicesOf(s).GetRequiredService<IUsageLedger>().Pending > 0))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the ledgers did not flush");
+            Time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Delay(5);
+        }
+
+        var records = Cluster.Silos.SelectMany(s => ServicesOf(s).GetRequiredService<MemoryUsageSink>().Snapshot()).Where(r => r.AppId == appId).ToList();
+        var upstream = records.Where(r => r.IsUpstreamCall).ToList();
+        var answers = records.Where(r => !r.IsUpstreamCall).ToList();
+        return (upstream.Count, upstream.Sum(r => (long)r.PromptTokens), upstream.Sum(r => (long)r.CompletionTokens), answers.Count, answers.Sum(r => (long)r.PromptTokens));
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -19,7 +19,7 @@ public sealed class ChatPipelineTests
     private readonly GatehouseOptions _options = new();
 
     // The decision needs no grain and no quota: the factory and the quotas are never touched.
-    private ChatPipeline Pipeline() => new(null!, new TestOptionsMonitor<GatehouseOptions>(_options), new UsageRecorder(), null!, null!, null!, null!, null!);
+    private ChatPipeline Pipeline() => new(null!, new TestOptionsMonitor<GatehouseOptions>(_options), null!, null!, null!, null!, null!, null!);
 
     private static ChatRequest Request(double? temperature = null, long? seed = null) => new()
     {

@@ -5,6 +5,7 @@ namespace Gatehouse.Silo.Http.Anthropic;
 internal static class AnthropicEndpoints
 {
     private static readonly ChatWireFormat Format = new(
+        "messages",
         AnthropicRequestReader.Read,
         AnthropicResponseWriter.WriteMessage,
         output => new AnthropicStreamWriter(output),

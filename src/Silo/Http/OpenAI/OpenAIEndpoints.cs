@@ -6,6 +6,7 @@ namespace Gatehouse.Silo.Http.OpenAI;
 internal static class OpenAIEndpoints
 {
     private static readonly ChatWireFormat Format = new(
+        "chat_completions",
         OpenAIRequestReader.Read,
         OpenAIResponseWriter.WriteCompletion,
         output => new OpenAIStreamWriter(output),
