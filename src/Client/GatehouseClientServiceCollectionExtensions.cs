@@ -74,6 +74,8 @@ public static class GatehouseClientServiceCollectionExtensions
                         options.Invariant = GatehouseClientConstants.AdoNetInvariant;
                         options.ConnectionString = gatehouse.Value.ConnectionString;
                     })));
+            // The caller's span (if its process traces) is the parent of the gateway's spans on the silo.
+            client.AddActivityPropagation();
             client.Services.AddOptions<GatewayOptions>().Configure<IOptions<GatehouseClientOptions>>(
                 static (gateway, gatehouse) => gateway.GatewayListRefreshPeriod = gatehouse.Value.GatewayListRefreshPeriod);
             client.Services.AddOptions<ClusterOptions>().Configure<IOptions<GatehouseClientOptions>>(

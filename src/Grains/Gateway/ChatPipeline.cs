@@ -8,6 +8,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
+using Gatehouse.Tracing;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -35,16 +36,24 @@ public sealed class ChatPipeline(
 
     public async Task<ChatResponse> CompleteAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, CancellationToken cancellationToken)
     {
+        using var span = GatehouseActivities.StartRequest(app.AppId, request);
         var deadline = deadlines.Start(callOptions);
-        var budget = await budgets.ReserveAsync(app.AppId, request, cancellationToken);
         ChatResponse? response = null;
+        var budget = BudgetReservation.None;
         try
         {
+            budget = await budgets.ReserveAsync(app.AppId, request, cancellationToken);
             var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
             response = await CompleteWithinQuotaAsync(app, request, callOptions, deadline, cancellationToken);
             appQuotas.Reconcile(quota, Billed(response.Route?.Cache, response.Usage));
             CountCacheResult(app, response.Route);
+            span.Answered(response.Route, Billed(response.Route?.Cache, response.Usage));
             return response;
+        }
+        catch (Exception ex)
+        {
+            span.Failed(ex);
+            throw;
         }
         finally
         {
@@ -54,12 +63,15 @@ public sealed class ChatPipeline(
 
     public async IAsyncEnumerable<ChatChunk> StreamAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        using var span = GatehouseActivities.StartRequest(app.AppId, request);
         var deadline = deadlines.Start(callOptions);
-        var budget = await budgets.ReserveAsync(app.AppId, request, cancellationToken);
         RouteInfo? route = null;
         Usage? reported = null;
+        var ended = false;
+        var budget = BudgetReservation.None;
         try
         {
+            budget = await budgets.ReserveAsync(app.AppId, request, cancellationToken);
             var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
             var call = Call(app, request, callOptions, deadline);
             var chunks = CacheKey(app, request, callOptions) is { } key
@@ -74,9 +86,17 @@ public sealed class ChatPipeline(
 
             appQuotas.Reconcile(quota, Billed(route?.Cache, reported));
             CountCacheResult(app, route);
+            span.Answered(route, Billed(route?.Cache, reported));
+            ended = true;
         }
         finally
         {
+            if (!ended)
+            {
+                // Broke, failed before its first chunk, or abandoned by the caller (an iterator cannot catch around a yield).
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, cancellationToken.IsCancellationRequested ? "canceled" : "the stream did not complete");
+            }
+
             // A stream that broke or was abandoned settles at what its reported usage (if any) cost.
             budgets.Settle(budget, route, Billed(route?.Cache, reported));
         }

@@ -5,6 +5,7 @@ using Gatehouse.Grains;
 using Gatehouse.Health;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
+using Gatehouse.Tracing;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -272,6 +273,8 @@ internal sealed partial class RouterGrain(
                     state.CallStarted();
                     var started = timeProvider.GetTimestamp();
                     var keepInFlight = false;
+                    // A stream's span ends with its first chunk: that is when the attempt is decided.
+                    using var span = GatehouseActivities.StartAttempt(target.Provider, target.Model, attempt);
                     try
                     {
                         var result = await send(target, request, permit, ctx.CancellationToken);
@@ -280,6 +283,8 @@ internal sealed partial class RouterGrain(
                         keepInFlight = holdInFlight;
                         if (result is ChatResponse whole)
                         {
+                            span?.SetTag("gen_ai.response.model", whole.Model);
+                            span.Tokens(whole.Usage);
                             await meter.RecordUpstreamAsync(call, target.Provider, whole.Model, whole.Usage, elapsed, attempt, UsageStatus.Ok);
                         }
                         else if (result is OpenedStream opened)
@@ -292,12 +297,14 @@ internal sealed partial class RouterGrain(
                     }
                     catch (GatewayException ex) when (!ctx.CancellationToken.IsCancellationRequested)
                     {
+                        span.Failed(ex);
                         RecordOutcome(target, ex);
                         await meter.RecordUpstreamAsync(call, target.Provider, target.Model, null, timeProvider.GetElapsedTime(started), attempt, ex.Error.ToString());
                         throw;
                     }
                     catch (Exception ex) when (ex is not AdmissionRefusedException)
                     {
+                        span.Failed(ex);
                         var status = ctx.CancellationToken.IsCancellationRequested ? UsageStatus.Cancelled : UsageStatus.Error;
                         await meter.RecordUpstreamAsync(call, target.Provider, target.Model, null, timeProvider.GetElapsedTime(started), attempt, status);
                         throw;

@@ -53,6 +53,8 @@ internal static class SiloHostingExtensions
             silo.AddClustering(section);
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = GrainCallTimeout);
             silo.AddStorage(section);
+            // Spans cross grain calls: an upstream attempt on another silo is a child of the request that caused it.
+            silo.AddActivityPropagation();
         });
         return builder;
     }
