@@ -4,6 +4,7 @@ using Gatehouse.Silo.Configuration;
 using Gatehouse.Silo.Hosting;
 using Gatehouse.Silo.Http.Admin;
 using Gatehouse.Silo.Http.Anthropic;
+using Gatehouse.Silo.Http.Dashboard;
 using Gatehouse.Silo.Http.FrameworkErrors;
 using Gatehouse.Silo.Http.OpenAI;
 using Gatehouse.Silo.Storage;
@@ -45,6 +46,8 @@ catch (OptionsValidationException ex)
 
     return 1;
 }
+
+app.MapGatehouseDashboard(options.Dashboard);
 
 if (PortsInUse.Find(options, builder.Configuration) is { Count: > 0 } taken)
 {

@@ -30,6 +30,16 @@ public sealed class GatehouseOptions
     /// </summary>
     public bool AllowHttpImageUrls { get; set; }
     public RoutingOptions Routing { get; set; } = new();
+    public DashboardOptions Dashboard { get; set; } = new();
+}
+
+/// <summary>The Orleans Dashboard served by each silo (<c>Gatehouse:Dashboard</c>), behind the admin key.</summary>
+public sealed class DashboardOptions
+{
+    /// <summary>Whether the silo serves the dashboard. The default value is false; true requires <c>AdminKey</c>.</summary>
+    public bool Enabled { get; set; }
+    /// <summary>Where it is served. The default value is <c>/dashboard</c>.</summary>
+    public string PathPrefix { get; set; } = "/dashboard";
 }
 
 /// <summary>Silo-wide routing settings (<c>Gatehouse:Routing</c>).</summary>

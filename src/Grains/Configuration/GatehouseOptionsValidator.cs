@@ -169,8 +169,30 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
             errors.Add($"{root}:AdminKey refers to an environment variable that is not set.");
         }
 
+        AddDashboardErrors(errors, root, options);
         AddClusterErrors(errors, root, options);
         return errors;
+    }
+
+    private static readonly string[] ReservedPaths = ["/v1", "/admin", "/metrics", "/healthz", "/readyz"];
+
+    private static void AddDashboardErrors(List<string> errors, string root, GatehouseOptions options)
+    {
+        var dashboard = options.Dashboard;
+        if (dashboard.Enabled && string.IsNullOrWhiteSpace(options.AdminKey))
+        {
+            errors.Add($"{root}:Dashboard:Enabled is true but {root}:AdminKey is not set: the dashboard is served only behind the admin key.");
+        }
+
+        var prefix = dashboard.PathPrefix;
+        if (!prefix.StartsWith('/') || prefix.Length < 2 || prefix.EndsWith('/') || prefix.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '/' or '-' or '_')))
+        {
+            errors.Add($"{root}:Dashboard:PathPrefix '{prefix}' must be a path such as /dashboard (letters, digits, '-', '_' and '/', no trailing '/').");
+        }
+        else if (ReservedPaths.FirstOrDefault(p => prefix.Equals(p, StringComparison.OrdinalIgnoreCase) || prefix.StartsWith(p + "/", StringComparison.OrdinalIgnoreCase)) is { } taken)
+        {
+            errors.Add($"{root}:Dashboard:PathPrefix '{prefix}' is under {taken}, which the gateway serves.");
+        }
     }
 
     private static void AddClusterErrors(List<string> errors, string root, GatehouseOptions options)

@@ -1,5 +1,6 @@
 using Gatehouse.Configuration;
 using Gatehouse.Silo.Configuration;
+using Gatehouse.Silo.Http.Dashboard;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -55,6 +56,7 @@ internal static class SiloHostingExtensions
             silo.AddStorage(section);
             // Spans cross grain calls: an upstream attempt on another silo is a child of the request that caused it.
             silo.AddActivityPropagation();
+            silo.AddDashboardWhenEnabled(section);
         });
         return builder;
     }

@@ -19,9 +19,7 @@ internal sealed class AdminKeyFilter(IOptions<GatehouseOptions> options) : IEndp
 {
     private const string BearerPrefix = "Bearer ";
 
-    private readonly byte[]? _adminKeyDigest = SecretValue.Resolve(options.Value.AdminKey)?.Trim() is { Length: > 0 } key
-        ? SHA256.HashData(Encoding.UTF8.GetBytes(key))
-        : null;
+    private readonly byte[]? _adminKeyDigest = DigestOf(options.Value);
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -39,15 +37,18 @@ internal sealed class AdminKeyFilter(IOptions<GatehouseOptions> options) : IEndp
         return await next(context);
     }
 
-    private bool IsAdminKey(string authorization)
-    {
-        if (!authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
+    /// <summary>The SHA-256 of the configured admin key; null when there is none.</summary>
+    internal static byte[]? DigestOf(GatehouseOptions options) =>
+        SecretValue.Resolve(options.AdminKey)?.Trim() is { Length: > 0 } key ? SHA256.HashData(Encoding.UTF8.GetBytes(key)) : null;
 
-        Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(authorization[BearerPrefix.Length..].Trim()), presented);
-        return CryptographicOperations.FixedTimeEquals(presented, _adminKeyDigest);
+    /// <summary>Whether <paramref name="presented"/> is the admin key, compared as digests in constant time.</summary>
+    internal static bool Matches(byte[] adminKeyDigest, ReadOnlySpan<char> presented)
+    {
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(presented.Trim().ToString()), digest);
+        return CryptographicOperations.FixedTimeEquals(digest, adminKeyDigest);
     }
+
+    private bool IsAdminKey(string authorization) =>
+        authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) && Matches(_adminKeyDigest!, authorization.AsSpan(BearerPrefix.Length));
 }
