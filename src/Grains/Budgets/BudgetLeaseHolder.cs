@@ -42,6 +42,7 @@ public sealed partial class BudgetLeaseHolder : BackgroundService
     private readonly Func<string, IBudgetGrain> _authorityFor;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly SemaphoreSlim _flushing = new(1, 1);
     private long _authorityCalls;
 
     public BudgetLeaseHolder(IGrainFactory grainFactory, TimeProvider timeProvider, ILogger<BudgetLeaseHolder> logger)
@@ -111,20 +112,32 @@ public sealed partial class BudgetLeaseHolder : BackgroundService
         }
     }
 
-    /// <summary>Sends every pool's pending settlements and idle money; runs in the background every <see cref="FlushInterval"/>.</summary>
+    /// <summary>
+    /// Sends every pool's pending settlements and idle money; runs in the background every <see cref="FlushInterval"/>.
+    /// Flushes run one at a time, so when this returns, everything settled before the call has reached the authorities
+    /// (or failed and is kept for the next flush).
+    /// </summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        var now = _timeProvider.GetUtcNow();
-        foreach (var pool in _pools.Values)
+        await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            if (pool.Flush(HolderId, now, IdleRelease, RenewInterval) is { } request)
+            var now = _timeProvider.GetUtcNow();
+            foreach (var pool in _pools.Values)
             {
-                await SettleAsync(pool, request).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (pool.Flush(HolderId, now, IdleRelease, RenewInterval) is { } request)
+                {
+                    await SettleAsync(pool, request).WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else if (pool.TryRetire(now, PoolIdleLifetime))
+                {
+                    _pools.TryRemove(new KeyValuePair<string, BudgetPool>(pool.AppId, pool));
+                }
             }
-            else if (pool.TryRetire(now, PoolIdleLifetime))
-            {
-                _pools.TryRemove(new KeyValuePair<string, BudgetPool>(pool.AppId, pool));
-            }
+        }
+        finally
+        {
+            _flushing.Release();
         }
     }
 
