@@ -1,6 +1,7 @@
 using Gatehouse.Apps;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
+using Gatehouse.Errors;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
 using Gatehouse.RateLimiting;
@@ -19,8 +20,8 @@ public sealed class AppBudgets(
     BudgetLeaseHolder holder, AppRegistry apps, TokenEstimator estimator, UsagePricer pricer, IOptionsMonitor<GatehouseOptions> options, GatehouseMetrics metrics)
 {
     /// <summary>
-    /// Reserves the request's estimated cost from the app's budget; throws a <see cref="Errors.GatewayError.BudgetExhausted"/>
-    /// <see cref="Errors.GatewayException"/> when the day's or the month's budget is spent.
+    /// Reserves the request's estimated cost from the app's budget; throws a <see cref="GatewayError.BudgetExhausted"/>
+    /// <see cref="GatewayException"/> when the day's or the month's budget is spent.
     /// </summary>
     public ValueTask<BudgetReservation> ReserveAsync(string appId, ChatRequest request, CancellationToken cancellationToken)
     {
@@ -38,7 +39,7 @@ public sealed class AppBudgets(
         {
             return await holder.ReserveAsync(appId, estimate, cancellationToken).ConfigureAwait(false);
         }
-        catch (Errors.GatewayException ex) when (ex.Error == Errors.GatewayError.BudgetExhausted)
+        catch (GatewayException ex) when (ex.Error == GatewayError.BudgetExhausted)
         {
             metrics.RateLimited("budget");
             throw;

@@ -8,8 +8,8 @@ using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
-using Gatehouse.Tracing;
 using Gatehouse.RateLimiting;
+using Gatehouse.Tracing;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Gateway;
@@ -38,16 +38,18 @@ public sealed class ChatPipeline(
     {
         using var span = GatehouseActivities.StartRequest(app.AppId, request);
         var deadline = deadlines.Start(callOptions);
-        ChatResponse? response = null;
+        RouteInfo? route = null;
+        Usage? billed = null;
         var budget = BudgetReservation.None;
         try
         {
             budget = await budgets.ReserveAsync(app.AppId, request, cancellationToken);
             var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
-            response = await CompleteWithinQuotaAsync(app, request, callOptions, deadline, cancellationToken);
-            appQuotas.Reconcile(quota, Billed(response.Route?.Cache, response.Usage));
-            CountCacheResult(app, response.Route);
-            span.Answered(response.Route, Billed(response.Route?.Cache, response.Usage));
+            var response = await CompleteWithinQuotaAsync(app, request, callOptions, deadline, cancellationToken);
+            (route, billed) = (response.Route, Billed(response.Route?.Cache, response.Usage));
+            appQuotas.Reconcile(quota, billed);
+            CountCacheResult(app, route);
+            span.Answered(route, billed);
             return response;
         }
         catch (Exception ex)
@@ -57,7 +59,8 @@ public sealed class ChatPipeline(
         }
         finally
         {
-            budgets.Settle(budget, response?.Route, response is null ? null : Billed(response.Route?.Cache, response.Usage));
+            // A failed request settles at 0: nothing was billed for it.
+            budgets.Settle(budget, route, billed);
         }
     }
 
@@ -84,9 +87,10 @@ public sealed class ChatPipeline(
                 yield return chunk;
             }
 
-            appQuotas.Reconcile(quota, Billed(route?.Cache, reported));
+            var billed = Billed(route?.Cache, reported);
+            appQuotas.Reconcile(quota, billed);
             CountCacheResult(app, route);
-            span.Answered(route, Billed(route?.Cache, reported));
+            span.Answered(route, billed);
             ended = true;
         }
         finally
