@@ -79,5 +79,25 @@ public sealed class AdminApi(string baseUrl, string adminKey) : IDisposable
         return within;
     }
 
+    /// <summary>
+    /// GETs <paramref name="path"/> (200 expected) until <paramref name="done"/> holds for the body, for at most 10 s
+    /// (the ledger writes every 250 ms, budget settlements go every second); returns the last body either way.
+    /// </summary>
+    public async Task<JsonNode> GetUntilAsync(string path, Func<JsonNode, bool> done)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var (status, body) = await SendAsync(HttpMethod.Get, path);
+            Assert.True(status == HttpStatusCode.OK, $"GET {path}: {(int)status} {body?.ToJsonString()}");
+            if (done(body!) || DateTime.UtcNow >= deadline)
+            {
+                return body!;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System);
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 }

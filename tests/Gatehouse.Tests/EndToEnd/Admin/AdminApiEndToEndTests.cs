@@ -163,20 +163,9 @@ public sealed class AdminApiEndToEndTests(AdminApiFixture fixture) : IClassFixtu
         Assert.Equal(HttpStatusCode.OK, await Api.ChatAsync(key, "chat"));
 
         // Records reach the ledger in batches (every 250 ms): poll until all three are there.
-        JsonNode? row = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            var (status, body) = await Api.SendAsync(HttpMethod.Get, "/admin/usage?app=e2e-usage&groupBy=app,alias");
-            Assert.Equal(HttpStatusCode.OK, status);
-            row = body!["data"]!.AsArray().SingleOrDefault();
-            if (row?["requests"]?.GetValue<long>() == 3)
-            {
-                break;
-            }
-
-            await Task.Delay(100);
-        }
+        var usage = await Api.GetUntilAsync("/admin/usage?app=e2e-usage&groupBy=app,alias",
+            body => body["data"]!.AsArray().SingleOrDefault()?["requests"]?.GetValue<long>() == 3);
+        var row = usage["data"]!.AsArray().SingleOrDefault();
 
         Assert.NotNull(row);
         Assert.Equal(["alias", "app", "cacheHits", "completionTokens", "costUsd", "promptTokens", "requests", "savedUsd", "upstreamCalls"],
@@ -225,32 +214,15 @@ public sealed class AdminApiEndToEndTests(AdminApiFixture fixture) : IClassFixtu
         Assert.Contains("$1 per day", refused["error"]!["message"]!.GetValue<string>());
 
         // Settlements reach the authority every second and idle money goes back after two: poll until nothing is reserved.
-        JsonNode? spend = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            var (status, body) = await Api.SendAsync(HttpMethod.Get, "/admin/apps/e2e-budget/spend");
-            Assert.Equal(HttpStatusCode.OK, status);
-            spend = body;
-            if (body!["reservedUsd"]!.GetValue<decimal>() == 0 && body["spentUsd"]!.GetValue<decimal>() > 0)
-            {
-                break;
-            }
+        var spend = await Api.GetUntilAsync("/admin/apps/e2e-budget/spend",
+            body => body["reservedUsd"]!.GetValue<decimal>() == 0 && body["spentUsd"]!.GetValue<decimal>() > 0);
 
-            await Task.Delay(200);
-        }
-
-        Assert.Equal(["budgetUsd", "period", "reservedUsd", "resetsAt", "spentUsd"], spend!.AsObject().Select(p => p.Key).Order());
+        Assert.Equal(["budgetUsd", "period", "reservedUsd", "resetsAt", "spentUsd"], spend.AsObject().Select(p => p.Key).Order());
         Assert.Equal(("day", 1m, 0m), (spend["period"]!.GetValue<string>(), spend["budgetUsd"]!.GetValue<decimal>(), spend["reservedUsd"]!.GetValue<decimal>()));
         Assert.Equal(DateTime.UtcNow.Date.AddDays(1), DateTime.Parse(spend["resetsAt"]!.GetValue<string>(), null, System.Globalization.DateTimeStyles.AdjustToUniversal));
         // The ledger writes every 250 ms: poll until the answer's record is there.
-        decimal? ledgerCost = null;
-        while (ledgerCost is null && DateTime.UtcNow < deadline)
-        {
-            var (_, usage) = await Api.SendAsync(HttpMethod.Get, "/admin/usage?app=e2e-budget");
-            ledgerCost = usage!["data"]!.AsArray().SingleOrDefault()?["costUsd"]?.GetValue<decimal>();
-            await Task.Delay(ledgerCost is null ? 100 : 0);
-        }
+        var ledger = await Api.GetUntilAsync("/admin/usage?app=e2e-budget", body => body["data"]!.AsArray().Count == 1);
+        var ledgerCost = ledger["data"]![0]?["costUsd"]?.GetValue<decimal>();
 
         Assert.Equal(ledgerCost, spend["spentUsd"]!.GetValue<decimal>());
         Assert.Equal(HttpStatusCode.BadRequest, (await Api.SendAsync(HttpMethod.Get, "/admin/apps/e2e-budget/spend?period=week")).Status);
@@ -266,21 +238,10 @@ public sealed class AdminApiEndToEndTests(AdminApiFixture fixture) : IClassFixtu
         var (_, key) = await Api.CreateKeyAsync("e2e-unbudgeted");
         await Api.ChatUntilAsync(key, "priced", HttpStatusCode.OK, AdminApi.Propagation);
 
-        JsonNode? spend = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            (_, spend) = await Api.SendAsync(HttpMethod.Get, "/admin/apps/e2e-unbudgeted/spend");
-            if (spend!["spentUsd"]!.GetValue<decimal>() > 0)
-            {
-                break;
-            }
-
-            await Task.Delay(100);
-        }
+        var spend = await Api.GetUntilAsync("/admin/apps/e2e-unbudgeted/spend", body => body["spentUsd"]!.GetValue<decimal>() > 0);
 
         var (_, usage) = await Api.SendAsync(HttpMethod.Get, "/admin/usage?app=e2e-unbudgeted");
-        Assert.Equal("month", spend!["period"]!.GetValue<string>());
+        Assert.Equal("month", spend["period"]!.GetValue<string>());
         Assert.Null(spend["budgetUsd"]);
         Assert.Equal((usage!["data"]![0]!["costUsd"]!.GetValue<decimal>(), 0m), (spend["spentUsd"]!.GetValue<decimal>(), spend["reservedUsd"]!.GetValue<decimal>()));
         var firstOfNextMonth = new DateTime(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1);
