@@ -57,4 +57,9 @@ public sealed record CallOptions
     /// request's deadline is <c>Routing:MaxWaitMs</c> and each bucket wait is also limited to <c>RateLimits:DefaultMaxWaitMs</c>.
     /// </summary>
     [Id(4)] public TimeSpan? MaxWait { get; init; }
+    /// <summary>
+    /// The id naming this request in the caller's response and in the log lines written for it (the caller's
+    /// <c>x-request-id</c>, or one the front end made). Null: lines are written without one.
+    /// </summary>
+    [Id(5)] public string? RequestId { get; init; }
 }

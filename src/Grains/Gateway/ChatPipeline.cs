@@ -36,7 +36,7 @@ public sealed class ChatPipeline(
 
     public async Task<ChatResponse> CompleteAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, CancellationToken cancellationToken)
     {
-        using var span = GatehouseActivities.StartRequest(app.AppId, request);
+        using var span = GatehouseActivities.StartRequest(app.AppId, request, callOptions.RequestId);
         var deadline = deadlines.Start(callOptions);
         RouteInfo? route = null;
         Usage? billed = null;
@@ -66,7 +66,7 @@ public sealed class ChatPipeline(
 
     public async IAsyncEnumerable<ChatChunk> StreamAsync(AppIdentity app, ChatRequest request, CallOptions callOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var span = GatehouseActivities.StartRequest(app.AppId, request);
+        using var span = GatehouseActivities.StartRequest(app.AppId, request, callOptions.RequestId);
         var deadline = deadlines.Start(callOptions);
         RouteInfo? route = null;
         Usage? reported = null;
@@ -98,7 +98,7 @@ public sealed class ChatPipeline(
             if (!ended)
             {
                 // Broke, failed before its first chunk, or abandoned by the caller (an iterator cannot catch around a yield).
-                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, cancellationToken.IsCancellationRequested ? "canceled" : "the stream did not complete");
+                span.Unfinished(cancellationToken.IsCancellationRequested);
             }
 
             // A stream that broke or was abandoned settles at what its reported usage (if any) cost.

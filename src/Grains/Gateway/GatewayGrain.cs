@@ -4,6 +4,7 @@ using Gatehouse.Chat;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Metrics;
+using Gatehouse.Tracing;
 using Orleans.Concurrency;
 
 namespace Gatehouse.Gateway;
@@ -22,7 +23,7 @@ internal sealed class GatewayGrain(RequestAuthorizer authorizer, ChatPipeline pi
         try
         {
             var app = Authorize(metered, appKey, request);
-            return await pipeline.CompleteAsync(app, request, CallOptions.Default, cancellationToken);
+            return await pipeline.CompleteAsync(app, request, NewCall(), cancellationToken);
         }
         catch (Exception ex)
         {
@@ -41,7 +42,7 @@ internal sealed class GatewayGrain(RequestAuthorizer authorizer, ChatPipeline pi
         try
         {
             var app = Authorize(metered, appKey, request);
-            await using var chunks = pipeline.StreamAsync(app, request, CallOptions.Default, cancellationToken).WithCancellation(cancellationToken).GetAsyncEnumerator();
+            await using var chunks = pipeline.StreamAsync(app, request, NewCall(), cancellationToken).WithCancellation(cancellationToken).GetAsyncEnumerator();
             while (await NextAsync(chunks, metered, cancellationToken))
             {
                 metered.FirstChunk();
@@ -53,6 +54,9 @@ internal sealed class GatewayGrain(RequestAuthorizer authorizer, ChatPipeline pi
             metered.End();
         }
     }
+
+    /// <summary>A grain client's request gets an id of its own, so the log lines written for it can be told apart.</summary>
+    private static CallOptions NewCall() => new() { RequestId = RequestIds.New() };
 
     private AppIdentity Authorize(MeteredRequest metered, string appKey, ChatRequest request)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Gatehouse.Chat;
 using Gatehouse.Errors;
@@ -47,7 +48,7 @@ internal sealed partial class RouterGrain(
         var model = target.Model;
         Usage? reported = null;
         var ended = false;
-        GatewayError? failedWith = null;
+        GatewayException? failedWith = null;
         try
         {
             if (opened.HasFirst)
@@ -69,26 +70,50 @@ internal sealed partial class RouterGrain(
         finally
         {
             await opened.ReleaseAsync(target);
-            // A stream is billed when it ends: its usage comes with its last chunk.
+            // A stream is billed, and its attempt's span ended, when it ends: its usage comes with its last chunk.
             var status = ended ? UsageStatus.Ok
                 : cancellationToken.IsCancellationRequested ? UsageStatus.Cancelled
-                : failedWith?.ToString() ?? UsageStatus.Error;
+                : failedWith?.Error.ToString() ?? UsageStatus.Error;
+            EndSpan(opened.Span, model, reported, ended ? null : failedWith, ended, cancellationToken.IsCancellationRequested);
             await meter.RecordUpstreamAsync(call, target.Provider, model, reported, timeProvider.GetElapsedTime(opened.Started), opened.Attempt, status);
         }
 
         // A failure after the first chunk is recorded as its kind (UpstreamFailed, UpstreamTimeout, …), as before it.
         async ValueTask<bool> NextAsync()
         {
+            // An iterator's scope does not outlive a yield: open it again around each pull, where a broken stream is logged.
+            using var logScope = RequestIds.BeginScope(logger, call.Options.RequestId);
             try
             {
                 return await opened.Chunks.MoveNextAsync();
             }
             catch (GatewayException ex)
             {
-                failedWith = ex.Error;
+                failedWith = ex;
                 throw;
             }
         }
+    }
+
+    private static void EndSpan(Activity? span, string model, Usage? usage, GatewayException? failure, bool ended, bool canceled)
+    {
+        if (span is null)
+        {
+            return;
+        }
+
+        span.SetTag("gen_ai.response.model", model);
+        span.Tokens(usage);
+        if (failure is not null)
+        {
+            span.Failed(failure);
+        }
+        else if (!ended)
+        {
+            span.Unfinished(canceled);
+        }
+
+        span.Dispose();
     }
 
     /// <summary>Tries the candidates in order until one answers; waits for a recovery probe when every circuit is open.</summary>
@@ -99,6 +124,8 @@ internal sealed partial class RouterGrain(
     private async Task<(T Result, RouteTarget Target, int Attempts)> RouteAsync<T>(
         RoutedCall call, Func<RouteTarget, ChatRequest, UpstreamPermit, CancellationToken, Task<T>> send, bool holdInFlight, CancellationToken cancellationToken)
     {
+        // This grain call does not carry the caller's logging scope: every attempt's lines (here and in the adapters) name the request.
+        using var logScope = RequestIds.BeginScope(logger, call.Options.RequestId);
         var alias = ResolveAlias();
         // The same budget as the app quota's: bucket, slot and circuit waits of every target all spend from it.
         var deadline = deadlines.Start(call.Options, call.RemainingWait);
@@ -273,8 +300,8 @@ internal sealed partial class RouterGrain(
                     state.CallStarted();
                     var started = timeProvider.GetTimestamp();
                     var keepInFlight = false;
-                    // A stream's span ends with its first chunk: that is when the attempt is decided.
-                    using var span = GatehouseActivities.StartAttempt(target.Provider, target.Model, attempt);
+                    var span = GatehouseActivities.StartAttempt(target.Provider, target.Model, attempt);
+                    var spanHandedOn = false;
                     try
                     {
                         var result = await send(target, request, permit, ctx.CancellationToken);
@@ -289,8 +316,9 @@ internal sealed partial class RouterGrain(
                         }
                         else if (result is OpenedStream opened)
                         {
-                            // Recorded when the stream ends (the losing half of a hedged pair when it is closed).
-                            return (T)(object)(opened with { Started = started, Attempt = attempt });
+                            // Recorded, and its span ended, when the stream ends (the losing half of a hedged pair when it is closed).
+                            spanHandedOn = true;
+                            return (T)(object)(opened with { Started = started, Attempt = attempt, Span = span });
                         }
 
                         return result;
@@ -311,6 +339,11 @@ internal sealed partial class RouterGrain(
                     }
                     finally
                     {
+                        if (!spanHandedOn)
+                        {
+                            span?.Dispose();
+                        }
+
                         if (!keepInFlight)
                         {
                             permit.Dispose();
@@ -382,6 +415,8 @@ internal sealed partial class RouterGrain(
     {
         var model = opened.HasFirst ? opened.Chunks.Current.Model : target.Model;
         await opened.ReleaseAsync(target);
+        opened.Span?.SetTag("gatehouse.hedge", "lost");
+        opened.Span?.Dispose();
         await meter.RecordUpstreamAsync(call, target.Provider, model, null, timeProvider.GetElapsedTime(opened.Started), opened.Attempt, UsageStatus.Cancelled);
     }
 
@@ -634,6 +669,9 @@ internal sealed partial class RouterGrain(
 
         /// <summary>Which attempt of its request opened it.</summary>
         public int Attempt { get; init; }
+
+        /// <summary>The attempt's span, ended with the stream.</summary>
+        public Activity? Span { get; init; }
 
         /// <summary>Ends a stream that will not be read: the upstream call, its bucket permit and its in-flight count.</summary>
         public async ValueTask ReleaseAsync(RouteTarget target)

@@ -20,7 +20,7 @@ public static class GatehouseActivities
     private static readonly ActivitySource Source = new(SourceName);
 
     /// <summary>The span of one caller's request on this silo's pipeline.</summary>
-    public static Activity? StartRequest(string appId, ChatRequest request)
+    public static Activity? StartRequest(string appId, ChatRequest request, string? requestId)
     {
         var activity = Source.StartActivity($"chat {request.Model}", ActivityKind.Internal);
         if (activity is not null)
@@ -28,6 +28,7 @@ public static class GatehouseActivities
             activity.SetTag("gen_ai.operation.name", "chat");
             activity.SetTag("gen_ai.request.model", request.Model);
             activity.SetTag("gatehouse.app", appId);
+            activity.SetTag("gatehouse.request_id", requestId);
             if (request.MaxTokens is { } maxTokens)
             {
                 activity.SetTag("gen_ai.request.max_tokens", maxTokens);
@@ -82,6 +83,10 @@ public static class GatehouseActivities
             activity.SetTag("gen_ai.usage.output_tokens", usage.CompletionTokens);
         }
     }
+
+    /// <summary>Marks the span of a stream that ended without its last chunk: broken, or abandoned by the caller.</summary>
+    public static void Unfinished(this Activity? activity, bool canceled) =>
+        activity?.SetStatus(ActivityStatusCode.Error, canceled ? "canceled" : "the stream did not complete");
 
     /// <summary>Marks the span failed with the error's kind (<c>error.type</c>); the message is safe to show (no secret).</summary>
     public static void Failed(this Activity? activity, Exception error)

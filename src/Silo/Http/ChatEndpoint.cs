@@ -8,6 +8,7 @@ using Gatehouse.Errors;
 using Gatehouse.Metrics;
 using Gatehouse.Gateway;
 using Gatehouse.RateLimiting;
+using Gatehouse.Tracing;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Silo.Http;
@@ -15,6 +16,7 @@ namespace Gatehouse.Silo.Http;
 /// <summary>One vendor's wire format for a chat endpoint: how to read the request and write answers, streams and errors.</summary>
 internal sealed record ChatWireFormat(
     string Api,
+    string RequestIdHeader,
     Func<JsonElement, ImageUrlPolicy, (ChatRequest Request, bool Stream)> ReadRequest,
     Action<Utf8JsonWriter, ChatResponse> WriteResponse,
     Func<PipeWriter, IChatStreamWriter> CreateStreamWriter,
@@ -27,6 +29,9 @@ internal sealed record ChatWireFormat(
 /// </summary>
 internal static class ChatEndpoint
 {
+    /// <summary>The request header a caller (or a proxy in front) may name its request by; echoed in the response.</summary>
+    public const string RequestIdHeader = "x-request-id";
+
     public static async Task HandleAsync(HttpContext context, ChatWireFormat format)
     {
         var services = context.RequestServices;
@@ -34,6 +39,10 @@ internal static class ChatEndpoint
         var quotas = services.GetRequiredService<AppQuotas>();
         var cancellationToken = context.RequestAborted;
         var metered = services.GetRequiredService<GatehouseMetrics>().Start(format.Api);
+        var requestId = RequestIds.FromCaller(context.Request.Headers[RequestIdHeader]);
+        context.Response.Headers[format.RequestIdHeader] = requestId;
+        var logger = services.GetRequiredService<ILogger<RouterEndpointLog>>();
+        using var logScope = RequestIds.BeginScope(logger, requestId);
         AppIdentity? app = null;
         try
         {
@@ -46,7 +55,7 @@ internal static class ChatEndpoint
             metered.Alias = request.Model;
 
             var pipeline = services.GetRequiredService<ChatPipeline>();
-            var callOptions = CallOptionsReader.Read(context.Request);
+            var callOptions = CallOptionsReader.Read(context.Request) with { RequestId = requestId };
             if (stream)
             {
                 await StreamAsync(context, format, pipeline.StreamAsync(app, request, callOptions, cancellationToken), () => quotas.Snapshot(app.AppId), metered, cancellationToken);
@@ -71,7 +80,6 @@ internal static class ChatEndpoint
                 RateLimitHeaders.Write(context.Response, quotas.Snapshot(app.AppId));
             }
 
-            var logger = services.GetRequiredService<ILogger<RouterEndpointLog>>();
             var error = ErrorResponses.ToGatewayException(ex, logger);
             metered.Failed(error.Error);
             await WriteErrorAsync(context, error, format.WriteError);

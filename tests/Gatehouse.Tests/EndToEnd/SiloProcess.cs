@@ -13,6 +13,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Found)> _lineWaiters = [];
     private readonly string? _configPath;
 
     private SiloProcess(Process process, string? configPath, string baseUrl, int gatewayPort, int siloPort)
@@ -43,6 +44,39 @@ public sealed class SiloProcess : IAsyncDisposable
             lock (_output)
             {
                 return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>The first line of output (already printed, or printed within <paramref name="timeout"/>) that matches.</summary>
+    /// <exception cref="TimeoutException">No such line within the timeout; the message holds the output.</exception>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        var found = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_output)
+        {
+            var printed = _output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).FirstOrDefault(match);
+            if (printed is not null)
+            {
+                return printed;
+            }
+
+            _lineWaiters.Add((match, found));
+        }
+
+        try
+        {
+            return await found.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"No matching line within {timeout}:\n{Output}");
+        }
+        finally
+        {
+            lock (_output)
+            {
+                _lineWaiters.RemoveAll(w => w.Found == found);
             }
         }
     }
@@ -171,6 +205,13 @@ public sealed class SiloProcess : IAsyncDisposable
         lock (_output)
         {
             _output.AppendLine(line);
+            foreach (var (match, found) in _lineWaiters)
+            {
+                if (match(line))
+                {
+                    found.TrySetResult(line);
+                }
+            }
         }
 
         if (ready is not null && line.StartsWith("Gatehouse listening on ", StringComparison.Ordinal))

@@ -84,7 +84,7 @@ public sealed class TracingClusterTests : IAsyncLifetime
         using (var root = TestSource.StartActivity("test request"))
         {
             traceId = root!.TraceId;
-            await pipeline.CompleteAsync(new AppIdentity("tester", null), request, CallOptions.Default, CancellationToken.None);
+            await pipeline.CompleteAsync(new AppIdentity("tester", null), request, new CallOptions { RequestId = "req-traced" }, CancellationToken.None);
         }
 
         _tracing.ForceFlush();
@@ -98,8 +98,8 @@ public sealed class TracingClusterTests : IAsyncLifetime
         var gatehouse = trace.Where(s => s.Source.Name == GatehouseActivities.SourceName).ToArray();
         var requestSpan = Assert.Single(gatehouse, s => s.Kind == ActivityKind.Internal);
         Assert.Equal("chat primary", requestSpan.DisplayName);
-        Assert.Equal(("tester", "primary", "backup", "backup-model", 2), (Tag(requestSpan, "gatehouse.app"), Tag(requestSpan, "gen_ai.request.model"),
-            Tag(requestSpan, "gen_ai.provider.name"), Tag(requestSpan, "gen_ai.response.model"), Tag(requestSpan, "gatehouse.attempts")));
+        Assert.Equal(("tester", "req-traced", "primary", "backup", "backup-model", 2), (Tag(requestSpan, "gatehouse.app"), Tag(requestSpan, "gatehouse.request_id"),
+            Tag(requestSpan, "gen_ai.request.model"), Tag(requestSpan, "gen_ai.provider.name"), Tag(requestSpan, "gen_ai.response.model"), Tag(requestSpan, "gatehouse.attempts")));
         Assert.Equal((10, 3), (Tag(requestSpan, "gen_ai.usage.input_tokens"), Tag(requestSpan, "gen_ai.usage.output_tokens")));
 
         var attempts = gatehouse.Where(s => s.Kind == ActivityKind.Client).OrderBy(s => s.StartTimeUtc).ToArray();
@@ -118,6 +118,40 @@ public sealed class TracingClusterTests : IAsyncLifetime
             Assert.Contains(requestSpan, ancestors);
             Assert.Contains(ancestors.TakeWhile(a => a != requestSpan), a => a.Source.Name == ActivitySources.ApplicationGrainActivitySourceName && a.DisplayName.Contains("RouterGrain"));
         }
+    }
+
+    [Fact]
+    public async Task Stream_TheAnsweringAttemptsSpanEndsWithTheStream_CarryingItsTokens()
+    {
+        _upstreams.Get("broken").FailWith(GatewayError.UpstreamFailed, 500);
+        var pipeline = _cluster.GetSiloServiceProvider(_cluster.Silos[0].SiloAddress).GetRequiredService<ChatPipeline>();
+        var request = new ChatRequest { Model = "primary", Messages = [ChatMessage.FromText(ChatRole.User, "traced stream")], MaxTokens = 20, IncludeUsage = true };
+
+        ActivityTraceId traceId;
+        Activity[] AttemptsEnded()
+        {
+            _tracing.ForceFlush();
+            lock (_spans)
+            {
+                return [.. _spans.Where(s => s.TraceId == traceId && s.Source.Name == GatehouseActivities.SourceName && s.Kind == ActivityKind.Client)];
+            }
+        }
+
+        using (var root = TestSource.StartActivity("test stream"))
+        {
+            traceId = root!.TraceId;
+            await using var chunks = pipeline.StreamAsync(new AppIdentity("tester", null), request, CallOptions.Default, CancellationToken.None).GetAsyncEnumerator();
+            Assert.True(await chunks.MoveNextAsync());
+            // The failed attempt is over; the answering one lasts as long as its stream.
+            Assert.Equal(["broken"], AttemptsEnded().Select(s => Tag(s, "gen_ai.provider.name")));
+            while (await chunks.MoveNextAsync())
+            {
+            }
+        }
+
+        var answered = Assert.Single(AttemptsEnded(), s => (string?)Tag(s, "gen_ai.provider.name") == "backup");
+        Assert.Equal(("backup-model", ActivityStatusCode.Unset, 10, 3),
+            (Tag(answered, "gen_ai.response.model"), answered.Status, Tag(answered, "gen_ai.usage.input_tokens"), Tag(answered, "gen_ai.usage.output_tokens")));
     }
 
     private static object? Tag(Activity span, string name) => span.TagObjects.FirstOrDefault(t => t.Key == name).Value;

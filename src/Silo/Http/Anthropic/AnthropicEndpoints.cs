@@ -6,6 +6,8 @@ internal static class AnthropicEndpoints
 {
     private static readonly ChatWireFormat Format = new(
         "messages",
+        // Anthropic names its requests in request-id (the SDKs expose it as the response's request id).
+        "request-id",
         AnthropicRequestReader.Read,
         AnthropicResponseWriter.WriteMessage,
         output => new AnthropicStreamWriter(output),

@@ -7,6 +7,7 @@ internal static class OpenAIEndpoints
 {
     private static readonly ChatWireFormat Format = new(
         "chat_completions",
+        ChatEndpoint.RequestIdHeader,
         OpenAIRequestReader.Read,
         OpenAIResponseWriter.WriteCompletion,
         output => new OpenAIStreamWriter(output),
