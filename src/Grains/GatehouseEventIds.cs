@@ -28,6 +28,9 @@ public static class GatehouseEventIds
     public const int AppsSeeded = 1412;
     public const int BudgetAuthorityFailed = 1420;
     public const int BudgetSettleFailed = 1421;
+    public const int ResponsesSwept = 1430;
+    public const int ResponsesSweepFailed = 1431;
+    public const int ResponseNotStored = 1432;
     public const int UpstreamTimedOut = 3101;
     public const int UpstreamFailed = 3102;
     public const int UpstreamUnreachable = 3103;

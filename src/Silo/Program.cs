@@ -26,6 +26,7 @@ builder.AddFrameworkErrorEnvelopes();
 var app = builder.Build();
 app.MapOpenAIApi();
 app.MapAnthropicApi();
+app.MapResponsesApi();
 app.MapHealthEndpoints();
 app.MapGatehouseMetrics();
 app.MapAdminApi();

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Gatehouse.Configuration;
 using Gatehouse.Ledger;
+using Gatehouse.Responses;
+using Gatehouse.Silo.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -65,6 +67,8 @@ internal static class ClusterHosting
         {
             silo.AddAdoNetGrainStorageAsDefault(ConfigurePostgreSql);
             silo.AddAdoNetGrainStorage(GatehouseStorageNames.Quota, ConfigurePostgreSql);
+            silo.AddAdoNetGrainStorage(GatehouseStorageNames.Responses, ConfigurePostgreSql);
+            silo.Services.AddHostedService<ExpiredResponseSweeper>();
             silo.UseAdoNetReminderService(reminders => reminders.Configure<IOptions<GatehouseOptions>>((options, gatehouse) =>
             {
                 options.Invariant = Invariant;
@@ -80,6 +84,10 @@ internal static class ClusterHosting
             silo.AddMemoryGrainStorageAsDefault();
             // One silo's memory: a grant record survives the authority's deactivation, not the process (PostgreSQL does).
             silo.AddMemoryGrainStorage(GatehouseStorageNames.Quota);
+            // Stored responses grow with traffic: this silo keeps at most Responses:MemoryLimitMb of them, oldest dropped first.
+            silo.Services.AddKeyedSingleton<IGrainStorage>(GatehouseStorageNames.Responses, (services, _) => new BoundedMemoryGrainStorage(
+                services.GetRequiredService<Serializer>(),
+                services.GetRequiredService<IOptions<GatehouseOptions>>().Value.Responses.MemoryLimitMb * 1024L * 1024L));
         }
     }
 

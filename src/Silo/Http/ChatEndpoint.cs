@@ -13,14 +13,27 @@ using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Silo.Http;
 
-/// <summary>One vendor's wire format for a chat endpoint: how to read the request and write answers, streams and errors.</summary>
+/// <summary>One vendor's wire format for a chat endpoint: how to read a request into an exchange, and how to write errors.</summary>
 internal sealed record ChatWireFormat(
     string Api,
     string RequestIdHeader,
-    Func<JsonElement, ImageUrlPolicy, (ChatRequest Request, bool Stream)> ReadRequest,
-    Action<Utf8JsonWriter, ChatResponse> WriteResponse,
-    Func<PipeWriter, IChatStreamWriter> CreateStreamWriter,
-    Action<Utf8JsonWriter, GatewayException> WriteError);
+    Func<JsonElement, ImageUrlPolicy, IServiceProvider, IChatExchange> ReadRequest,
+    Action<Utf8JsonWriter, GatewayException> WriteError)
+{
+    /// <summary>A format whose answers are written from the canonical answer alone (<see cref="PlainChatExchange"/>).</summary>
+    public static ChatWireFormat Plain(
+        string api,
+        string requestIdHeader,
+        Func<JsonElement, ImageUrlPolicy, (ChatRequest Request, bool Stream)> readRequest,
+        Action<Utf8JsonWriter, ChatResponse> writeResponse,
+        Func<PipeWriter, IChatStreamWriter> createStreamWriter,
+        Action<Utf8JsonWriter, GatewayException> writeError) =>
+        new(api, requestIdHeader, (body, images, _) =>
+        {
+            var (request, stream) = readRequest(body, images);
+            return new PlainChatExchange(request, stream, writeResponse, createStreamWriter);
+        }, writeError);
+}
 
 /// <summary>
 /// The request handling every chat front end shares: authenticate, read within the size limit, check the alias,
@@ -50,22 +63,23 @@ internal static class ChatEndpoint
             metered.App = app.AppId;
             var options = services.GetRequiredService<IOptions<GatehouseOptions>>().Value;
             using var body = await RequestBody.ReadJsonAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);
-            var (request, stream) = format.ReadRequest(body.RootElement, ImageUrlPolicy.For(options.AllowHttpImageUrls));
-            authorizer.EnsureMayUse(app, request.Model);
-            metered.Alias = request.Model;
+            var exchange = format.ReadRequest(body.RootElement, ImageUrlPolicy.For(options.AllowHttpImageUrls), services);
+            authorizer.EnsureMayUse(app, exchange.Request.Model);
+            metered.Alias = exchange.Request.Model;
+            await exchange.PrepareAsync(app, cancellationToken);
 
             var pipeline = services.GetRequiredService<ChatPipeline>();
             var callOptions = CallOptionsReader.Read(context.Request) with { RequestId = requestId };
-            if (stream)
+            if (exchange.Stream)
             {
-                await StreamAsync(context, format, pipeline.StreamAsync(app, request, callOptions, cancellationToken), () => quotas.Snapshot(app.AppId), metered, cancellationToken);
+                await StreamAsync(context, exchange, pipeline.StreamAsync(app, exchange.Request, callOptions, cancellationToken), () => quotas.Snapshot(app.AppId), metered, cancellationToken);
             }
             else
             {
-                var response = await pipeline.CompleteAsync(app, request, callOptions, cancellationToken);
+                var response = await pipeline.CompleteAsync(app, exchange.Request, callOptions, cancellationToken);
                 GatewayHeaders.WriteRoute(context.Response, response.Route);
                 RateLimitHeaders.Write(context.Response, quotas.Snapshot(app.AppId));
-                await WriteJsonAsync(context.Response, response, format.WriteResponse);
+                await exchange.WriteResponseAsync(context.Response, response);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -114,7 +128,7 @@ internal static class ChatEndpoint
     }
 
     private static async Task StreamAsync(
-        HttpContext context, ChatWireFormat format, IAsyncEnumerable<ChatChunk> chunks, Func<RateLimitSnapshot?> rateLimits, MeteredRequest metered,
+        HttpContext context, IChatExchange exchange, IAsyncEnumerable<ChatChunk> chunks, Func<RateLimitSnapshot?> rateLimits, MeteredRequest metered,
         CancellationToken cancellationToken)
     {
         await using var enumerator = chunks.GetAsyncEnumerator(cancellationToken);
@@ -129,7 +143,7 @@ internal static class ChatEndpoint
         response.Headers["X-Accel-Buffering"] = "no";
 
         var output = response.BodyWriter;
-        using var writer = format.CreateStreamWriter(output);
+        using var writer = exchange.CreateStreamWriter(output);
         try
         {
             while (hasChunk)
@@ -145,6 +159,8 @@ internal static class ChatEndpoint
 
                 hasChunk = await next;
             }
+
+            await exchange.StreamCompletedAsync(cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -11,7 +11,7 @@ public sealed class DatabaseSchemaTests(TestPostgres postgres)
     [Fact]
     public void The_embedded_scripts_are_the_three_Orleans_providers_then_the_usage_ledger_in_order()
     {
-        Assert.Equal(["0001-orleans-clustering.sql", "0002-orleans-persistence.sql", "0003-orleans-reminders.sql", "0004-gatehouse-usage-ledger.sql"], EmbeddedNames);
+        Assert.Equal(["0001-orleans-clustering.sql", "0002-orleans-persistence.sql", "0003-orleans-reminders.sql", "0004-gatehouse-usage-ledger.sql", "0005-gatehouse-response-retention.sql"], EmbeddedNames);
         Assert.All(SchemaScript.Embedded.Take(3), s => Assert.True(s.ReRunnable, $"{s.Name} should be re-runnable"));
         Assert.False(SchemaScript.Embedded[3].ReRunnable, "the ledger's table is created once; a change to it belongs in a new script");
     }

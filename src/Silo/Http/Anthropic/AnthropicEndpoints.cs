@@ -4,7 +4,7 @@ namespace Gatehouse.Silo.Http.Anthropic;
 /// <remarks><c>anthropic-version</c> and <c>anthropic-beta</c> are accepted whatever their value and not forwarded.</remarks>
 internal static class AnthropicEndpoints
 {
-    private static readonly ChatWireFormat Format = new(
+    private static readonly ChatWireFormat Format = ChatWireFormat.Plain(
         "messages",
         // Anthropic names its requests in request-id (the SDKs expose it as the response's request id).
         "request-id",

@@ -5,7 +5,7 @@ namespace Gatehouse.Silo.Http.OpenAI;
 /// <summary>The OpenAI-compatible HTTP API: <c>POST /v1/chat/completions</c> and <c>GET /v1/models</c>.</summary>
 internal static class OpenAIEndpoints
 {
-    private static readonly ChatWireFormat Format = new(
+    private static readonly ChatWireFormat Format = ChatWireFormat.Plain(
         "chat_completions",
         ChatEndpoint.RequestIdHeader,
         OpenAIRequestReader.Read,
