@@ -75,8 +75,8 @@ internal static class ResponsesRequestReader
                 case "instructions": instructions = ReadOptionalString(value, "instructions"); break;
                 case "tools": tools = ReadTools(value); break;
                 case "tool_choice": toolChoice = ReadToolChoice(value); break;
-                case "temperature": temperature = ReadNumber(value, "temperature", 0, 2); break;
-                case "top_p": topP = ReadNumber(value, "top_p", 0, 1); break;
+                case "temperature": temperature = Fields.ReadNumber(value, "temperature", 0, 2); break;
+                case "top_p": topP = Fields.ReadNumber(value, "top_p", 0, 1); break;
                 case "max_output_tokens":
                     maxOutputTokens = value.ValueKind == JsonValueKind.Null ? null : Fields.ReadInt(value, "max_output_tokens", 1);
                     break;
@@ -604,15 +604,6 @@ internal static class ResponsesRequestReader
 
         return metadata.ToImmutable();
     }
-
-    /// <summary>
-    /// <see cref="JsonFieldReader.ReadNumber"/>, except that a number too large for a double (<c>1e999</c>) is out of
-    /// range rather than an internal error.
-    /// </summary>
-    private static double? ReadNumber(JsonElement value, string path, double min, double max) =>
-        value.ValueKind == JsonValueKind.Number && !value.TryGetDouble(out _)
-            ? throw Invalid($"Invalid '{path}': {value.GetRawText()} is out of range; it must be between {min} and {max}.", path)
-            : Fields.ReadNumber(value, path, min, max);
 
     private static string? ReadOptionalString(JsonElement value, string path) =>
         value.ValueKind == JsonValueKind.Null ? null : Fields.ReadString(value, path);
