@@ -7,6 +7,7 @@ using Gatehouse.Silo.Http.Anthropic;
 using Gatehouse.Silo.Http.Dashboard;
 using Gatehouse.Silo.Http.FrameworkErrors;
 using Gatehouse.Silo.Http.OpenAI;
+using Gatehouse.Silo.Http.Responses;
 using Gatehouse.Silo.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

@@ -26,12 +26,13 @@ public sealed class SchemaCommandTests(TestPostgres postgres)
         Assert.Contains("Applied 0001-orleans-clustering.sql", first.Output);
         Assert.Contains("Applied 0003-orleans-reminders.sql", first.Output);
         Assert.Contains("Applied 0004-gatehouse-usage-ledger.sql", first.Output);
-        Assert.Contains("Schema up to date (4 scripts applied, 0 already present).", first.Output);
+        Assert.Contains("Applied 0005-gatehouse-response-retention.sql", first.Output);
+        Assert.Contains("Schema up to date (5 scripts applied, 0 already present).", first.Output);
         Assert.Equal(4, await Sql.CountAsync(database, "SELECT count(*) FROM gatehouse_schema_migrations"));
 
         var second = await RunMigrateAsync(environment);
         Assert.True(second.ExitCode == 0, second.Output);
-        Assert.Contains("Schema up to date (0 scripts applied, 4 already present).", second.Output);
+        Assert.Contains("Schema up to date (0 scripts applied, 5 already present).", second.Output);
     }
 
     [Fact]
@@ -42,7 +43,7 @@ public sealed class SchemaCommandTests(TestPostgres postgres)
         var run = await RunMigrateAsync(new() { ["Gatehouse__Cluster__ConnectionString"] = database });
 
         Assert.True(run.ExitCode == 0, run.Output);
-        Assert.Contains("Schema up to date (4 scripts applied, 0 already present).", run.Output);
+        Assert.Contains("Schema up to date (5 scripts applied, 0 already present).", run.Output);
     }
 
     [Fact]

@@ -25,8 +25,11 @@ internal static class ResponsesEndpoints
             ChatEndpoint.WriteJsonAsync(context.Response, response, ResponsesResponseWriter.WriteResponse)));
         endpoints.MapGet("/v1/responses/{id}/input_items", (HttpContext context, string id) => WithStoredAsync(context, id, static (context, response) =>
         {
-            var page = InputItemsPage.Read(context.Request.Query);
-            return ChatEndpoint.WriteJsonAsync(context.Response, (response, page), static (writer, r) => ResponsesResponseWriter.WriteInputItems(writer, r.response, r.page));
+            var query = context.Request.Query;
+            var page = (Limit: ReadLimit(query["limit"]), Order: (string?)query["order"], After: (string?)query["after"]);
+            // The writer checks the page before it writes anything, so a bad one is still a clean 400.
+            return ChatEndpoint.WriteJsonAsync(context.Response, (response, page), static (writer, r) =>
+                ResponsesResponseWriter.WriteInputItems(writer, r.response, r.page.Limit, r.page.Order, r.page.After));
         }));
         endpoints.MapDelete("/v1/responses/{id}", DeleteAsync);
         return endpoints;
@@ -69,6 +72,11 @@ internal static class ResponsesEndpoints
             await ChatEndpoint.WriteErrorAsync(context, error, ErrorResponses.WriteOpenAIError);
         }
     }
+
+    private static int? ReadLimit(string? value) =>
+        value is null ? null
+        : int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var limit) ? limit
+        : throw new GatewayException(GatewayError.InvalidRequest, $"Invalid 'limit': '{value}' is not a whole number.", "limit");
 
     private static GatewayException NotFound(string id) =>
         new(GatewayError.NotFound, $"Response with id '{id}' not found.", "response_id");

@@ -57,9 +57,16 @@ internal sealed class ResponsesStreamWriter(IBufferWriter<byte> output, StoredRe
     private long _created;
     private FinishReason _finishReason;
     private Usage? _usage;
+    private StoredResponse? _final;
 
     /// <summary>The response as answered: <c>started with { Answer = ... }</c>; set by <see cref="Complete"/>, null until then and after a failure.</summary>
     public StoredResponse? Result { get; private set; }
+
+    /// <summary>The response as answered so far: what <see cref="Complete"/> announces, unless <see cref="Finish"/> replaced it.</summary>
+    public StoredResponse Assemble() => started with { Answer = Answer() };
+
+    /// <summary>Makes <see cref="Complete"/> announce <paramref name="final"/> (the assembled answer as it was kept, e.g. with <c>store: false</c>).</summary>
+    public void Finish(StoredResponse final) => _final = final;
 
     public void Write(ChatChunk chunk)
     {
@@ -149,7 +156,7 @@ internal sealed class ResponsesStreamWriter(IBufferWriter<byte> output, StoredRe
         _ended = true;
         var incomplete = ResponsesResponseWriter.IncompleteReason(_finishReason) is not null;
         CloseOpenItem(incomplete ? "incomplete" : "completed");
-        Result = started with { Answer = Answer() };
+        Result = _final ?? Assemble();
         var w = BeginEvent(incomplete ? "response.incomplete"u8 : "response.completed"u8);
         w.WritePropertyName("response"u8);
         ResponsesResponseWriter.WriteResponse(w, Result);
