@@ -28,7 +28,7 @@ public sealed class SchemaCommandTests(TestPostgres postgres)
         Assert.Contains("Applied 0004-gatehouse-usage-ledger.sql", first.Output);
         Assert.Contains("Applied 0005-gatehouse-response-retention.sql", first.Output);
         Assert.Contains("Schema up to date (5 scripts applied, 0 already present).", first.Output);
-        Assert.Equal(4, await Sql.CountAsync(database, "SELECT count(*) FROM gatehouse_schema_migrations"));
+        Assert.Equal(5, await Sql.CountAsync(database, "SELECT count(*) FROM gatehouse_schema_migrations"));
 
         var second = await RunMigrateAsync(environment);
         Assert.True(second.ExitCode == 0, second.Output);
