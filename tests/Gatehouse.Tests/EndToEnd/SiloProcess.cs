@@ -171,6 +171,17 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the silo as an orchestrator does (SIGTERM): it leaves the cluster in order; returns once it has exited.</summary>
+    public async Task StopGracefullyAsync()
+    {
+        using (var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) } })!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

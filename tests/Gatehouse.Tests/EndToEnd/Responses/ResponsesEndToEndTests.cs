@@ -134,6 +134,42 @@ public sealed class ResponsesEndToEndTests(ResponsesFixture fixture)
     }
 
     [Fact]
+    public async Task Streaming_UpstreamBreaksAfterTheFirstText_EndsWithResponseFailed_NotAReset()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/responses")
+        {
+            Content = new StringContent("""{"model":"gpt-cut","input":"break my stream","stream":true}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new("Bearer", ResponsesFixture.AppKey);
+        using var response = await fixture.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var events = new List<JsonNode>();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                var data = JsonNode.Parse(line["data: ".Length..])!;
+                events.Add(data);
+                if (data["type"]!.GetValue<string>() == "response.output_text.delta")
+                {
+                    fixture.CallerReadFirstDelta.TrySetResult();
+                }
+            }
+        }
+
+        var types = events.Select(e => e["type"]!.GetValue<string>()).ToList();
+        Assert.Equal(Enumerable.Range(0, events.Count), events.Select(e => e["sequence_number"]!.GetValue<int>()));
+        Assert.Contains("response.output_text.delta", types);
+        Assert.Equal("response.failed", types[^1]);
+        Assert.Single(types, t => t is "response.completed" or "response.incomplete" or "response.failed");
+        // The item that was open is closed before the end, never left dangling.
+        Assert.Equal(types.Count(t => t == "response.output_item.added"), types.Count(t => t == "response.output_item.done"));
+        Assert.Equal("failed", events[^1]["response"]!["status"]!.GetValue<string>());
+        Assert.NotNull(events[^1]["response"]!["error"]!["message"]);
+    }
+
+    [Fact]
     public async Task JsonSchemaOutput_IsAskedOfTheUpstream()
     {
         var schema = BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}""");

@@ -10,7 +10,7 @@ namespace Gatehouse.Tests.EndToEnd.Responses;
 /// <summary>
 /// One real silo (cache on, an app quota, the shipped console settings) in front of an OpenAI, an Anthropic and an
 /// Ollama upstream double, for the Responses API. Aliases: <c>gpt</c>, <c>claude</c>, <c>llama</c> (one per upstream
-/// kind), <c>gpt-flaky</c> (500) falling back to <c>claude</c>. Each double asks for the <c>get_weather</c> tool when
+/// kind), <c>gpt-flaky</c> (500) falling back to <c>claude</c>, <c>gpt-cut</c> (a stream that breaks after its first text). Each double asks for the <c>get_weather</c> tool when
 /// given tools and no tool result yet; the OpenAI double stops at max tokens when the prompt says "stop early".
 /// Apps: <c>responses</c> and <c>other</c>.
 /// </summary>
@@ -28,6 +28,9 @@ public sealed class ResponsesFixture : IAsyncLifetime
 
     public SiloProcess Silo { get; private set; } = null!;
 
+    /// <summary>Set once the caller has read the first text delta of alias <c>gpt-cut</c>; its upstream breaks after that.</summary>
+    public TaskCompletionSource CallerReadFirstDelta { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public HttpClient Http { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -36,6 +39,7 @@ public sealed class ResponsesFixture : IAsyncLifetime
         OpenAI.Behavior = request => request.Tag switch
         {
             "flaky" => UpstreamReply.ServerError(),
+            "cut" => new UpstreamReply { Text = "a long answer the upstream cuts short", AbortAfterEvents = 3, AbortWhen = CallerReadFirstDelta.Task },
             _ when WantsTool(request) => new UpstreamReply { ToolCalls = [new UpstreamToolCall(ToolCallId, "get_weather", """{"city":"Paris"}""")] },
             _ when request.LastUserText.Contains("stop early") => new UpstreamReply { Text = "cut at the", FinishReason = "length" },
             _ => null,
@@ -58,6 +62,7 @@ public sealed class ResponsesFixture : IAsyncLifetime
                 {
                     ["openai"] = Provider("OpenAI", OpenAI.BaseUrlFor("main"), "sk-FAKE-responses-openai"),
                     ["openai-flaky"] = Provider("OpenAI", OpenAI.BaseUrlFor("flaky"), "sk-FAKE-responses-openai"),
+                    ["openai-cut"] = Provider("OpenAI", OpenAI.BaseUrlFor("cut"), "sk-FAKE-responses-openai"),
                     ["anthropic"] = Provider("Anthropic", Anthropic.BaseUrlFor("main"), "sk-ant-FAKE-responses"),
                     ["ollama"] = Provider("Ollama", Ollama.BaseUrl, null),
                 },
@@ -67,6 +72,7 @@ public sealed class ResponsesFixture : IAsyncLifetime
                     ["claude"] = Alias("anthropic", "claude-sonnet-4-5"),
                     ["llama"] = Alias("ollama", "llama3.2"),
                     ["gpt-flaky"] = Alias("openai-flaky", "gpt-4o-mini", fallbacks: ["claude"]),
+                    ["gpt-cut"] = Alias("openai-cut", "gpt-4o-mini"),
                 },
                 ["Apps"] = new JsonObject
                 {
