@@ -218,7 +218,7 @@ public sealed partial class ConcurrencyLimiter : PartitionedRateLimiter<SlotDema
             try
             {
                 _authorities.CountLeaseCall();
-                var grant = await _authorities.For(pool.Scope).LeaseSlotsAsync(request, cancellationToken).ConfigureAwait(false);
+                var grant = await _authorities.LeaseSlotsAsync(pool.Scope, request, cancellationToken).ConfigureAwait(false);
                 lock (pool)
                 {
                     // Callers that queued after this request was sent were not in it: if it got all it asked for, ask

@@ -31,7 +31,7 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
 
     internal QuotaLeaseHolder(Func<QuotaScope, IQuotaAuthority> authorityFor, TimeProvider timeProvider, RateLimitOptions options, ILogger logger)
     {
-        _authorities = new QuotaAuthorities(authorityFor);
+        _authorities = new QuotaAuthorities(authorityFor, timeProvider);
         _timeProvider = timeProvider;
         _logger = logger;
         Rates = new QuotaRateLimiter(_authorities, timeProvider, options, logger);

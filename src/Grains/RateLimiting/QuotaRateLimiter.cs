@@ -338,7 +338,7 @@ public sealed partial class QuotaRateLimiter : PartitionedRateLimiter<QuotaDeman
             try
             {
                 // The authority answers by the deadline itself; the extra second only guards against a lost answer.
-                grant = await _authorities.For(scope).AcquireLeaseAsync(request, cancellationToken)
+                grant = await _authorities.AcquireLeaseAsync(scope, request, cancellationToken)
                     .WaitAsync(request.MaxWait + TimeSpan.FromSeconds(1), _timeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -3,6 +3,7 @@ using Gatehouse.Grains;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Runtime;
 
 namespace Gatehouse.Tests.RateLimiting;
 
@@ -86,6 +87,54 @@ public sealed class QuotaLeaseHolderTests
         Assert.Equal(TimeSpan.FromMilliseconds(750), refused.RetryAfter);
         Assert.True(refused.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter));
         Assert.Equal(TimeSpan.FromMilliseconds(750), retryAfter);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_AuthoritySiloWentAwayOnce_AskedAgainAfterAPause_Admitted()
+    {
+        var scope = new QuotaScope(QuotaScopeKind.App, "a", 60, null);
+        var authority = new ScriptedAuthority(requests: 5);
+        authority.OnAcquire = _ => authority.Calls == 1
+            ? Task.FromException<LeaseGrant>(new SiloUnavailableException("the authority's silo is shutting down"))
+            : Task.FromResult(new LeaseGrant { Granted = true, GrantedAtTicks = 1, Requests = 5, ValidFor = TimeSpan.FromSeconds(1) });
+        var holder = Holder(authority);
+
+        var taking = Take(holder, scope).AsTask();
+        Assert.False(taking.IsCompleted);
+        Assert.Equal(1, authority.Calls);
+        _time.Advance(QuotaAuthorities.SiloLostPause);
+
+        Assert.True((await taking.WaitAsync(TimeSpan.FromSeconds(10))).IsAcquired);
+        Assert.Equal(2, authority.Calls);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_AuthoritySiloWentAwayTwice_RefusedClosed()
+    {
+        var scope = new QuotaScope(QuotaScopeKind.App, "a", 60, null);
+        var authority = new ScriptedAuthority { OnAcquire = _ => Task.FromException<LeaseGrant>(new SiloUnavailableException("gone")) };
+        var holder = Holder(authority);
+
+        var taking = Take(holder, scope).AsTask();
+        _time.Advance(QuotaAuthorities.SiloLostPause);
+        var refused = await taking.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.False(refused.IsAcquired);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.RetryAfter);
+        Assert.Equal(2, authority.Calls);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_AuthorityFailedOtherwise_NotAskedAgain()
+    {
+        var scope = new QuotaScope(QuotaScopeKind.App, "a", 60, null);
+        var authority = new ScriptedAuthority { OnAcquire = _ => Task.FromException<LeaseGrant>(new InvalidOperationException("storage")) };
+        var holder = Holder(authority);
+
+        var refused = await Take(holder, scope);
+
+        Assert.False(refused.IsAcquired);
+        Assert.Equal(1, authority.Calls);
     }
 
     [Fact]

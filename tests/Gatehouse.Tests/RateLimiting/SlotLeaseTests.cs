@@ -3,6 +3,7 @@ using Gatehouse.Grains;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Runtime;
 
 namespace Gatehouse.Tests.RateLimiting;
 
@@ -37,6 +38,22 @@ public sealed class SlotLeaseTests
         Assert.False(second.IsAcquired);
         Assert.True(second.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter));
         Assert.Equal(TimeSpan.FromSeconds(1), retryAfter);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_AuthoritySiloWentAwayOnce_AskedAgainAfterAPause_SlotGranted()
+    {
+        _authority.Answer = request => _authority.Requests.Count == 1
+            ? Task.FromException<SlotGrant>(new SiloUnavailableException("the authority's silo is shutting down"))
+            : _authority.Grant(request);
+
+        var taking = Take(waitMs: 1_000).AsTask();
+        Assert.False(taking.IsCompleted);
+        _time.Advance(QuotaAuthorities.SiloLostPause);
+
+        using var lease = await taking.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(lease.IsAcquired);
+        Assert.Equal(2, _authority.Requests.Count);
     }
 
     [Fact]
