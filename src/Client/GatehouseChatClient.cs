@@ -32,11 +32,13 @@ public sealed class GatehouseChatClient : IChatClient
     private readonly string _appKey;
     private readonly string? _defaultModel;
     private readonly ChatClientMetadata _metadata;
+    private readonly LostSiloRetry _retry;
 
     /// <summary>Initializes a new instance of the <see cref="GatehouseChatClient"/> class.</summary>
     /// <param name="clusterClient">The Orleans client connected to the Gatehouse cluster.</param>
-    /// <param name="options">The client options: the app key and default model.</param>
-    public GatehouseChatClient(IClusterClient clusterClient, IOptions<GatehouseClientOptions> options)
+    /// <param name="options">The client options: the app key, default model and retries.</param>
+    /// <param name="timeProvider">The clock the waits between retries run on; the system clock when omitted.</param>
+    public GatehouseChatClient(IClusterClient clusterClient, IOptions<GatehouseClientOptions> options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(clusterClient);
         ArgumentNullException.ThrowIfNull(options);
@@ -45,6 +47,7 @@ public sealed class GatehouseChatClient : IChatClient
         _appKey = options.Value.AppKey;
         _defaultModel = options.Value.DefaultModel;
         _metadata = new ChatClientMetadata(GatehouseClientConstants.ProviderName, providerUri: null, defaultModelId: _defaultModel);
+        _retry = new LostSiloRetry(options.Value.MaxRetries, timeProvider ?? TimeProvider.System);
     }
 
     /// <inheritdoc />
@@ -52,15 +55,9 @@ public sealed class GatehouseChatClient : IChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = ChatMapping.ToGatehouseRequest(messages, options, _defaultModel, stream: false);
-        try
-        {
-            var response = await Gateway.CompleteAsync(_appKey, request, cancellationToken).ConfigureAwait(false);
-            return ChatMapping.FromGatehouseResponse(response);
-        }
-        catch (Exception ex) when (LostSiloError.Matches(ex))
-        {
-            throw LostSiloError.From(ex);
-        }
+        var response = await _retry.ExecuteAsync(
+            async ct => await Gateway.CompleteAsync(_appKey, request, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        return ChatMapping.FromGatehouseResponse(response);
     }
 
     /// <inheritdoc />
@@ -70,15 +67,32 @@ public sealed class GatehouseChatClient : IChatClient
         var request = ChatMapping.ToGatehouseRequest(messages, options, _defaultModel, stream: true);
         var mapper = new ChatStreamMapper();
 
-        var chunks = Gateway.StreamAsync(_appKey, request, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false).GetAsyncEnumerator();
+        // A stream is retried only until its first chunk: after that the caller has seen part of an answer.
+        var (chunks, hasChunk) = await _retry.ExecuteAsync(
+            async ct =>
+            {
+                var opened = Gateway.StreamAsync(_appKey, request, ct).WithCancellation(ct).ConfigureAwait(false).GetAsyncEnumerator();
+                try
+                {
+                    return (opened, await opened.MoveNextAsync());
+                }
+                catch
+                {
+                    await opened.DisposeAsync();
+                    throw;
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
         try
         {
-            while (await MoveNextAsync(chunks))
+            while (hasChunk)
             {
                 if (mapper.Map(chunks.Current) is { } update)
                 {
                     yield return update;
                 }
+
+                hasChunk = await MoveNextAsync(chunks);
             }
         }
         finally

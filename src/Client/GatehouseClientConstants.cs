@@ -15,6 +15,9 @@ public static class GatehouseClientConstants
     /// <summary>How long one grain call may take unless configured otherwise: 10 minutes, matching the silo.</summary>
     public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromMinutes(10);
 
+    /// <summary>How many times a call whose silo went away is retried unless configured otherwise (the OpenAI SDK's default).</summary>
+    public const int DefaultMaxRetries = 2;
+
     /// <summary>The Orleans cluster id of a Gatehouse cluster unless the silo's configuration names another.</summary>
     public const string DefaultClusterId = "gatehouse";
 

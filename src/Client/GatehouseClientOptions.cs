@@ -65,6 +65,15 @@ public sealed class GatehouseClientOptions
     /// </remarks>
     public TimeSpan CallTimeout { get; set; } = GatehouseClientConstants.DefaultCallTimeout;
 
+    /// <summary>Gets or sets how many times a call is retried when the silo handling it went away before answering.</summary>
+    /// <remarks>
+    /// The default value is 2 (<see cref="GatehouseClientConstants.DefaultMaxRetries"/>), as in the official OpenAI SDK;
+    /// the waits are 0.5 s then 1 s, with jitter. A stream is retried only before its first chunk. Calls that time out
+    /// and errors the gateway raises (rate limits, bad requests, failed upstreams) are never retried here. 0 turns retries off.
+    /// </remarks>
+    [Range(0, 10)]
+    public int MaxRetries { get; set; } = GatehouseClientConstants.DefaultMaxRetries;
+
     /// <summary>Gets or sets the Orleans cluster id; it must match the silos'.</summary>
     /// <remarks>The default value is <c>"gatehouse"</c> (<see cref="GatehouseClientConstants.DefaultClusterId"/>).</remarks>
     [Required]

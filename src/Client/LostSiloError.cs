@@ -16,7 +16,9 @@ internal static class LostSiloError
     public static GatewayException From(Exception exception) => exception is TimeoutException
         // Orleans' client does not break calls on a gateway connection that is lost: they end at the call timeout.
         ? new(GatewayError.UpstreamTimeout,
-            "No answer from the Gatehouse cluster within the client's CallTimeout; the silo handling the call may have gone away. New calls go to the silos that remain.")
+            "No answer from the Gatehouse cluster within the client's CallTimeout; the silo handling the call may have gone away. New calls go to the silos that remain.",
+            exception)
         : new(GatewayError.NoTargetAvailable,
-            $"The Gatehouse silo handling this call went away before it answered ({exception.GetType().Name}); retry the call: new calls go to the silos that remain.");
+            $"The Gatehouse silo handling this call went away before it answered ({exception.GetType().Name}); retry the call: new calls go to the silos that remain.",
+            exception);
 }

@@ -14,6 +14,13 @@ public sealed class GatewayException : Exception
         UpstreamStatus = upstreamStatus;
     }
 
+    /// <summary>An error raised on the caller's side, keeping what caused it (for logs; never sent over the wire).</summary>
+    public GatewayException(GatewayError error, string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Error = error;
+    }
+
     [Id(0)] public GatewayError Error { get; private set; }
     /// <summary>The request field at fault, for invalid requests (OpenAI's <c>param</c>).</summary>
     [Id(1)] public string? Param { get; private set; }

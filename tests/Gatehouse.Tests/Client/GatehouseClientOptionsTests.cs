@@ -33,6 +33,18 @@ public sealed class GatehouseClientOptionsTests
         Assert.Equal("gatehouse", options.ClusterId);
         Assert.Equal("gatehouse", options.ServiceId);
         Assert.Null(options.DefaultModel);
+        Assert.Equal(2, options.MaxRetries);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(11)]
+    public void Validate_MaxRetriesOutOfRange_FailsNamingMaxRetries(int maxRetries)
+    {
+        var result = Validate(new GatehouseClientOptions { AppKey = "gk-local-dev", MaxRetries = maxRetries });
+
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.Contains("MaxRetries", StringComparison.Ordinal));
     }
 
     [Fact]

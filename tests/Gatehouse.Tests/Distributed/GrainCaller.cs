@@ -22,7 +22,7 @@ public static class GrainCaller
         }
         catch (GatewayException ex) when (ex.Error is GatewayError.NoTargetAvailable or GatewayError.UpstreamTimeout)
         {
-            return new CallOutcome(path, started, watch.Elapsed, CallKind.FailedClearly, ex.Message);
+            return new CallOutcome(path, started, watch.Elapsed, CallKind.FailedClearly, $"{ex.Message} [{ex.InnerException?.Message}]");
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {

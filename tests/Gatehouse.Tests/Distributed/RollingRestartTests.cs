@@ -71,6 +71,14 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
             output.WriteLine($"  first try {failure.Kind} {failure.Path}: {failure.Detail}");
         }
 
+        foreach (var silo in cluster.Silos)
+        {
+            foreach (var warning in cluster.LogOf(silo.Index).Split('\n').Where(l => l.Contains("warn", StringComparison.Ordinal) || l.Contains("fail", StringComparison.Ordinal)).Take(10))
+            {
+                output.WriteLine($"  silo {silo.Index} log: {warning}");
+            }
+        }
+
         Assert.All(final, o => Assert.True(o.Kind == CallKind.Ok, $"{o.Path} failed after a retry: {o.Detail}"));
         Assert.Contains(final, o => o.Path.StartsWith("grain", StringComparison.Ordinal));
         Assert.True(final.Length >= 30, $"only {final.Length} calls were made during the restarts");
