@@ -444,13 +444,7 @@ internal static class OpenAIRequestReader
             case JsonValueKind.Null:
                 return null;
             case JsonValueKind.String:
-                return value.GetString() switch
-                {
-                    "auto" => new ToolChoice { Mode = ToolChoiceMode.Auto },
-                    "none" => new ToolChoice { Mode = ToolChoiceMode.None },
-                    "required" => new ToolChoice { Mode = ToolChoiceMode.Required },
-                    var other => throw Invalid($"Invalid value for 'tool_choice': '{other}'. Supported values are: 'none', 'auto' and 'required'.", "tool_choice"),
-                };
+                return OpenAIToolChoiceModes.Parse(value.GetString());
             case JsonValueKind.Object
                 when value.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
                 && function.TryGetProperty("name", out var name):
