@@ -170,8 +170,20 @@ public sealed class ProviderOptions
 }
 
 /// <summary>One model alias.</summary>
+/// <summary>Which endpoint a model alias serves.</summary>
+public enum ModelType
+{
+    /// <summary>Chat Completions, Messages, Responses and the grain client's chat.</summary>
+    Chat = 0,
+
+    /// <summary><c>POST /v1/embeddings</c> and the grain client's embeddings.</summary>
+    Embeddings = 1,
+}
+
 public sealed class ModelOptions
 {
+    /// <summary>The endpoint the alias serves. The default value is <see cref="ModelType.Chat"/>.</summary>
+    public ModelType Type { get; set; } = ModelType.Chat;
     /// <summary>Load-balancing strategy. The default value is <c>RoundRobin</c>.</summary>
     public string Strategy { get; set; } = "RoundRobin";
     public List<TargetOptions> Targets { get; set; } = [];
