@@ -62,6 +62,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddSingleton<UsageMeter>();
         services.TryAddSingleton<ResponseStore>();
         services.TryAddSingleton<ChatPipeline>();
+        services.TryAddSingleton<EmbeddingPipeline>();
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<GatehouseOptions>>().Value.RateLimits);
         services.TryAddSingleton<TokenEstimator>();
         services.TryAddSingleton<QuotaScopes>();

@@ -30,6 +30,15 @@ public static class GrainKeys
 
     private static readonly string[] ShardKeys = [.. Enumerable.Range(0, ResponseCacheShards).Select(i => $"cache-{i}")];
 
+    /// <summary>
+    /// <see cref="IEmbeddingCacheGrain"/> key: the shard an input or flight key (64 lowercase hex digits) falls in, taken
+    /// from its first hex digits, e.g. <c>embed-17</c>.
+    /// </summary>
+    public static string EmbeddingCacheShard(string entryKey) =>
+        EmbeddingShardKeys[int.Parse(entryKey.AsSpan(0, 4), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) % ResponseCacheShards];
+
+    private static readonly string[] EmbeddingShardKeys = [.. Enumerable.Range(0, ResponseCacheShards).Select(i => $"embed-{i}")];
+
     /// <summary><see cref="IAppQuotaGrain"/> key: the app id as configured.</summary>
     public static string AppQuota(string appId) => appId;
 

@@ -1,4 +1,5 @@
 using Gatehouse.Chat;
+using Gatehouse.Embeddings;
 
 namespace Gatehouse.Grains;
 
@@ -17,6 +18,10 @@ public interface IRouterGrain : IGrainWithStringKey
     /// <summary>Streams the answer; fails over only before the first chunk is yielded.</summary>
     [Alias("Stream")]
     IAsyncEnumerable<ChatChunk> StreamAsync(RoutedCall call, CancellationToken cancellationToken = default);
+
+    /// <summary>The embeddings of <see cref="RoutedCall.Embedding"/>'s inputs, from the alias's embeddings targets.</summary>
+    [Alias("Embed")]
+    Task<EmbeddingResponse> EmbedAsync(RoutedCall call, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A request on its way through the gateway, with who asked for it.</summary>
@@ -35,6 +40,21 @@ public sealed record RoutedCall
     [Id(3)] public TimeSpan? RemainingWait { get; init; }
     /// <summary>How the usage ledger marks the upstream calls made for this call: <c>miss</c> from the cache, else <c>bypass</c>.</summary>
     [Id(4)] public string CacheOutcome { get; init; } = Chat.CacheStatus.Bypass;
+    /// <summary>
+    /// Set for an embeddings call (<see cref="IRouterGrain.EmbedAsync"/>); <see cref="Request"/> then only names the
+    /// alias (no messages), since the quota, the ledger and the metrics key every call by its alias.
+    /// </summary>
+    [Id(5)] public EmbeddingRequest? Embedding { get; init; }
+
+    /// <summary>An embeddings call for <paramref name="appId"/>.</summary>
+    public static RoutedCall ForEmbedding(string appId, EmbeddingRequest embedding, CallOptions options, TimeSpan? remainingWait) => new()
+    {
+        AppId = appId,
+        Request = new ChatRequest { Model = embedding.Model, Messages = [] },
+        Embedding = embedding,
+        Options = options,
+        RemainingWait = remainingWait,
+    };
 }
 
 /// <summary>Per-request controls taken from the front end's headers; none of them changes the answer.</summary>

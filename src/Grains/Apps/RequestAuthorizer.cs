@@ -1,3 +1,4 @@
+using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Routing;
 
@@ -14,16 +15,17 @@ public sealed class RequestAuthorizer(AppRegistry apps, RouteTable routes)
                 : "Incorrect API key provided.");
 
     /// <summary>Returns the app owning the key if it may use the alias; throws a <see cref="GatewayException"/> otherwise.</summary>
-    public AppIdentity Authorize(string? presentedKey, string alias)
+    public AppIdentity Authorize(string? presentedKey, string alias, ModelType endpoint = ModelType.Chat)
     {
         var app = Authenticate(presentedKey);
-        EnsureMayUse(app, alias);
+        EnsureMayUse(app, alias, endpoint);
         return app;
     }
 
-    public void EnsureMayUse(AppIdentity app, string alias)
+    /// <summary>Throws unless the alias exists, the app may use it, and it serves <paramref name="endpoint"/>.</summary>
+    public void EnsureMayUse(AppIdentity app, string alias, ModelType endpoint = ModelType.Chat)
     {
-        if (routes.Find(alias) is null)
+        if (routes.Find(alias) is not { } resolved)
         {
             throw new GatewayException(GatewayError.ModelNotFound, $"The model '{alias}' does not exist.", "model");
         }
@@ -31,6 +33,13 @@ public sealed class RequestAuthorizer(AppRegistry apps, RouteTable routes)
         if (!app.MayUse(alias))
         {
             throw new GatewayException(GatewayError.ModelNotAllowed, $"This app is not allowed to use the model '{alias}'.", "model");
+        }
+
+        if (resolved.Type != endpoint)
+        {
+            throw new GatewayException(GatewayError.InvalidRequest, resolved.Type == ModelType.Embeddings
+                ? $"The model '{alias}' is an embeddings model: it serves POST /v1/embeddings, not chat."
+                : $"The model '{alias}' is a chat model: it does not serve embeddings.", "model");
         }
     }
 

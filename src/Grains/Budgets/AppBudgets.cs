@@ -1,6 +1,7 @@
 using Gatehouse.Apps;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
+using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
@@ -33,6 +34,18 @@ public sealed class AppBudgets(
         return ReserveAsync(appId, Estimate(request, settings.DefaultMaxTokensEstimate), cancellationToken);
     }
 
+    /// <summary>As for chat: the embedding's input tokens at the dearest input price among the alias's targets.</summary>
+    public ValueTask<BudgetReservation> ReserveAsync(string appId, EmbeddingRequest request, CancellationToken cancellationToken)
+    {
+        if (apps.Find(appId)?.Settings is not { } settings || (settings.BudgetUsdPerDay is null && settings.BudgetUsdPerMonth is null))
+        {
+            return ValueTask.FromResult(BudgetReservation.None);
+        }
+
+        var input = DearestPrices(request.Model).Input;
+        return ReserveAsync(appId, new ModelPrice(input, 0, input).Cost(estimator.Estimate(request), 0, 0), cancellationToken);
+    }
+
     private async ValueTask<BudgetReservation> ReserveAsync(string appId, decimal estimate, CancellationToken cancellationToken)
     {
         try
@@ -61,14 +74,21 @@ public sealed class AppBudgets(
     /// <summary>The most the request should cost: its prompt and completion allowance at the dearest target of its alias.</summary>
     public decimal Estimate(ChatRequest request, int? appDefaultMaxTokens)
     {
-        var current = options.CurrentValue;
-        if (!current.Models.TryGetValue(request.Model, out var alias))
+        var (input, output) = DearestPrices(request.Model);
+        var completion = request.MaxTokens ?? appDefaultMaxTokens ?? options.CurrentValue.RateLimits.DefaultMaxTokensEstimate;
+        return new ModelPrice(input, output, input).Cost(estimator.PromptTokens(request), completion, 0);
+    }
+
+    /// <summary>The dearest input (cached or not) and output prices among the alias's targets; 0 for an unknown alias.</summary>
+    private (decimal Input, decimal Output) DearestPrices(string alias)
+    {
+        if (!options.CurrentValue.Models.TryGetValue(alias, out var model))
         {
-            return 0;
+            return (0, 0);
         }
 
         decimal input = 0, output = 0;
-        foreach (var target in alias.Targets)
+        foreach (var target in model.Targets)
         {
             if (pricer.Find(target.Provider, target.Model) is { } price)
             {
@@ -77,7 +97,6 @@ public sealed class AppBudgets(
             }
         }
 
-        var completion = request.MaxTokens ?? appDefaultMaxTokens ?? current.RateLimits.DefaultMaxTokensEstimate;
-        return new ModelPrice(input, output, input).Cost(estimator.PromptTokens(request), completion, 0);
+        return (input, output);
     }
 }

@@ -6,7 +6,8 @@ namespace Gatehouse.Caching;
 
 /// <summary>
 /// The silo's stored answers: one byte budget (<see cref="CacheOptions.MaxBytesPerSilo"/>) for every cache shard hosted
-/// here and for the near cache of answers this silo's callers fetched from shards elsewhere; least recently used first
+/// here and for the near cache of answers this silo's callers fetched from shards elsewhere, chat answers and
+/// embedding vectors alike (their keys never collide: see <see cref="EmbeddingCacheKeys"/>); least recently used first
 /// out, and an entry is never served past its expiry.
 /// </summary>
 /// <remarks>
@@ -49,7 +50,11 @@ public sealed class ResponseStore(IOptionsMonitor<GatehouseOptions> options, Tim
     public long Evictions => Interlocked.Read(ref _evictions);
 
     /// <summary>The answer stored under <paramref name="key"/> if it has not expired; marks it most recently used.</summary>
-    public StoredAnswer? TryGet(string key)
+    public StoredAnswer? TryGet(string key) => TryGet<StoredAnswer>(key);
+
+    /// <summary>The entry of type <typeparamref name="T"/> stored under <paramref name="key"/> if it has not expired; marks it most recently used.</summary>
+    public T? TryGet<T>(string key)
+        where T : class, IStoredEntry
     {
         lock (_lock)
         {
@@ -66,13 +71,13 @@ public sealed class ResponseStore(IOptionsMonitor<GatehouseOptions> options, Tim
 
             _recency.Remove(node);
             _recency.AddFirst(node);
-            return node.Value.Answer;
+            return node.Value.Answer as T;
         }
     }
 
     /// <summary>Stores <paramref name="answer"/> (replacing an older one), evicting the least recently used to make room.</summary>
     /// <returns>False when the answer alone is larger than the budget, and is not stored.</returns>
-    public bool Put(string key, StoredAnswer answer)
+    public bool Put(string key, IStoredEntry answer)
     {
         var budget = options.CurrentValue.Cache.MaxBytesPerSilo;
         var size = answer.Bytes + EntryOverheadBytes(key);
@@ -128,5 +133,5 @@ public sealed class ResponseStore(IOptionsMonitor<GatehouseOptions> options, Tim
     /// <summary>The key (UTF-16), the dictionary entry and the list node.</summary>
     private static long EntryOverheadBytes(string key) => 2L * key.Length + 160;
 
-    private sealed record Entry(string Key, StoredAnswer Answer, long Size);
+    private sealed record Entry(string Key, IStoredEntry Answer, long Size);
 }

@@ -4,7 +4,7 @@ using Gatehouse.Chat;
 namespace Gatehouse.Caching;
 
 /// <summary>A complete answer as the cache keeps it: its chunks as recorded, and when it stops being served.</summary>
-public sealed class StoredAnswer
+public sealed class StoredAnswer : IStoredEntry
 {
     private const int ChunkOverheadBytes = 200;
 

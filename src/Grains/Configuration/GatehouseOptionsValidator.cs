@@ -97,9 +97,13 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
                 {
                     errors.Add($"{key}:Targets:{i}:Provider is required.");
                 }
-                else if (!options.Providers.ContainsKey(target.Provider))
+                else if (!options.Providers.TryGetValue(target.Provider, out var provider))
                 {
                     errors.Add($"{key}:Targets:{i}:Provider '{target.Provider}' is not a configured provider.");
+                }
+                else if (model.Type == ModelType.Embeddings && !ProviderKinds.ServeEmbeddings(provider.Kind))
+                {
+                    errors.Add($"{key}:Targets:{i}:Provider '{target.Provider}' is of kind {provider.Kind}, which serves no embeddings (kinds that do: {string.Join(", ", ProviderKinds.WithEmbeddings)}).");
                 }
 
                 if (string.IsNullOrWhiteSpace(target.Model))
@@ -110,6 +114,18 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
 
             AddAliasListErrors(errors, $"{key}:Fallbacks", alias, model.Fallbacks, options);
             AddAliasListErrors(errors, $"{key}:ContextWindowFallbacks", alias, model.ContextWindowFallbacks, options);
+            if (model.Type == ModelType.Embeddings && model.ContextWindowFallbacks.Count > 0)
+            {
+                errors.Add($"{key}:ContextWindowFallbacks is for chat aliases; an embeddings alias has none.");
+            }
+
+            for (var i = 0; i < model.Fallbacks.Count; i++)
+            {
+                if (options.Models.TryGetValue(model.Fallbacks[i], out var fallback) && fallback.Type != model.Type)
+                {
+                    errors.Add($"{key}:Fallbacks:{i} '{model.Fallbacks[i]}' is a {fallback.Type} alias; a fallback serves the same endpoint ({model.Type}).");
+                }
+            }
         }
 
         var seenKeyHashes = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -1,4 +1,5 @@
 using Gatehouse.Chat;
+using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Metrics;
@@ -14,7 +15,15 @@ public sealed class AppQuotas(QuotaLeaseHolder leases, QuotaScopes scopes, Token
     /// allows a bucket; throws a <see cref="GatewayError.RateLimited"/> <see cref="GatewayException"/> (429,
     /// <c>retry-after</c> = time to the next slot) when exhausted.
     /// </summary>
-    public async ValueTask<QuotaLease> AcquireAsync(string appId, ChatRequest request, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken)
+    public ValueTask<QuotaLease> AcquireAsync(string appId, ChatRequest request, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken) =>
+        AcquireAsync(appId, scope => estimator.Estimate(request, scopes.AppDefaultMaxTokens(appId)), options, deadline, cancellationToken);
+
+    /// <summary>As for chat, with the embedding's input tokens as the estimate.</summary>
+    public ValueTask<QuotaLease> AcquireAsync(string appId, EmbeddingRequest request, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken) =>
+        AcquireAsync(appId, _ => estimator.Estimate(request), options, deadline, cancellationToken);
+
+    private async ValueTask<QuotaLease> AcquireAsync(
+        string appId, Func<QuotaScope, int> estimate, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken)
     {
         var scope = scopes.App(appId);
         if (!scope.HasRateLimits)
@@ -22,7 +31,7 @@ public sealed class AppQuotas(QuotaLeaseHolder leases, QuotaScopes scopes, Token
             return QuotaLease.Unlimited;
         }
 
-        var tokens = scope.TokensPerMinute is null ? 0 : estimator.Estimate(request, scopes.AppDefaultMaxTokens(appId));
+        var tokens = scope.TokensPerMinute is null ? 0 : estimate(scope);
         var lease = await leases.Rates.AcquireAsync(new QuotaDemand(scope, tokens, appId, scopes.PriorityOf(appId, options), deadline.BucketWait), cancellationToken)
             .ConfigureAwait(false);
         if (lease.IsAcquired)

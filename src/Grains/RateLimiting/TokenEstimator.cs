@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using Gatehouse.Chat;
+using Gatehouse.Embeddings;
+using Gatehouse.Grains;
 using Microsoft.ML.Tokenizers;
 
 namespace Gatehouse.RateLimiting;
@@ -15,10 +17,19 @@ public sealed class TokenEstimator(RateLimitOptions options)
     private static readonly Lazy<Tokenizer> Encoding = new(() => TiktokenTokenizer.CreateForModel("gpt-4o"));
 
     private readonly ConditionalWeakTable<ChatRequest, StrongBox<int>> _promptTokens = [];
+    private readonly ConditionalWeakTable<EmbeddingRequest, StrongBox<int>> _inputTokens = [];
 
     /// <summary>Prompt tokens plus <c>max_tokens</c> (or <paramref name="defaultMaxTokens"/>, or the global default).</summary>
     public int Estimate(ChatRequest request, int? defaultMaxTokens = null) =>
         PromptTokens(request) + (request.MaxTokens ?? defaultMaxTokens ?? options.DefaultMaxTokensEstimate);
+
+    /// <summary>The inputs' tokens: an embedding bills its input only.</summary>
+    public int Estimate(EmbeddingRequest request) =>
+        _inputTokens.GetValue(request, r => new StrongBox<int>(r.Inputs.Sum(input => Encoding.Value.CountTokens(input)))).Value;
+
+    /// <summary>The tokens a routed call is expected to cost: <see cref="RoutedCall.Embedding"/>'s inputs, or the chat estimate.</summary>
+    public int Estimate(RoutedCall call, int? defaultMaxTokens) =>
+        call.Embedding is { } embedding ? Estimate(embedding) : Estimate(call.Request, defaultMaxTokens);
 
     public int PromptTokens(ChatRequest request) =>
         _promptTokens.GetValue(request, r => new StrongBox<int>(Count(r))).Value;

@@ -42,7 +42,7 @@ public sealed class UpstreamAdmission(QuotaLeaseHolder leases, QuotaScopes scope
         var admitted = QuotaLease.Unlimited;
         if (scope.HasRateLimits)
         {
-            var tokens = scope.TokensPerMinute is null ? 0 : estimator.Estimate(call.Request, scopes.ProviderDefaultMaxTokens(provider));
+            var tokens = scope.TokensPerMinute is null ? 0 : estimator.Estimate(call, scopes.ProviderDefaultMaxTokens(provider));
             try
             {
                 admitted = await leases.Rates.AcquireAsync(new QuotaDemand(scope, tokens, call.AppId, priority, deadline.BucketWait), cancellationToken)

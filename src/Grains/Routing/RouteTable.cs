@@ -17,6 +17,9 @@ public sealed record ResolvedAlias(
 {
     /// <summary>The hedging pipeline when the alias sets <c>HedgeAfterMs</c>; null otherwise.</summary>
     public ResiliencePipeline<HedgedAnswer>? Hedging { get; init; }
+
+    /// <summary>The endpoint the alias serves.</summary>
+    public ModelType Type { get; init; } = ModelType.Chat;
 }
 
 /// <summary>Every alias and provider of the current configuration, resolved once so the request path only reads.</summary>
@@ -54,6 +57,7 @@ public sealed class RouteTable
                 [.. m.Value.ContextWindowFallbacks])
             {
                 Hedging = m.Value.HedgeAfterMs is { } hedgeAfterMs ? TargetPipelines.CreateHedging(TimeSpan.FromMilliseconds(hedgeAfterMs), timeProvider) : null,
+                Type = m.Value.Type,
             },
             StringComparer.Ordinal);
         Aliases = [.. _aliases.Keys.Order(StringComparer.Ordinal)];

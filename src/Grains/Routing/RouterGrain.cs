@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Gatehouse.Chat;
+using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Health;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
+using Gatehouse.Providers;
 using Gatehouse.Tracing;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Logging;
@@ -38,6 +40,14 @@ internal sealed partial class RouterGrain(
     public async Task<ChatResponse> CompleteAsync(RoutedCall call, CancellationToken cancellationToken = default)
     {
         var (response, target, attempts) = await RouteAsync(call, SendAsync, holdInFlight: false, cancellationToken);
+        return response with { Route = new RouteInfo { Provider = target.Provider, Model = response.Model, Attempts = attempts } };
+    }
+
+    public async Task<EmbeddingResponse> EmbedAsync(RoutedCall call, CancellationToken cancellationToken = default)
+    {
+        var embedding = call.Embedding ?? throw new ArgumentException("An embeddings call carries its embedding request.", nameof(call));
+        var (response, target, attempts) = await RouteAsync(
+            call, (target, _, permit, ct) => EmbedAtAsync(target, embedding with { Model = target.Model }, permit, ct), holdInFlight: false, cancellationToken);
         return response with { Route = new RouteInfo { Provider = target.Provider, Model = response.Model, Attempts = attempts } };
     }
 
@@ -314,6 +324,12 @@ internal sealed partial class RouterGrain(
                             span.Tokens(whole.Usage);
                             await meter.RecordUpstreamAsync(call, target.Provider, whole.Model, whole.Usage, elapsed, attempt, UsageStatus.Ok);
                         }
+                        else if (result is EmbeddingResponse embedded)
+                        {
+                            span?.SetTag("gen_ai.response.model", embedded.Model);
+                            span.Tokens(embedded.Usage);
+                            await meter.RecordUpstreamAsync(call, target.Provider, embedded.Model, embedded.Usage, elapsed, attempt, UsageStatus.Ok);
+                        }
                         else if (result is OpenedStream opened)
                         {
                             // Recorded, and its span ended, when the stream ends (the losing half of a hedged pair when it is closed).
@@ -423,6 +439,16 @@ internal sealed partial class RouterGrain(
     private static async Task<ChatResponse> SendAsync(RouteTarget target, ChatRequest request, UpstreamPermit permit, CancellationToken cancellationToken)
     {
         var response = await target.Gateway.GetResponseAsync(request, cancellationToken);
+        permit.Complete(response.Usage);
+        return response;
+    }
+
+    /// <summary>One embeddings call; a target whose adapter serves no embeddings is a configuration the validator refuses.</summary>
+    private static async Task<EmbeddingResponse> EmbedAtAsync(RouteTarget target, EmbeddingRequest request, UpstreamPermit permit, CancellationToken cancellationToken)
+    {
+        var gateway = target.Gateway.GetService(typeof(IEmbeddingGateway)) as IEmbeddingGateway
+            ?? throw new GatewayException(GatewayError.InvalidRequest, $"The provider '{target.Provider}' does not serve embeddings.", "model");
+        var response = await gateway.EmbedAsync(request, cancellationToken);
         permit.Complete(response.Usage);
         return response;
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gatehouse.Chat;
+using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 
 namespace Gatehouse.Tracing;
@@ -33,6 +34,21 @@ public static class GatehouseActivities
             {
                 activity.SetTag("gen_ai.request.max_tokens", maxTokens);
             }
+        }
+
+        return activity;
+    }
+
+    /// <summary>The span of one caller's embeddings request on this silo's pipeline.</summary>
+    public static Activity? StartEmbeddingRequest(string appId, EmbeddingRequest request, string? requestId)
+    {
+        var activity = Source.StartActivity($"embeddings {request.Model}", ActivityKind.Internal);
+        if (activity is not null)
+        {
+            activity.SetTag("gen_ai.operation.name", "embeddings");
+            activity.SetTag("gen_ai.request.model", request.Model);
+            activity.SetTag("gatehouse.app", appId);
+            activity.SetTag("gatehouse.request_id", requestId);
         }
 
         return activity;

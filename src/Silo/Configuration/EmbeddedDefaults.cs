@@ -24,12 +24,18 @@ internal static class EmbeddedDefaults
         options.Providers[SimulatedProvider] = new ProviderOptions { Kind = ProviderKinds.Simulated, LatencyMs = 20 };
         options.Models["sim"] = new ModelOptions { Targets = [new TargetOptions { Provider = SimulatedProvider, Model = "sim-1" }] };
         options.Models["sim-fast"] = new ModelOptions { Targets = [new TargetOptions { Provider = SimulatedProvider, Model = "sim-fast-1" }] };
+        options.Models["sim-embed"] = new ModelOptions { Type = ModelType.Embeddings, Targets = [new TargetOptions { Provider = SimulatedProvider, Model = "sim-embed-1" }] };
 
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OPENAI_API_KEY")))
         {
             options.Providers["openai"] = new ProviderOptions { Kind = ProviderKinds.OpenAI, ApiKey = "env:OPENAI_API_KEY" };
             options.Models["gpt-4o-mini"] = new ModelOptions { Targets = [new TargetOptions { Provider = "openai", Model = "gpt-4o-mini" }] };
             options.Models["gpt-4o"] = new ModelOptions { Targets = [new TargetOptions { Provider = "openai", Model = "gpt-4o" }] };
+            options.Models["text-embedding-3-small"] = new ModelOptions
+            {
+                Type = ModelType.Embeddings,
+                Targets = [new TargetOptions { Provider = "openai", Model = "text-embedding-3-small" }],
+            };
         }
 
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY")))

@@ -24,7 +24,11 @@ public sealed class RequestAuthorizerTests : IDisposable
         var options = new GatehouseOptions
         {
             Providers = { ["sim"] = new ProviderOptions { Kind = ProviderKinds.Simulated, LatencyMs = 0 } },
-            Models = { ["zeta"] = sim, ["gpt"] = sim, ["alpha"] = sim, ["beta"] = sim },
+            Models =
+            {
+                ["zeta"] = sim, ["gpt"] = sim, ["alpha"] = sim, ["beta"] = sim,
+                ["embed"] = new ModelOptions { Type = ModelType.Embeddings, Targets = [new TargetOptions { Provider = "sim", Model = "sim-embed" }] },
+            },
             Apps =
             {
                 ["restricted"] = new AppOptions { Keys = [RestrictedKey], Models = ["zeta", "alpha"] },
@@ -37,6 +41,33 @@ public sealed class RequestAuthorizerTests : IDisposable
     }
 
     public void Dispose() => _apps.Dispose();
+
+    [Fact]
+    public void Authorize_EmbeddingsAliasOnAChatEndpoint_IsABadRequestNamingTheModel()
+    {
+        var exception = Assert.Throws<GatewayException>(() => _authorizer.Authorize(OpenKey, "embed"));
+
+        Assert.Equal(GatewayError.InvalidRequest, exception.Error);
+        Assert.Equal(400, GatewayErrorStatus.ToStatusCode(exception.Error));
+        Assert.Equal("model", exception.Param);
+        Assert.Equal("The model 'embed' is an embeddings model: it serves POST /v1/embeddings, not chat.", exception.Message);
+    }
+
+    [Fact]
+    public void Authorize_ChatAliasForEmbeddings_IsABadRequestNamingTheModel()
+    {
+        var exception = Assert.Throws<GatewayException>(() => _authorizer.Authorize(OpenKey, "gpt", ModelType.Embeddings));
+
+        Assert.Equal(GatewayError.InvalidRequest, exception.Error);
+        Assert.Equal("model", exception.Param);
+        Assert.Equal("The model 'gpt' is a chat model: it does not serve embeddings.", exception.Message);
+    }
+
+    [Fact]
+    public void Authorize_EmbeddingsAliasForEmbeddings_ReturnsTheApp()
+    {
+        Assert.Equal("open", _authorizer.Authorize(OpenKey, "embed", ModelType.Embeddings).AppId);
+    }
 
     [Theory]
     [InlineData(null)]
@@ -111,6 +142,6 @@ public sealed class RequestAuthorizerTests : IDisposable
     {
         var app = _authorizer.Authenticate(OpenKey);
 
-        Assert.Equal(["alpha", "beta", "gpt", "zeta"], _authorizer.ModelsFor(app));
+        Assert.Equal(["alpha", "beta", "embed", "gpt", "zeta"], _authorizer.ModelsFor(app));
     }
 }
