@@ -84,6 +84,10 @@ public sealed class GatehouseClientOptions
     [Required]
     public string ServiceId { get; set; } = GatehouseClientConstants.DefaultServiceId;
 
+    /// <summary>Gets or sets the embeddings alias used when a request's <c>EmbeddingGenerationOptions.ModelId</c> is null.</summary>
+    /// <remarks>The default value is <see langword="null"/>: every request must then name its model.</remarks>
+    public string? DefaultEmbeddingModel { get; set; }
+
     /// <summary>Gets or sets the model alias used when a request's <c>ChatOptions.ModelId</c> is null.</summary>
     /// <remarks>The default value is <see langword="null"/>: every request must then name its model.</remarks>
     public string? DefaultModel { get; set; }

@@ -91,6 +91,8 @@ public static class GatehouseClientServiceCollectionExtensions
 
         services.TryAddSingleton<GatehouseChatClient>();
         services.TryAddSingleton<IChatClient>(static sp => sp.GetRequiredService<GatehouseChatClient>());
+        services.TryAddSingleton<GatehouseEmbeddingGenerator>();
+        services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(static sp => sp.GetRequiredService<GatehouseEmbeddingGenerator>());
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using Gatehouse.Chat;
+using Gatehouse.Embeddings;
 
 namespace Gatehouse.Grains;
 
@@ -12,6 +13,10 @@ public interface IGatewayGrain : IGrainWithIntegerKey
 
     [Alias("Stream")]
     IAsyncEnumerable<ChatChunk> StreamAsync(string appKey, ChatRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>The embeddings of the request's inputs, from an alias of type <c>Embeddings</c>.</summary>
+    [Alias("Embed")]
+    Task<EmbeddingResponse> EmbedAsync(string appKey, EmbeddingRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>The model aliases this app may use.</summary>
     [Alias("ListModels")]

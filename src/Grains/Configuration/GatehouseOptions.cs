@@ -107,11 +107,6 @@ public static class ProviderKinds
     public const string Anthropic = "Anthropic";
     public const string Ollama = "Ollama";
     public const string Simulated = "Simulated";
-
-    /// <summary>The kinds whose adapters serve embeddings (Anthropic has no embeddings API).</summary>
-    public static readonly IReadOnlyList<string> WithEmbeddings = [OpenAI, OpenAICompatible, Ollama, Simulated];
-
-    public static bool ServeEmbeddings(string? kind) => WithEmbeddings.Contains(kind ?? "", StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>One upstream.</summary>

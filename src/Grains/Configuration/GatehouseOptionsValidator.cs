@@ -10,12 +10,16 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
 {
     private readonly HashSet<string> _kinds;
     private readonly string _kindList;
+    private readonly HashSet<string> _embeddingKinds;
+    private readonly string _embeddingKindList;
 
     /// <param name="adapterFactories">The registered adapters: a provider's Kind must name one of them.</param>
     public GatehouseOptionsValidator(IEnumerable<IChatGatewayFactory> adapterFactories)
     {
         _kinds = new HashSet<string>(adapterFactories.Select(f => f.Kind), StringComparer.OrdinalIgnoreCase);
         _kindList = string.Join(", ", _kinds.Order(StringComparer.Ordinal));
+        _embeddingKinds = new HashSet<string>(adapterFactories.Where(f => f.ServesEmbeddings).Select(f => f.Kind), StringComparer.OrdinalIgnoreCase);
+        _embeddingKindList = string.Join(", ", _embeddingKinds.Order(StringComparer.Ordinal));
     }
 
     public ValidateOptionsResult Validate(string? name, GatehouseOptions options)
@@ -101,9 +105,9 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
                 {
                     errors.Add($"{key}:Targets:{i}:Provider '{target.Provider}' is not a configured provider.");
                 }
-                else if (model.Type == ModelType.Embeddings && !ProviderKinds.ServeEmbeddings(provider.Kind))
+                else if (model.Type == ModelType.Embeddings && _kinds.Contains(provider.Kind ?? "") && !_embeddingKinds.Contains(provider.Kind!))
                 {
-                    errors.Add($"{key}:Targets:{i}:Provider '{target.Provider}' is of kind {provider.Kind}, which serves no embeddings (kinds that do: {string.Join(", ", ProviderKinds.WithEmbeddings)}).");
+                    errors.Add($"{key}:Targets:{i}:Provider '{target.Provider}' is of kind {provider.Kind}, which serves no embeddings (kinds that do: {_embeddingKindList}).");
                 }
 
                 if (string.IsNullOrWhiteSpace(target.Model))

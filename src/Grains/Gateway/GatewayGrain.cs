@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using Gatehouse.Apps;
 using Gatehouse.Chat;
+using Gatehouse.Configuration;
+using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Metrics;
@@ -13,7 +15,7 @@ namespace Gatehouse.Gateway;
 // One activation per silo: a streamed answer is enumerated by several grain calls, which must all reach the
 // activation that started it (a second local worker has no record of the enumerator). Reentrancy gives the concurrency.
 [StatelessWorker(1), Reentrant]
-internal sealed class GatewayGrain(RequestAuthorizer authorizer, ChatPipeline pipeline, GatehouseMetrics metrics) : Grain, IGatewayGrain
+internal sealed class GatewayGrain(RequestAuthorizer authorizer, ChatPipeline pipeline, EmbeddingPipeline embeddings, GatehouseMetrics metrics) : Grain, IGatewayGrain
 {
     private const string Api = "grain";
 
@@ -55,18 +57,40 @@ internal sealed class GatewayGrain(RequestAuthorizer authorizer, ChatPipeline pi
         }
     }
 
+    public async Task<EmbeddingResponse> EmbedAsync(string appKey, EmbeddingRequest request, CancellationToken cancellationToken = default)
+    {
+        var metered = metrics.Start(Api);
+        try
+        {
+            var app = Authorize(metered, appKey, request.Model, ModelType.Embeddings);
+            return await embeddings.EmbedAsync(app, request, NewCall(), cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            metered.Failed(ex, cancellationToken);
+            throw;
+        }
+        finally
+        {
+            metered.End();
+        }
+    }
+
     /// <summary>A grain client's request gets an id of its own, so the log lines written for it can be told apart.</summary>
     private static CallOptions NewCall() => new() { RequestId = RequestIds.New() };
 
-    private AppIdentity Authorize(MeteredRequest metered, string appKey, ChatRequest request)
+    private AppIdentity Authorize(MeteredRequest metered, string appKey, ChatRequest request) =>
+        Authorize(metered, appKey, request.Model, ModelType.Chat);
+
+    private AppIdentity Authorize(MeteredRequest metered, string appKey, string alias, ModelType endpoint)
     {
         try
         {
-            var app = authorizer.Authorize(appKey, request.Model);
-            (metered.App, metered.Alias) = (app.AppId, request.Model);
+            var app = authorizer.Authorize(appKey, alias, endpoint);
+            (metered.App, metered.Alias) = (app.AppId, alias);
             return app;
         }
-        catch (GatewayException ex) when (ex.Error is GatewayError.ModelNotAllowed or GatewayError.ModelNotFound)
+        catch (GatewayException ex) when (ex.Error is GatewayError.ModelNotAllowed or GatewayError.ModelNotFound or GatewayError.InvalidRequest)
         {
             metered.App = authorizer.Authenticate(appKey).AppId;
             throw;

@@ -41,6 +41,9 @@ public interface IChatGatewayFactory
     /// <summary>The provider kind this factory serves, as written in config (e.g. <c>OpenAI</c>); compared case-insensitively.</summary>
     string Kind { get; }
 
+    /// <summary>Whether the adapters it creates serve embeddings (<see cref="IEmbeddingGateway"/>), so an <c>Embeddings</c> alias may target the kind.</summary>
+    bool ServesEmbeddings => false;
+
     IChatGateway Create(string providerName, Configuration.ProviderOptions options);
 
     /// <summary>

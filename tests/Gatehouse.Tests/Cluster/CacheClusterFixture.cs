@@ -25,6 +25,10 @@ public sealed class CacheClusterFixture : IAsyncLifetime
     public const string CountedAppKey = "gk-cache-counted";
     public const string Alias = "cached";
     public const string Provider = "cacheup";
+    public const string EmbeddingsAlias = "embed";
+    public const string EmbeddingsBackupAlias = "embed-backup";
+    public const string EmbeddingsProvider = "embedup";
+    public const string EmbeddingsBackupProvider = "embedback";
     public const int TtlSeconds = 60;
     /// <summary>Small, so that a test can fill it many times over; larger than the other tests' few answers together.</summary>
     public const long MaxBytesPerSilo = 256 * 1024;
@@ -34,6 +38,15 @@ public sealed class CacheClusterFixture : IAsyncLifetime
         [$"Gatehouse:Providers:{Provider}:Kind"] = FakeChatGatewayFactory.FakeKind,
         [$"Gatehouse:Models:{Alias}:Targets:0:Provider"] = Provider,
         [$"Gatehouse:Models:{Alias}:Targets:0:Model"] = "cache-model",
+        [$"Gatehouse:Models:{EmbeddingsAlias}:Type"] = "Embeddings",
+        [$"Gatehouse:Models:{EmbeddingsAlias}:Targets:0:Provider"] = EmbeddingsProvider,
+        [$"Gatehouse:Models:{EmbeddingsAlias}:Targets:0:Model"] = "embed-model",
+        [$"Gatehouse:Models:{EmbeddingsAlias}:Fallbacks:0"] = EmbeddingsBackupAlias,
+        [$"Gatehouse:Providers:{EmbeddingsProvider}:Kind"] = FakeChatGatewayFactory.FakeKind,
+        [$"Gatehouse:Models:{EmbeddingsBackupAlias}:Type"] = "Embeddings",
+        [$"Gatehouse:Models:{EmbeddingsBackupAlias}:Targets:0:Provider"] = EmbeddingsBackupProvider,
+        [$"Gatehouse:Models:{EmbeddingsBackupAlias}:Targets:0:Model"] = "embed-backup-model",
+        [$"Gatehouse:Providers:{EmbeddingsBackupProvider}:Kind"] = FakeChatGatewayFactory.FakeKind,
         ["Gatehouse:Apps:cacher:Keys:0"] = AppKey,
         ["Gatehouse:Apps:counted:Keys:0"] = CountedAppKey,
         ["Gatehouse:Cache:TtlSeconds"] = TtlSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -78,6 +91,8 @@ public sealed class CacheClusterFixture : IAsyncLifetime
     public IGrainFactory GrainFactoryOf(int silo) => ServicesOf(Cluster.Silos[silo]).GetRequiredService<IGrainFactory>();
 
     public ChatPipeline PipelineOf(InProcessSiloHandle silo) => ServicesOf(silo).GetRequiredService<ChatPipeline>();
+
+    public EmbeddingPipeline EmbeddingsOf(int silo) => ServicesOf(Cluster.Silos[silo]).GetRequiredService<EmbeddingPipeline>();
 
     public ResponseStore StoreOf(InProcessSiloHandle silo) => ServicesOf(silo).GetRequiredService<ResponseStore>();
 

@@ -41,7 +41,7 @@ public sealed class ConfigurationSchemaCheckerTests
         { """{ "Providers": { "up": { "Kind": "Simulated", "TimeoutSecond": 5 } } }""", "Gatehouse:Providers:up:TimeoutSecond is not a known setting (did you mean TimeoutSeconds?)." },
         { """{ "Cach": { "Enabled": false } }""", "Gatehouse:Cach is not a known setting (did you mean Cache?)." },
         { """{ "Routing": { "Anything": 1 } }""", "Gatehouse:Routing:Anything is not a known setting (the settings here are MaxWaitMs)." },
-        { """{ "Models": { "embed": { "Type": "Embeddings", "Targets": [ { "Provider": "up", "Model": "e" } ] } } }""", "Gatehouse:Models:embed:Type is not a known setting (the settings here are ContextWindowFallbacks, Fallbacks, HedgeAfterMs, Pricing, Strategy, Targets)." },
+        { """{ "Models": { "embed": { "Type": "Embedding", "Targets": [ { "Provider": "up", "Model": "e" } ] } } }""", "Gatehouse:Models:embed:Type 'Embedding' is not one of Chat, Embeddings." },
         { """{ "Cache": 5 }""", "Gatehouse:Cache must be a section of settings, not a single value." },
         { """{ "Providers": "up" }""", "Gatehouse:Providers must be a section of named entries, not a single value." },
         { """{ "Providers": { "up": {} } }""", "Gatehouse:Providers:up has no settings; give them or remove the entry." },

@@ -10,7 +10,7 @@ public sealed class EmbeddingsAliasValidationTests
     private readonly GatehouseOptionsValidator _validator = new(
     [
         new SimulatedChatGatewayFactory(TimeProvider.System),
-        new KindOnlyChatGatewayFactory(ProviderKinds.OpenAI),
+        new KindOnlyChatGatewayFactory(ProviderKinds.OpenAI, servesEmbeddings: true),
         new KindOnlyChatGatewayFactory(ProviderKinds.Anthropic),
     ]);
 
@@ -29,7 +29,7 @@ public sealed class EmbeddingsAliasValidationTests
         var error = Assert.Single(_validator.Collect(options));
 
         Assert.Equal(
-            "Gatehouse:Models:embed:Targets:2:Provider 'anthropic' is of kind Anthropic, which serves no embeddings (kinds that do: OpenAI, OpenAICompatible, Ollama, Simulated).",
+            "Gatehouse:Models:embed:Targets:2:Provider 'anthropic' is of kind Anthropic, which serves no embeddings (kinds that do: OpenAI, Simulated).",
             error);
     }
 

@@ -2,15 +2,17 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
+using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Providers;
 
 namespace Gatehouse.Tests.Fakes;
 
 /// <summary>An in-process upstream whose behaviour tests set through callbacks; counts calls per silo.</summary>
-public sealed class FakeChatGateway(string providerName) : IChatGateway
+public sealed class FakeChatGateway(string providerName) : IChatGateway, IEmbeddingGateway
 {
     private int _calls;
+    private int _embedCalls;
 
     public string ProviderName { get; } = providerName;
 
@@ -21,6 +23,33 @@ public sealed class FakeChatGateway(string providerName) : IChatGateway
     public Func<ChatRequest, CancellationToken, IAsyncEnumerable<ChatChunk>>? GetStreamingResponseAsyncCallback { get; set; }
 
     public int Calls => Volatile.Read(ref _calls);
+
+    /// <summary>Answers an embeddings call; the default gives each input a vector derived from its text.</summary>
+    public Func<EmbeddingRequest, CancellationToken, Task<EmbeddingResponse>>? EmbedAsyncCallback { get; set; }
+
+    /// <summary>Embeddings calls made (not counted in <see cref="Calls"/>).</summary>
+    public int EmbedCalls => Volatile.Read(ref _embedCalls);
+
+    /// <summary>Every embeddings request received, in order.</summary>
+    public ConcurrentQueue<EmbeddingRequest> EmbeddingRequests { get; } = new();
+
+    /// <summary>The tokens the default answer bills per input.</summary>
+    public const int TokensPerInput = 4;
+
+    public Task<EmbeddingResponse> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _embedCalls);
+        EmbeddingRequests.Enqueue(request);
+        return EmbedAsyncCallback?.Invoke(request, cancellationToken) ?? Task.FromResult(Embed(request));
+    }
+
+    /// <summary>The default answer: per input, its length, a checksum of its characters and this provider's name length.</summary>
+    public EmbeddingResponse Embed(EmbeddingRequest request) => new()
+    {
+        Model = request.Model,
+        Vectors = [.. request.Inputs.Select(input => new[] { input.Length, input.Sum(c => (float)c) % 997, ProviderName.Length })],
+        Usage = new Usage { PromptTokens = TokensPerInput * request.Inputs.Length },
+    };
 
     /// <summary>The silo (by <see cref="FakeChatGatewayFactory.SiloName"/>) that made each call, in order.</summary>
     public ConcurrentQueue<string> CallingSilos { get; } = new();
@@ -49,13 +78,17 @@ public sealed class FakeChatGateway(string providerName) : IChatGateway
     {
         GetResponseAsyncCallback = (_, _) => throw new GatewayException(error, $"{ProviderName} failed", upstreamStatus: upstreamStatus);
         GetStreamingResponseAsyncCallback = (_, _) => Throwing(error, upstreamStatus);
+        EmbedAsyncCallback = (_, _) => throw new GatewayException(error, $"{ProviderName} failed", upstreamStatus: upstreamStatus);
     }
 
     public void Reset()
     {
         GetResponseAsyncCallback = null;
         GetStreamingResponseAsyncCallback = null;
+        EmbedAsyncCallback = null;
         Interlocked.Exchange(ref _calls, 0);
+        Interlocked.Exchange(ref _embedCalls, 0);
+        EmbeddingRequests.Clear();
         CallingSilos.Clear();
     }
 
@@ -110,6 +143,8 @@ public sealed class FakeChatGatewayFactory(FakeUpstreams upstreams, string siloN
     public const string FakeKind = "Fake";
 
     public string Kind => FakeKind;
+
+    public bool ServesEmbeddings => true;
 
     public string SiloName { get; } = siloName;
 

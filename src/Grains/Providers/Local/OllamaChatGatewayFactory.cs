@@ -15,6 +15,8 @@ public sealed class OllamaChatGatewayFactory(TimeProvider timeProvider, ILoggerF
 
     public string Kind => ProviderKinds.Ollama;
 
+    public bool ServesEmbeddings => true;
+
     /// <exception cref="InvalidOperationException">The provider's BaseUrl is invalid.</exception>
     public IChatGateway Create(string providerName, ProviderOptions options) =>
         Create(providerName, options, UpstreamRedactor.ForProvider(options));

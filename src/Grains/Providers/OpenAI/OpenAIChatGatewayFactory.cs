@@ -14,6 +14,8 @@ public sealed class OpenAIChatGatewayFactory(TimeProvider timeProvider, ILoggerF
 
     public string Kind => ProviderKinds.OpenAI;
 
+    public bool ServesEmbeddings => true;
+
     /// <exception cref="InvalidOperationException">The provider's ApiKey is missing (or names an unset variable), or its BaseUrl is invalid.</exception>
     public IChatGateway Create(string providerName, ProviderOptions options) =>
         Create(providerName, options, UpstreamRedactor.ForProvider(options));
@@ -36,6 +38,8 @@ public sealed class OpenAICompatibleChatGatewayFactory(TimeProvider timeProvider
     }
 
     public string Kind => ProviderKinds.OpenAICompatible;
+
+    public bool ServesEmbeddings => true;
 
     /// <exception cref="InvalidOperationException">The provider's BaseUrl is missing or invalid.</exception>
     public IChatGateway Create(string providerName, ProviderOptions options) =>

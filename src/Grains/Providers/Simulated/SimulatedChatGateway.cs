@@ -151,5 +151,7 @@ public sealed class SimulatedChatGatewayFactory(TimeProvider timeProvider) : ICh
 {
     public string Kind => ProviderKinds.Simulated;
 
+    public bool ServesEmbeddings => true;
+
     public IChatGateway Create(string providerName, ProviderOptions options) => new SimulatedChatGateway(providerName, options, timeProvider);
 }
