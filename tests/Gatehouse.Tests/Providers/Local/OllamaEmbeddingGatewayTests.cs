@@ -159,6 +159,38 @@ public sealed class OllamaEmbeddingGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Embed_CallerCancels_ThrowsOperationCanceled()
+    {
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.EmbedBehavior = _ =>
+        {
+            arrived.TrySetResult();
+            return new UpstreamReply { DelayMs = 5_000 };
+        };
+        using var caller = CancellationTokenSource.CreateLinkedTokenSource(_testTimeout.Token);
+
+        var call = CreateGateway().EmbedAsync(Request("hi"), caller.Token);
+        await arrived.Task.WaitAsync(_testTimeout.Token);
+        await caller.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+    }
+
+    [Fact]
+    public async Task Embed_AnswerOverSizeLimit_IsUpstreamFailedNamingTheLimit()
+    {
+        var vector = "[" + string.Join(",", Enumerable.Repeat("0.123456789", 100)) + "]";
+        var body = $$"""{"model":"{{Model}}","embeddings":[{{string.Join(",", Enumerable.Repeat(vector, 40))}}],"prompt_eval_count":1}""";
+        _upstream.EmbedBehavior = _ => new UpstreamReply { Body = body };
+
+        var error = await Assert.ThrowsAsync<GatewayException>(() =>
+            CreateGateway(o => o.MaxResponseBytes = 16 * 1024).EmbedAsync(Request("hi"), _testTimeout.Token));
+
+        Assert.Equal(GatewayError.UpstreamFailed, error.Error);
+        Assert.Contains("16384", error.Message);
+    }
+
+    [Fact]
     public async Task Embed_ConnectionRefused_IsUpstreamFailed()
     {
         var error = await Assert.ThrowsAsync<GatewayException>(() =>

@@ -244,10 +244,19 @@ public sealed class OpenAIEmbeddingGatewayTests : IAsyncLifetime
     [Fact]
     public async Task Embed_CallerCancels_ThrowsOperationCanceled()
     {
-        _upstream.DelayMs = 30_000;
-        using var caller = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.EmbeddingBehavior = _ =>
+        {
+            arrived.TrySetResult();
+            return new UpstreamReply { DelayMs = 30_000 };
+        };
+        using var caller = CancellationTokenSource.CreateLinkedTokenSource(_testTimeout.Token);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => CreateGateway().EmbedAsync(Request("x"), caller.Token));
+        var call = CreateGateway().EmbedAsync(Request("x"), caller.Token);
+        await arrived.Task.WaitAsync(_testTimeout.Token);
+        await caller.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
     }
 
     [Fact]
