@@ -46,7 +46,7 @@ internal static class SimulatedEmbeddings
             }
         }
 
-        // All 32-bit draws at exactly 0 (the only way to a zero vector) does not happen; the guard keeps NaN out anyway.
+        // Only a vector whose every draw is exactly 0 has no norm; improbable, but it must not become NaN.
         var norm = sumOfSquares > 0 ? Math.Sqrt(sumOfSquares) : 1;
         for (var i = 0; i < length; i++)
         {
