@@ -8,13 +8,14 @@ namespace Gatehouse.Tests.Doubles;
 
 /// <summary>
 /// A real HTTP server on 127.0.0.1 that speaks Ollama's native <c>POST /api/chat</c> as documented: one JSON object,
-/// or NDJSON lines ending with a <c>"done":true</c> line carrying the counts; errors as <c>{"error":"…"}</c>.
+/// or NDJSON lines ending with a <c>"done":true</c> line carrying the counts; errors as <c>{"error":"…"}</c>. It serves
+/// <c>POST /api/embed</c> beside it (<c>OllamaUpstreamDouble.Embed.cs</c>).
 /// </summary>
 /// <remarks>
 /// Answers come from <see cref="Behavior"/> when it returns a reply, else the echo default. For errors the reply's
 /// <see cref="UpstreamReply.Body"/> is sent verbatim. <see cref="UpstreamReply.FinishReason"/> is Ollama's done_reason.
 /// </remarks>
-public sealed class OllamaUpstreamDouble : IAsyncDisposable
+public sealed partial class OllamaUpstreamDouble : IAsyncDisposable
 {
     private LoopbackServer _server = null!;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
@@ -47,6 +48,12 @@ public sealed class OllamaUpstreamDouble : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path == EmbedPath)
+        {
+            await HandleEmbedAsync(context).ConfigureAwait(false);
+            return;
+        }
+
         if (!HttpMethods.IsPost(context.Request.Method) || context.Request.Path != "/api/chat")
         {
             context.Response.StatusCode = 404;

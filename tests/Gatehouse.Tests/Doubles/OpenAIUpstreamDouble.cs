@@ -128,10 +128,10 @@ public sealed record UpstreamReply
 /// </summary>
 /// <remarks>
 /// Serves <c>POST /v1/chat/completions</c> and <c>POST /{tag}/v1/chat/completions</c>, so one double can stand in for
-/// several upstreams (<see cref="BaseUrlFor"/>). Answers come from <see cref="Behavior"/> when it returns a reply,
+/// several upstreams (<see cref="BaseUrlFor"/>), and the Embeddings API beside them (<c>OpenAIUpstreamDouble.Embeddings.cs</c>). Answers come from <see cref="Behavior"/> when it returns a reply,
 /// else from the knobs. Knobs and counters are thread-safe; set knobs before issuing requests.
 /// </remarks>
-public sealed class OpenAIUpstreamDouble : IAsyncDisposable
+public sealed partial class OpenAIUpstreamDouble : IAsyncDisposable
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false };
     private static readonly object AbortAfterKey = new();
@@ -236,6 +236,12 @@ public sealed class OpenAIUpstreamDouble : IAsyncDisposable
     private async Task HandleRequestAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? string.Empty;
+        if (HttpMethods.IsPost(context.Request.Method) && path.EndsWith(EmbeddingsEndpoint, StringComparison.Ordinal))
+        {
+            await HandleEmbeddingsAsync(context, path).ConfigureAwait(false);
+            return;
+        }
+
         const string endpoint = "/v1/chat/completions";
         if (!HttpMethods.IsPost(context.Request.Method) || !path.EndsWith(endpoint, StringComparison.Ordinal))
         {

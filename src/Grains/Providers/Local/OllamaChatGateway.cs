@@ -5,19 +5,23 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
+using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Providers.Local;
 
-/// <summary>An <see cref="IChatGateway"/> over Ollama's native <c>/api/chat</c> (JSON, and NDJSON when streaming).</summary>
+/// <summary>
+/// An <see cref="IChatGateway"/> over Ollama's native <c>/api/chat</c> (JSON, and NDJSON when streaming) and an
+/// <see cref="IEmbeddingGateway"/> over its <c>/api/embed</c>.
+/// </summary>
 /// <remarks>
 /// Thread-safe; one instance per configured provider, owning one pooled <see cref="HttpClient"/>. No SDK: the request
 /// is written with <see cref="Utf8JsonWriter"/> and answers are read with source-generated System.Text.Json.
 /// The key is optional (a local server has none); when set it is sent as <c>Authorization: Bearer</c>, as an
 /// authenticating proxy in front of Ollama expects.
 /// </remarks>
-internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
+internal sealed partial class OllamaChatGateway : IChatGateway, IEmbeddingGateway, IDisposable
 {
     public const string DefaultBaseUrl = "http://127.0.0.1:11434";
 
@@ -30,6 +34,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
     private readonly ILogger _logger;
     private readonly HttpClient _httpClient;
     private readonly Uri _chatUri;
+    private readonly Uri _embedUri;
     private long _answerCounter;
 
     public OllamaChatGateway(string providerName, ProviderOptions options, UpstreamRedactor redactor, TimeProvider timeProvider, ILogger logger)
@@ -53,6 +58,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
         }
 
         _chatUri = chatUri;
+        _embedUri = new Uri(baseUrl + "/api/embed");
         _httpClient = UpstreamHttpClient.Create(options);
         if (SecretValue.Resolve(options.ApiKey) is { } apiKey)
         {
@@ -194,6 +200,52 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
         }
     }
 
+    public async Task<EmbeddingResponse> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Inputs.IsDefaultOrEmpty)
+        {
+            throw new GatewayException(GatewayError.InvalidRequest, "the request has no input to embed", "input");
+        }
+
+        using var content = JsonContent(
+            new OllamaEmbedRequest { Model = request.Model, Input = request.Inputs, Dimensions = request.Dimensions },
+            OllamaJsonContext.Default.OllamaEmbedRequest);
+        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, _embedUri) { Content = content };
+            using var response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
+            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            var answer = await JsonSerializer.DeserializeAsync(body, OllamaJsonContext.Default.OllamaEmbedResponse, timeout.Token).ConfigureAwait(false)
+                ?? throw UpstreamErrors.MalformedResponse(_providerName);
+            if (answer.Error is not null)
+            {
+                throw _failures.FromStreamError(JsonSerializer.Serialize(answer, OllamaJsonContext.Default.OllamaEmbedResponse));
+            }
+
+            // One vector too few would shift every later one onto the wrong text.
+            if (answer.Embeddings is not { } vectors || vectors.Count != request.Inputs.Length || vectors.Any(v => v is null))
+            {
+                UpstreamLog.LogUpstreamMalformed(_logger, _providerName,
+                    $"{answer.Embeddings?.Count ?? 0} embeddings for {request.Inputs.Length} inputs");
+                throw UpstreamErrors.MalformedResponse(_providerName);
+            }
+
+            return new EmbeddingResponse
+            {
+                Model = string.IsNullOrEmpty(answer.Model) ? request.Model : answer.Model,
+                Vectors = [.. vectors],
+                Usage = answer.PromptEvalCount is { } tokens ? new Usage { PromptTokens = tokens, CompletionTokens = 0 } : null,
+            };
+        }
+        catch (Exception ex) when (ex is not GatewayException)
+        {
+            throw _failures.Translate(ex, timeout, cancellationToken);
+        }
+    }
+
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
@@ -211,6 +263,13 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IDisposable
         }
 
         var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
+        content.Headers.ContentType = JsonContentType;
+        return content;
+    }
+
+    private static ByteArrayContent JsonContent<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
+    {
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
         content.Headers.ContentType = JsonContentType;
         return content;
     }

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gatehouse.Providers.Local;
 
-/// <summary>Creates the adapter for providers of kind <c>Ollama</c>: Ollama's native <c>/api/chat</c>.</summary>
+/// <summary>Creates the adapter for providers of kind <c>Ollama</c>: Ollama's native <c>/api/chat</c> and <c>/api/embed</c>.</summary>
 /// <remarks>BaseUrl defaults to <c>http://127.0.0.1:11434</c> (without <c>/api</c> or <c>/v1</c>); ApiKey is optional.</remarks>
 public sealed class OllamaChatGatewayFactory(TimeProvider timeProvider, ILoggerFactory loggerFactory) : IChatGatewayFactory
 {

@@ -38,7 +38,27 @@ internal sealed class OllamaFunction
     [JsonPropertyName("arguments")] public JsonElement Arguments { get; set; }
 }
 
+/// <summary>A request to Ollama's <c>/api/embed</c>.</summary>
+/// <remarks><c>truncate</c> is left to Ollama's default (cut an input to the model's context), which its users expect.</remarks>
+internal sealed class OllamaEmbedRequest
+{
+    [JsonPropertyName("model")] public required string Model { get; init; }
+    [JsonPropertyName("input")] public required IReadOnlyList<string> Input { get; init; }
+    [JsonPropertyName("dimensions")] public int? Dimensions { get; init; }
+}
+
+/// <summary>The answer of Ollama's <c>/api/embed</c>: one vector per input, in input order.</summary>
+internal sealed class OllamaEmbedResponse
+{
+    [JsonPropertyName("model")] public string? Model { get; set; }
+    [JsonPropertyName("embeddings")] public List<float[]>? Embeddings { get; set; }
+    [JsonPropertyName("prompt_eval_count")] public int? PromptEvalCount { get; set; }
+    [JsonPropertyName("error")] public string? Error { get; set; }
+}
+
 /// <summary>Source-generated (de)serialization of Ollama's wire types: no reflection on the hot path.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(OllamaChatResponse))]
+[JsonSerializable(typeof(OllamaEmbedRequest))]
+[JsonSerializable(typeof(OllamaEmbedResponse))]
 internal sealed partial class OllamaJsonContext : JsonSerializerContext;

@@ -5,22 +5,28 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
+using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Microsoft.Extensions.Logging;
 using OpenAI;
 using OpenAI.Chat;
+using OpenAI.Embeddings;
 
 namespace Gatehouse.Providers.OpenAI;
 
-/// <summary>An <see cref="IChatGateway"/> over OpenAI Chat Completions (OpenAI itself or a compatible server).</summary>
+/// <summary>
+/// An <see cref="IChatGateway"/> over OpenAI Chat Completions and an <see cref="IEmbeddingGateway"/> over its Embeddings
+/// API (OpenAI itself or a compatible server).
+/// </summary>
 /// <remarks>
 /// Thread-safe; one instance per configured provider. It owns one pooled <see cref="HttpClient"/> and one SDK
-/// <see cref="ChatClient"/>, called through its protocol method: the SDK keeps the transport, the endpoint and the
-/// authentication, while the body is written by <see cref="OpenAIWireWriter"/> and the answer read by
-/// <see cref="OpenAIWireReader"/>, with no SDK model objects on the hot path. The SDK's own retries are off: retrying
+/// <see cref="ChatClient"/> and <see cref="EmbeddingClient"/>, called through their protocol methods: the SDK keeps the
+/// transport, the endpoint and the authentication, while the bodies are written by <see cref="OpenAIWireWriter"/> and
+/// <see cref="OpenAIEmbeddingWire"/> and the answers read by <see cref="OpenAIWireReader"/> and
+/// <see cref="OpenAIEmbeddingWire"/>, with no SDK model objects on the hot path. The SDK's own retries are off: retrying
 /// and failing over are the router's decisions, and a hidden retry would spend the provider's buckets twice.
 /// </remarks>
-internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
+internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGateway, IDisposable
 {
     public const string DefaultBaseUrl = "https://api.openai.com/v1";
 
@@ -34,6 +40,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
     private readonly ILogger _logger;
     private readonly HttpClient _httpClient;
     private readonly ChatClient _chatClient;
+    private readonly EmbeddingClient _embeddingClient;
     private readonly bool _compatible;
 
     /// <param name="providerName">The configured provider name, used in error messages and logs.</param>
@@ -106,6 +113,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
         // The protocol method posts the body as written, model included: the client's own model is never sent, so one
         // client serves every upstream model of the provider.
         _chatClient = client.GetChatClient(ProtocolModelPlaceholder);
+        _embeddingClient = client.GetEmbeddingClient(ProtocolModelPlaceholder);
     }
 
     public async Task<ChatResponse> GetResponseAsync(ChatRequest request, CancellationToken cancellationToken = default)
@@ -245,6 +253,54 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IDisposable
             {
                 await DisposeQuietlyAsync(events).ConfigureAwait(false);
             }
+        }
+    }
+
+    public async Task<EmbeddingResponse> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        RequireModel(request.Model);
+        if (request.Inputs.IsDefaultOrEmpty)
+        {
+            throw new GatewayException(GatewayError.InvalidRequest, "the request has no input to embed", "input");
+        }
+
+        // base64 is under half the size of decimal floats (5⅓ characters a value against 10 to 12), so OpenAI is asked
+        // for it. OpenAI-compatible servers are asked for floats, the one format all of them serve: base64 came later and
+        // not every server implements it.
+        using var content = OpenAIEmbeddingWire.CreateContent(request, _compatible ? OpenAIEmbeddingWire.FloatEncoding : OpenAIEmbeddingWire.Base64Encoding);
+
+        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        PipelineResponse response;
+        try
+        {
+            var result = await _embeddingClient.GenerateEmbeddingsAsync(content, RequestOptionsFor(timeout.Token, stream: false)).ConfigureAwait(false);
+            response = result.GetRawResponse();
+        }
+        catch (Exception ex) when (ex is not GatewayException)
+        {
+            throw _failures.Translate(ex, timeout, cancellationToken);
+        }
+
+        using (response)
+        {
+            if (response.IsError)
+            {
+                throw FromErrorResponse(response, response.Content.ToString());
+            }
+
+            EmbeddingResponse? embeddings;
+            try
+            {
+                embeddings = OpenAIEmbeddingWire.ReadResponse(response.Content.ToMemory().Span, request.Model, request.Inputs.Length);
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException)
+            {
+                UpstreamLog.LogUpstreamMalformed(_logger, _providerName, _failures.Describe(ex));
+                throw UpstreamErrors.MalformedResponse(_providerName);
+            }
+
+            return embeddings ?? throw _failures.FromStreamError(response.Content.ToString());
         }
     }
 

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
+using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 
 namespace Gatehouse.Providers.Simulated;
@@ -12,8 +13,9 @@ namespace Gatehouse.Providers.Simulated;
 /// <summary>
 /// A provider that answers without any upstream: deterministic replies derived from the prompt, token counts,
 /// configurable latency and failure rate. For demos, load tests and fault drills; every answer says it is simulated.
+/// Embeddings are deterministic unit vectors (<see cref="SimulatedEmbeddings"/>), with the same latency and failures.
 /// </summary>
-internal sealed class SimulatedChatGateway(string providerName, ProviderOptions options, TimeProvider timeProvider) : IChatGateway
+internal sealed class SimulatedChatGateway(string providerName, ProviderOptions options, TimeProvider timeProvider) : IChatGateway, IEmbeddingGateway
 {
     public const string Fingerprint = "gatehouse-simulated";
     private const string ReplyPrefix = "[simulated]";
@@ -69,6 +71,31 @@ internal sealed class SimulatedChatGateway(string providerName, ProviderOptions 
         {
             yield return Chunk() with { Usage = reply.Usage };
         }
+    }
+
+    public async Task<EmbeddingResponse> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Inputs.IsDefaultOrEmpty)
+        {
+            throw new GatewayException(GatewayError.InvalidRequest, "the request has no input to embed", "input");
+        }
+
+        await SimulateUpstreamAsync(cancellationToken).ConfigureAwait(false);
+        var vectors = ImmutableArray.CreateBuilder<float[]>(request.Inputs.Length);
+        var promptTokens = 0;
+        foreach (var input in request.Inputs)
+        {
+            vectors.Add(SimulatedEmbeddings.Vector(request.Model, input, request.Dimensions));
+            promptTokens += EstimateTokens(input);
+        }
+
+        return new EmbeddingResponse
+        {
+            Model = request.Model,
+            Vectors = vectors.MoveToImmutable(),
+            Usage = new Usage { PromptTokens = promptTokens, CompletionTokens = 0 },
+        };
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
