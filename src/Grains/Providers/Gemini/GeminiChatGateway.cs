@@ -267,14 +267,12 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IDisposable
     {
         var error = TryReadError(body);
         var status = httpStatus is 0 or 200 ? error?.Code is >= 400 and < 600 and var code ? code : StatusFor(error?.Status) : httpStatus;
-        if (status == 400 && error?.Details?.Any(d => d.Reason == "API_KEY_INVALID") == true)
-        {
+        var exception = status == 400 && error?.Details?.Any(d => d.Reason == "API_KEY_INVALID") == true
             // Google answers a bad key with 400 INVALID_ARGUMENT: the gateway's credentials failed, not the caller's request.
-            status = 401;
-        }
-
-        var exception = UpstreamErrors.FromHttpStatus(
-            _providerName, status, body, retryAfter ?? RetryDelaySeconds(error), null, _timeProvider.GetUtcNow(), _failures.Redactor);
+            ? new GatewayException(
+                GatewayError.UpstreamAuthFailed, $"provider '{_providerName}' rejected the gateway's credentials (HTTP 400, API_KEY_INVALID)", upstreamStatus: status)
+            : UpstreamErrors.FromHttpStatus(
+                _providerName, status, body, retryAfter ?? RetryDelaySeconds(error), null, _timeProvider.GetUtcNow(), _failures.Redactor);
         UpstreamLog.LogUpstreamFailed(_logger, _providerName, status, exception.Error);
         return exception;
     }
