@@ -200,6 +200,27 @@ public sealed class GeminiEndToEndTests(GeminiFixture fixture)
             sent.Json!["contents"]!.AsArray()[^1]!.ToJsonString());
     }
 
+    [Fact]
+    public async Task ChatCompletionsStreaming_GeminiErrorAfterFirstText_EndsWithOpenAIErrorEventAndDoesNotFailOver()
+    {
+        var geminiMainBefore = fixture.Gemini.RequestCountFor(null);
+        using var http = new HttpClient { Timeout = CallTimeout };
+        using var request = new HttpRequestMessage(HttpMethod.Post, fixture.Silo.BaseUrl + "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"gemini-cut","stream":true,"messages":[{"role":"user","content":"cut me"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new("Bearer", GeminiFixture.AppKey);
+
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("an answer that ", body);
+        Assert.Contains("\"error\":{\"message\":\"provider 'gemini-cut' rejected the request (HTTP 400): Request contains an invalid argument.\"", body);
+        Assert.DoesNotContain("[DONE]", body);
+        Assert.Equal(geminiMainBefore, fixture.Gemini.RequestCountFor(null));
+    }
+
     // ---- fallback ----
 
     [Fact]

@@ -12,6 +12,7 @@ namespace Gatehouse.Tests.EndToEnd.Gemini;
 /// <summary>
 /// One real silo process in front of a Gemini upstream double and an OpenAI upstream double. Aliases: <c>gemini</c>
 /// (the Gemini double; it asks for <c>get_weather</c> when given tools and no function response yet), and
+/// <c>gemini-cut</c> (a Gemini stream that reports an error event after its first text; falls back to <c>gemini</c>), and
 /// <c>gpt-down</c> (an OpenAI upstream that answers 503) falling back to <c>gemini</c>. The Gemini key is read from
 /// <c>env:E2E_GEMINI_KEY</c>.
 /// </summary>
@@ -30,7 +31,9 @@ public sealed class GeminiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Gemini = await GeminiUpstreamDouble.StartAsync(GeminiProviderKey);
-        Gemini.Behavior = request => request.Json?["tools"] is JsonArray { Count: > 0 } && !GeminiUpstreamDouble.HasFunctionResponse(request)
+        Gemini.Behavior = request => request.Tag == "cut"
+            ? new UpstreamReply { Fault = UpstreamFault.ErrorEventMidStream, Text = "Request contains an invalid argument." }
+            : request.Json?["tools"] is JsonArray { Count: > 0 } && !GeminiUpstreamDouble.HasFunctionResponse(request)
             ? new UpstreamReply { ToolCalls = [new UpstreamToolCall("", "get_weather", """{"city":"Paris"}""")], PromptTokens = 21, CompletionTokens = 6 }
             : new UpstreamReply { PromptTokens = 17, CompletionTokens = 9 };
         OpenAI = await OpenAIUpstreamDouble.StartAsync();
@@ -45,11 +48,13 @@ public sealed class GeminiFixture : IAsyncLifetime
                 ["Providers"] = new JsonObject
                 {
                     ["gemini"] = new JsonObject { ["Kind"] = "Gemini", ["BaseUrl"] = Gemini.BaseUrl, ["ApiKey"] = "env:E2E_GEMINI_KEY", ["TimeoutSeconds"] = 10 },
+                    ["gemini-cut"] = new JsonObject { ["Kind"] = "Gemini", ["BaseUrl"] = Gemini.BaseUrlFor("cut"), ["ApiKey"] = "env:E2E_GEMINI_KEY", ["TimeoutSeconds"] = 10 },
                     ["openai-down"] = new JsonObject { ["Kind"] = "OpenAI", ["BaseUrl"] = OpenAI.BaseUrlFor("down"), ["ApiKey"] = "sk-FAKE-e2e-gemini-openai", ["TimeoutSeconds"] = 10 },
                 },
                 ["Models"] = new JsonObject
                 {
                     ["gemini"] = Alias("gemini", GeminiModel),
+                    ["gemini-cut"] = Alias("gemini-cut", GeminiModel, fallbacks: ["gemini"]),
                     ["gpt-down"] = Alias("openai-down", "gpt-4o-mini", fallbacks: ["gemini"]),
                 },
                 ["Apps"] = new JsonObject
