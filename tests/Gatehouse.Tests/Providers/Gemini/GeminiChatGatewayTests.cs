@@ -8,6 +8,7 @@ using Gatehouse.Errors;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Gemini;
 using Gatehouse.Tests.Doubles;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Tests.Providers.Gemini;
@@ -413,6 +414,37 @@ public sealed class GeminiChatGatewayTests : IAsyncLifetime
         Assert.Equal(GatewayError.InvalidRequest, error.Error);
         Assert.Equal("provider 'gemini' rejected the request (HTTP 400): Request contains an invalid argument.", error.Message);
         Assert.Equal("an answer that ", string.Concat(received.Select(c => c.TextDelta)));
+    }
+
+    [Fact]
+    public async Task GetStreamingResponse_UsageOnAnEventAfterTheFinish_IsTheUsageChunk()
+    {
+        await using var server = await LoopbackServer.StartAsync(async context =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync(
+                "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"done\"}],\"role\":\"model\"},\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":4,\"candidatesTokenCount\":1}}\r\n\r\n"
+                + "data: {\"usageMetadata\":{\"promptTokenCount\":4,\"candidatesTokenCount\":2,\"thoughtsTokenCount\":3}}\r\n\r\n");
+        });
+
+        var chunks = await CollectAsync(CreateGateway(o => o.BaseUrl = server.BaseAddress.ToString()).GetStreamingResponseAsync(Request("x") with { IncludeUsage = true }, _testTimeout.Token));
+
+        Assert.Equal("done", string.Concat(chunks.Select(c => c.TextDelta)));
+        Assert.Equal(new Usage { PromptTokens = 4, CompletionTokens = 5 }, Assert.Single(chunks, c => c.Usage is not null).Usage);
+        Assert.Same(chunks[^1], Assert.Single(chunks, c => c.Usage is not null));
+    }
+
+    [Theory]
+    [InlineData(429, "RESOURCE_EXHAUSTED", GatewayError.RateLimited)]
+    [InlineData(503, "UNAVAILABLE", GatewayError.UpstreamFailed)]
+    [InlineData(403, "PERMISSION_DENIED", GatewayError.UpstreamAuthFailed)]
+    public async Task GetResponse_ErrorEnvelopeIn200_IsClassifiedByItsCode(int code, string status, GatewayError expected)
+    {
+        _upstream.Behavior = _ => new UpstreamReply { Body = GeminiReplies.Envelope(code, status, "from a proxy") };
+
+        var error = await Assert.ThrowsAsync<GatewayException>(() => CreateGateway().GetResponseAsync(Request("x"), _testTimeout.Token));
+
+        Assert.Equal((expected, code), (error.Error, error.UpstreamStatus));
     }
 
     // ---- errors ----
