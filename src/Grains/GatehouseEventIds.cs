@@ -38,4 +38,5 @@ public static class GatehouseEventIds
     public const int UpstreamResponseTooLarge = 3105;
     public const int UpstreamConnectionBroken = 3106;
     public const int UpstreamAnswerIncomplete = 3107;
+    public const int UpstreamAnswerFiltered = 3108;
 }

@@ -8,6 +8,7 @@ using Gatehouse.Ledger;
 using Gatehouse.Metrics;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Anthropic;
+using Gatehouse.Providers.Gemini;
 using Gatehouse.Providers.Local;
 using Gatehouse.Providers.OpenAI;
 using Gatehouse.Providers.Simulated;
@@ -42,6 +43,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OpenAICompatibleChatGatewayFactory>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, AnthropicChatGatewayFactory>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OllamaChatGatewayFactory>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, GeminiChatGatewayFactory>());
 
         services.TryAddSingleton<ProviderRegistry>();
         services.TryAddSingleton<UpstreamStates>();

@@ -106,6 +106,7 @@ public static class ProviderKinds
     public const string OpenAICompatible = "OpenAICompatible";
     public const string Anthropic = "Anthropic";
     public const string Ollama = "Ollama";
+    public const string Gemini = "Gemini";
     public const string Simulated = "Simulated";
 }
 

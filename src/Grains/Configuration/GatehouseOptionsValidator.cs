@@ -66,7 +66,8 @@ public sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOption
             }
 
             if (provider.Kind is not null && (string.Equals(provider.Kind, ProviderKinds.OpenAI, StringComparison.OrdinalIgnoreCase)
-                || string.Equals(provider.Kind, ProviderKinds.Anthropic, StringComparison.OrdinalIgnoreCase)))
+                || string.Equals(provider.Kind, ProviderKinds.Anthropic, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(provider.Kind, ProviderKinds.Gemini, StringComparison.OrdinalIgnoreCase)))
             {
                 if (string.IsNullOrWhiteSpace(provider.ApiKey))
                 {

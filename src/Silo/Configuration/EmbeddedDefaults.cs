@@ -4,7 +4,8 @@ namespace Gatehouse.Silo.Configuration;
 
 /// <summary>
 /// The demo configuration used when nothing configures providers, models or apps: a <c>Simulated</c> provider,
-/// aliases for it, and one app with a well-known key; plus OpenAI when <c>OPENAI_API_KEY</c> is set and Anthropic when <c>ANTHROPIC_API_KEY</c> is set.
+/// aliases for it, and one app with a well-known key; plus OpenAI when <c>OPENAI_API_KEY</c> is set, Anthropic when <c>ANTHROPIC_API_KEY</c> is set
+/// and Gemini when <c>GEMINI_API_KEY</c> is set.
 /// </summary>
 /// <remarks>
 /// It is applied only to an empty configuration, so a deployment that configures anything never gets the
@@ -42,6 +43,13 @@ internal static class EmbeddedDefaults
         {
             options.Providers["anthropic"] = new ProviderOptions { Kind = ProviderKinds.Anthropic, ApiKey = "env:ANTHROPIC_API_KEY" };
             options.Models["claude-sonnet-4-5"] = new ModelOptions { Targets = [new TargetOptions { Provider = "anthropic", Model = "claude-sonnet-4-5" }] };
+        }
+
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GEMINI_API_KEY")))
+        {
+            options.Providers["gemini"] = new ProviderOptions { Kind = ProviderKinds.Gemini, ApiKey = "env:GEMINI_API_KEY" };
+            options.Models["gemini-2.5-flash"] = new ModelOptions { Targets = [new TargetOptions { Provider = "gemini", Model = "gemini-2.5-flash" }] };
+            options.Models["gemini-2.5-pro"] = new ModelOptions { Targets = [new TargetOptions { Provider = "gemini", Model = "gemini-2.5-pro" }] };
         }
 
         options.Apps[DemoAppId] = new AppOptions { Keys = [DemoAppKey] };

@@ -157,6 +157,24 @@ public sealed class GatehouseOptionsValidatorTests
     }
 
     [Fact]
+    public void Collect_GeminiWithoutApiKey_NamesApiKey_AndWithOneNeedsNoBaseUrl()
+    {
+        var validator = new GatehouseOptionsValidator([new KindOnlyChatGatewayFactory(ProviderKinds.Gemini)]);
+        var options = new GatehouseOptions
+        {
+            Providers = { ["gemini"] = new ProviderOptions { Kind = ProviderKinds.Gemini } },
+            Models = { ["flash"] = new ModelOptions { Targets = [new TargetOptions { Provider = "gemini", Model = "gemini-2.5-flash" }] } },
+            Apps = { ["web"] = new AppOptions { Keys = ["web-key"] } },
+        };
+
+        var error = Assert.Single(validator.Collect(options));
+        options.Providers["gemini"].ApiKey = "gm-FAKE-validator-key";
+
+        Assert.Equal("Gatehouse:Providers:gemini:ApiKey is required for kind Gemini (use env:NAME to read it from the environment).", error);
+        Assert.Empty(validator.Collect(options));
+    }
+
+    [Fact]
     public void Collect_ApiKeyNamesUnsetEnvironmentVariable_NamesApiKeyAndVariable()
     {
         var variable = $"GATEHOUSE_TEST_UNSET_{Guid.NewGuid():N}";

@@ -26,6 +26,29 @@ public sealed class SiloStartupTests
     }
 
     [Fact]
+    public async Task Start_NoConfigurationWithGeminiKey_AddsTheGeminiProviderAndItsAliases()
+    {
+        await using var silo = await SiloProcess.StartAsync(configJson: null, new Dictionary<string, string>
+        {
+            ["OPENAI_API_KEY"] = "",
+            ["ANTHROPIC_API_KEY"] = "",
+            ["GEMINI_API_KEY"] = "gm-FAKE-demo-key-0123456789",
+        });
+
+        Assert.Contains("Models: ", silo.Output);
+        var modelsLine = silo.Output.Split('\n').Single(l => l.StartsWith("Models: ", StringComparison.Ordinal));
+        Assert.Contains("gemini-2.5-flash", modelsLine);
+        Assert.Contains("gemini-2.5-pro", modelsLine);
+        Assert.DoesNotContain("gm-FAKE-demo-key", silo.Output);
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "gk-local-dev");
+        var models = await http.GetStringAsync(silo.BaseUrl + "/v1/models");
+        Assert.Contains("\"gemini-2.5-flash\"", models);
+        Assert.Contains("\"gemini-2.5-pro\"", models);
+        Assert.Contains("\"sim\"", models);
+    }
+
+    [Fact]
     public async Task Console_EmbeddedDemoServingRequests_ShowsOnlyTheStartupLinesThenWarnings()
     {
         await using var silo = await SiloProcess.StartAsync(configJson: null, new Dictionary<string, string> { ["OPENAI_API_KEY"] = "" });

@@ -3,6 +3,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Anthropic;
+using Gatehouse.Providers.Gemini;
 using Gatehouse.Providers.Local;
 using Gatehouse.Providers.OpenAI;
 using Gatehouse.Tests.Doubles;
@@ -26,11 +27,12 @@ public sealed class UpstreamFaultTests : IAsyncLifetime
     private OpenAIUpstreamDouble _openAI = null!;
     private AnthropicUpstreamDouble _anthropic = null!;
     private OllamaUpstreamDouble _ollama = null!;
+    private GeminiUpstreamDouble _gemini = null!;
 
     public static TheoryData<string, UpstreamFault, bool> Cases()
     {
         var cases = new TheoryData<string, UpstreamFault, bool>();
-        foreach (var kind in new[] { ProviderKinds.OpenAI, ProviderKinds.OpenAICompatible, ProviderKinds.Anthropic, ProviderKinds.Ollama })
+        foreach (var kind in new[] { ProviderKinds.OpenAI, ProviderKinds.OpenAICompatible, ProviderKinds.Anthropic, ProviderKinds.Ollama, ProviderKinds.Gemini })
         {
             foreach (var fault in Enum.GetValues<UpstreamFault>())
             {
@@ -76,6 +78,7 @@ public sealed class UpstreamFaultTests : IAsyncLifetime
         _openAI = await OpenAIUpstreamDouble.StartAsync(_testTimeout.Token);
         _anthropic = await AnthropicUpstreamDouble.StartAsync(_testTimeout.Token);
         _ollama = await OllamaUpstreamDouble.StartAsync(_testTimeout.Token);
+        _gemini = await GeminiUpstreamDouble.StartAsync(ProviderKey, _testTimeout.Token);
     }
 
     public async Task DisposeAsync()
@@ -88,6 +91,7 @@ public sealed class UpstreamFaultTests : IAsyncLifetime
         await _openAI.DisposeAsync();
         await _anthropic.DisposeAsync();
         await _ollama.DisposeAsync();
+        await _gemini.DisposeAsync();
         _testTimeout.Dispose();
     }
 
@@ -117,6 +121,8 @@ public sealed class UpstreamFaultTests : IAsyncLifetime
     [InlineData(ProviderKinds.Anthropic, false)]
     [InlineData(ProviderKinds.Ollama, true)]
     [InlineData(ProviderKinds.Ollama, false)]
+    [InlineData(ProviderKinds.Gemini, true)]
+    [InlineData(ProviderKinds.Gemini, false)]
     public async Task Call_ErrorInA200QuotesTheKey_ClassifiedByItsTypeWithoutTheKey(string kind, bool stream)
     {
         var gateway = CreateGateway(kind, new UpstreamReply { Fault = UpstreamFault.ErrorEventMidStream, Text = $"your header was 'Bearer {ProviderKey}'" });
@@ -141,6 +147,7 @@ public sealed class UpstreamFaultTests : IAsyncLifetime
     [InlineData(ProviderKinds.OpenAICompatible)]
     [InlineData(ProviderKinds.Anthropic)]
     [InlineData(ProviderKinds.Ollama)]
+    [InlineData(ProviderKinds.Gemini)]
     public async Task Stream_HealthyAnswerUnderTheLimit_IsServed(string kind)
     {
         // The healthy echo stream is a few KiB of events.
@@ -166,6 +173,11 @@ public sealed class UpstreamFaultTests : IAsyncLifetime
                 _anthropic.Behavior = _ => reply;
                 options.BaseUrl = _anthropic.BaseUrl;
                 factory = new AnthropicChatGatewayFactory();
+                break;
+            case ProviderKinds.Gemini:
+                _gemini.Behavior = _ => reply;
+                options.BaseUrl = _gemini.BaseUrl;
+                factory = new GeminiChatGatewayFactory();
                 break;
             default:
                 _ollama.Behavior = _ => reply;

@@ -1,0 +1,337 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Gatehouse.Chat;
+using Gatehouse.Configuration;
+using Gatehouse.Errors;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Providers.Gemini;
+
+/// <summary>An <see cref="IChatGateway"/> over Google's native Gemini API: <c>generateContent</c>, and <c>streamGenerateContent?alt=sse</c> when streaming.</summary>
+/// <remarks>
+/// Thread-safe; one instance per configured provider, owning one pooled <see cref="HttpClient"/>. No SDK: the request
+/// is written with <see cref="Utf8JsonWriter"/> (<see cref="GeminiChatMapping"/>) and answers are read with
+/// source-generated System.Text.Json (<see cref="GeminiJsonContext"/>). The key goes out only in the
+/// <c>x-goog-api-key</c> header. Google's errors are classified by HTTP status as every adapter's are, with two
+/// Google specifics: the <c>RetryInfo</c> detail stands in for a missing <c>retry-after</c>, and a 400 whose
+/// <c>ErrorInfo</c> says the key is invalid (Google's answer to a bad key) is an auth failure, not the caller's fault.
+/// </remarks>
+internal sealed partial class GeminiChatGateway : IChatGateway, IDisposable
+{
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+
+    private readonly string _providerName;
+    private readonly TimeSpan _timeout;
+    private readonly UpstreamFailures _failures;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly HttpClient _httpClient;
+    private readonly string _modelsUrl;
+    private long _answerCounter;
+
+    public GeminiChatGateway(string providerName, ProviderOptions options, UpstreamRedactor redactor, TimeProvider timeProvider, ILogger logger)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(providerName);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(redactor);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(logger);
+
+        _providerName = providerName;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
+        _failures = new UpstreamFailures(providerName, _timeout, redactor.With(UpstreamRedactor.ForProvider(options)), logger);
+
+        var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? GeminiConstants.DefaultBaseUrl : options.BaseUrl.TrimEnd('/');
+        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new InvalidOperationException($"Gatehouse:Providers:{providerName}:BaseUrl must be an absolute http(s) URL.");
+        }
+
+        _modelsUrl = (EndsWithVersion(endpoint) ? baseUrl : baseUrl + "/" + GeminiConstants.ApiVersion) + "/models/";
+
+        var apiKey = SecretValue.Resolve(options.ApiKey) ?? throw new InvalidOperationException(
+            $"Gatehouse:Providers:{providerName}:ApiKey is required for a provider of kind {options.Kind} (a key, or env:NAME of a variable that is set).");
+        _httpClient = UpstreamHttpClient.Create(options);
+        _httpClient.DefaultRequestHeaders.TryAddWithoutValidation(GeminiConstants.ApiKeyHeader, apiKey);
+    }
+
+    public async Task<ChatResponse> GetResponseAsync(ChatRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var uri = MethodUri(request.Model, stream: false);
+        using var content = Body(request);
+        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        GeminiResponse answer;
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
+            using var response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
+            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            answer = await JsonSerializer.DeserializeAsync(body, GeminiJsonContext.Default.GeminiResponse, timeout.Token).ConfigureAwait(false)
+                ?? throw UpstreamErrors.MalformedResponse(_providerName);
+        }
+        catch (Exception ex) when (ex is not GatewayException)
+        {
+            throw _failures.Translate(ex, timeout, cancellationToken);
+        }
+
+        if (answer.Error is not null)
+        {
+            // A 200 carrying Google's error envelope (a proxy may answer so) is that error, not an empty answer.
+            throw FromErrorBody(0, JsonSerializer.Serialize(answer, GeminiJsonContext.Default.GeminiResponse), null);
+        }
+
+        if (GeminiChatMapping.FirstCandidate(answer)?.FinishReason is not { Length: > 0 } && answer.PromptFeedback?.BlockReason is not { Length: > 0 })
+        {
+            // Gemini gives every complete answer a finish reason; one without may be cut anywhere.
+            UpstreamLog.LogUpstreamAnswerIncomplete(_logger, _providerName, "the answer has no finish reason");
+            throw UpstreamErrors.MalformedResponse(_providerName);
+        }
+
+        var chat = GeminiChatMapping.FromGeminiResponse(answer, _providerName, request.Model, NewId(), _timeProvider.GetUtcNow().ToUnixTimeSeconds());
+        if (GeminiChatMapping.FirstCandidate(answer)?.FinishReason is { } reason && GeminiChatMapping.IsFiltered(reason))
+        {
+            LogAnswerFiltered(_logger, _providerName, GeminiChatMapping.SafeToken(reason));
+        }
+
+        return chat;
+    }
+
+    public async IAsyncEnumerable<ChatChunk> GetStreamingResponseAsync(
+        ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var uri = MethodUri(request.Model, stream: true);
+        using var content = Body(request);
+
+        // TimeoutSeconds bounds the whole stream: a stalled upstream must not hold a caller (or a lease) forever.
+        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        var mapper = new GeminiStreamMapper(_providerName, request.Model, NewId(), _timeProvider.GetUtcNow().ToUnixTimeSeconds(), request.IncludeUsage);
+        HttpResponseMessage? response = null;
+        IAsyncEnumerator<SseItem<StreamEvent>>? events = null;
+        try
+        {
+            try
+            {
+                using var message = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
+                response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
+                if (response.Content.Headers.ContentType?.MediaType is { } mediaType && !mediaType.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase))
+                {
+                    var start = await UpstreamBodies.ReadStartAsync(response.Content, timeout.Token).ConfigureAwait(false);
+                    throw UpstreamErrors.IsErrorEnvelope(start) ? FromErrorBody(0, start, null) : _failures.NotAStream(mediaType, start);
+                }
+
+                var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+                events = SseParser.Create(body, static (_, data) => ReadEvent(data)).EnumerateAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
+            }
+            catch (Exception ex) when (ex is not GatewayException)
+            {
+                throw _failures.Translate(ex, timeout, cancellationToken);
+            }
+
+            while (true)
+            {
+                StreamEvent item;
+                try
+                {
+                    if (!await events.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        // Without a finish reason the answer may be cut anywhere: completing it here would pass a
+                        // truncated answer off as whole, and the cache would keep it.
+                        if (!mapper.Finished)
+                        {
+                            throw _failures.EndedBeforeFinalEvent();
+                        }
+
+                        break;
+                    }
+
+                    item = events.Current.Data;
+                }
+                catch (Exception ex) when (ex is not GatewayException)
+                {
+                    throw _failures.Translate(ex, timeout, cancellationToken, answerStarted: true);
+                }
+
+                if (item.ErrorJson is { } errorJson)
+                {
+                    // An error reported inside a stream that had started with 200.
+                    throw FromErrorBody(0, errorJson, null);
+                }
+
+                if (item.Response is null)
+                {
+                    continue;
+                }
+
+                foreach (var chunk in mapper.Map(item.Response))
+                {
+                    yield return chunk;
+                }
+            }
+
+            if (mapper.FilteredBy is { } filter)
+            {
+                LogAnswerFiltered(_logger, _providerName, GeminiChatMapping.SafeToken(filter));
+            }
+
+            if (mapper.UsageChunk() is { } usage)
+            {
+                yield return usage;
+            }
+        }
+        finally
+        {
+            if (events is not null)
+            {
+                await DisposeQuietlyAsync(events).ConfigureAwait(false);
+            }
+
+            response?.Dispose();
+        }
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    public void Dispose() => _httpClient.Dispose();
+
+    /// <summary>Whether a BaseUrl's last path segment is already an API version (<c>v1</c>, <c>v1beta</c>, <c>v1alpha</c>…).</summary>
+    private static bool EndsWithVersion(Uri endpoint)
+    {
+        var last = endpoint.AbsolutePath.TrimEnd('/').Split('/')[^1];
+        return last.Length >= 2 && last[0] == 'v' && char.IsAsciiDigit(last[1]) && last.All(char.IsAsciiLetterOrDigit);
+    }
+
+    private Uri MethodUri(string model, bool stream)
+    {
+        if (string.IsNullOrEmpty(model))
+        {
+            throw new GatewayException(GatewayError.InvalidRequest, "the request names no model", "model");
+        }
+
+        // Google names models "models/gemini-2.5-flash"; the bare name is what configs usually hold.
+        var name = model.StartsWith("models/", StringComparison.Ordinal) ? model["models/".Length..] : model;
+        return new Uri(_modelsUrl + Uri.EscapeDataString(name) + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent"));
+    }
+
+    private static ByteArrayContent Body(ChatRequest request)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            GeminiChatMapping.WriteRequest(writer, request);
+        }
+
+        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
+        content.Headers.ContentType = JsonContentType;
+        return content;
+    }
+
+    private static StreamEvent ReadEvent(ReadOnlySpan<byte> data)
+    {
+        var response = JsonSerializer.Deserialize(data, GeminiJsonContext.Default.GeminiResponse);
+        return response?.Error is not null ? new StreamEvent(null, Encoding.UTF8.GetString(data)) : new StreamEvent(response, null);
+    }
+
+    private string NewId() =>
+        string.Create(CultureInfo.InvariantCulture, $"gemini-{_timeProvider.GetTimestamp():x}{Interlocked.Increment(ref _answerCounter):x}");
+
+    private async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var body = await UpstreamBodies.ReadStartAsync(response.Content, cancellationToken).ConfigureAwait(false);
+        var retryAfter = response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(CultureInfo.InvariantCulture)
+            ?? response.Headers.RetryAfter?.Date?.ToString("r", CultureInfo.InvariantCulture);
+        throw FromErrorBody((int)response.StatusCode, body, retryAfter);
+    }
+
+    /// <summary>Classifies Google's error envelope; <paramref name="httpStatus"/> 0 when it came inside a 200 (then its <c>code</c> stands for the status).</summary>
+    private GatewayException FromErrorBody(int httpStatus, string? body, string? retryAfter)
+    {
+        var error = TryReadError(body);
+        var status = httpStatus is 0 or 200 ? error?.Code is >= 400 and < 600 and var code ? code : StatusFor(error?.Status) : httpStatus;
+        var exception = status == 400 && error?.Details?.Any(d => d.Reason == "API_KEY_INVALID") == true
+            // Google answers a bad key with 400 INVALID_ARGUMENT: the gateway's credentials failed, not the caller's request.
+            ? new GatewayException(
+                GatewayError.UpstreamAuthFailed, $"provider '{_providerName}' rejected the gateway's credentials (HTTP 400, API_KEY_INVALID)", upstreamStatus: status)
+            : UpstreamErrors.FromHttpStatus(
+                _providerName, status, body, retryAfter ?? RetryDelaySeconds(error), null, _timeProvider.GetUtcNow(), _failures.Redactor);
+        UpstreamLog.LogUpstreamFailed(_logger, _providerName, status, exception.Error);
+        return exception;
+    }
+
+    private static GeminiError? TryReadError(string? body)
+    {
+        if (string.IsNullOrWhiteSpace(body) || body.Length > UpstreamBodies.MaxClassifiedBytes)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(body, GeminiJsonContext.Default.GeminiResponse)?.Error;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The HTTP status a <c>google.rpc.Code</c> name stands for; 500 (retryable) for one the gateway does not know.</summary>
+    private static int StatusFor(string? status) => status switch
+    {
+        "INVALID_ARGUMENT" or "FAILED_PRECONDITION" or "OUT_OF_RANGE" => 400,
+        "UNAUTHENTICATED" => 401,
+        "PERMISSION_DENIED" => 403,
+        "NOT_FOUND" => 404,
+        "RESOURCE_EXHAUSTED" => 429,
+        "UNAVAILABLE" => 503,
+        "DEADLINE_EXCEEDED" => 504,
+        _ => 500,
+    };
+
+    /// <summary>The delay of a <c>google.rpc.RetryInfo</c> detail (a protobuf Duration, <c>"20s"</c>) as seconds text; null when there is none.</summary>
+    private static string? RetryDelaySeconds(GeminiError? error)
+    {
+        var delay = error?.Details?.FirstOrDefault(d => d.Type?.EndsWith("google.rpc.RetryInfo", StringComparison.Ordinal) == true)?.RetryDelay;
+        return delay is { Length: > 1 } && delay[^1] == 's'
+            && double.TryParse(delay.AsSpan(0, delay.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
+            ? seconds.ToString(CultureInfo.InvariantCulture)
+            : null;
+    }
+
+    private static async ValueTask DisposeQuietlyAsync(IAsyncEnumerator<SseItem<StreamEvent>> events)
+    {
+        try
+        {
+            await events.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Disposing an abandoned stream closes its connection; a failure to do so changes nothing for the caller.
+        }
+    }
+
+    [LoggerMessage(EventId = GatehouseEventIds.UpstreamAnswerFiltered, Level = LogLevel.Information, Message = "Provider {ProviderName} stopped the answer for its content (finishReason {FinishReason})")]
+    private static partial void LogAnswerFiltered(ILogger logger, string providerName, string finishReason);
+
+    /// <summary>One SSE event: the response it carries, or the raw JSON of the error envelope it is.</summary>
+    private readonly record struct StreamEvent(GeminiResponse? Response, string? ErrorJson);
+}
