@@ -310,7 +310,7 @@ internal sealed partial class RouterGrain(
                     state.CallStarted();
                     var started = timeProvider.GetTimestamp();
                     var keepInFlight = false;
-                    var span = GatehouseActivities.StartAttempt(target.Provider, target.Model, attempt);
+                    var span = GatehouseActivities.StartAttempt(target.Provider, target.Model, attempt, call.Embedding is null ? "chat" : "embeddings");
                     var spanHandedOn = false;
                     try
                     {

@@ -55,12 +55,16 @@ public static class GatehouseActivities
     }
 
     /// <summary>The span of one upstream attempt.</summary>
-    public static Activity? StartAttempt(string provider, string model, int attempt)
+    /// <param name="provider">The provider called.</param>
+    /// <param name="model">The upstream model.</param>
+    /// <param name="attempt">The attempt's number within its request.</param>
+    /// <param name="operation">GenAI's operation name: <c>chat</c> or <c>embeddings</c>.</param>
+    public static Activity? StartAttempt(string provider, string model, int attempt, string operation = "chat")
     {
-        var activity = Source.StartActivity($"chat {model}", ActivityKind.Client);
+        var activity = Source.StartActivity($"{operation} {model}", ActivityKind.Client);
         if (activity is not null)
         {
-            activity.SetTag("gen_ai.operation.name", "chat");
+            activity.SetTag("gen_ai.operation.name", operation);
             activity.SetTag("gen_ai.provider.name", provider);
             activity.SetTag("gen_ai.request.model", model);
             activity.SetTag("gatehouse.attempt", attempt);

@@ -210,6 +210,23 @@ public sealed class GatehouseClientOptionsTests
     }
 
     [Fact]
+    public void AddGatehouseClient_Registered_ResolvesSingletonEmbeddingGeneratorBesideTheChatClient()
+    {
+        var services = new ServiceCollection();
+        services.AddGatehouseClient(o => { o.AppKey = "k"; o.DefaultEmbeddingModel = "sim-embed"; });
+        using var provider = services.BuildServiceProvider();
+
+        var generator = provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+
+        Assert.IsType<GatehouseEmbeddingGenerator>(generator);
+        Assert.Same(generator, provider.GetRequiredService<GatehouseEmbeddingGenerator>());
+        var metadata = generator.GetService<EmbeddingGeneratorMetadata>();
+        Assert.NotNull(metadata);
+        Assert.Equal(("gatehouse", "sim-embed"), (metadata.ProviderName, metadata.DefaultModelId));
+        Assert.NotNull(generator.GetService<IClusterClient>());
+    }
+
+    [Fact]
     public async Task HostStart_AppKeyMissing_ThrowsOptionsValidationBeforeConnecting()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

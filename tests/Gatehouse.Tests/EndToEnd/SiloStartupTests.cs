@@ -20,6 +20,10 @@ public sealed class SiloStartupTests
         Assert.Equal("gatehouse-simulated", completion.SystemFingerprint);
         Assert.True(completion.Usage.OutputTokenCount > 0);
 
+        var embeddings = new OpenAI.Embeddings.EmbeddingClient("sim-embed", new ApiKeyCredential("gk-local-dev"), new OpenAIClientOptions { Endpoint = new Uri(silo.BaseUrl + "/v1") });
+        var vector = (await embeddings.GenerateEmbeddingAsync("ping")).Value.ToFloats();
+        Assert.Equal(256, vector.Length);
+
         using var http = new HttpClient();
         Assert.Equal("ok", await http.GetStringAsync(silo.BaseUrl + "/healthz"));
         Assert.Equal("ready", await http.GetStringAsync(silo.BaseUrl + "/readyz"));
