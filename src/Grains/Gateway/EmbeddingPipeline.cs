@@ -94,7 +94,7 @@ public sealed class EmbeddingPipeline(
         if (missing.Count == 0)
         {
             var hit = found[0]!;
-            var answeredBy = new RouteInfo { Provider = hit.Provider, Model = hit.Model, Cache = CacheStatus.Hit, Attempts = 0 };
+            var answeredBy = new RouteInfo { Provider = hit.Provider, Model = hit.Model, Cache = CacheStatus.Hit };
             await meter.RecordCacheAnswerAsync(app.AppId, request.Model, CacheStatus.Hit, answeredBy, NothingBilled);
             return new EmbeddingResponse { Model = hit.Model, Vectors = [.. found.Select(f => f!.Vector)], Usage = NothingBilled, Route = answeredBy };
         }
