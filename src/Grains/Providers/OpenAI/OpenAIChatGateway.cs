@@ -122,39 +122,13 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
         RequireModel(request.Model);
         using var content = OpenAIWireWriter.CreateContent(request, stream: false, legacyMaxTokens: _compatible);
 
-        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
-        PipelineResponse response;
-        try
-        {
-            var result = await _chatClient.CompleteChatAsync(content, RequestOptionsFor(timeout.Token, stream: false)).ConfigureAwait(false);
-            response = result.GetRawResponse();
-        }
-        catch (Exception ex) when (ex is not GatewayException)
-        {
-            throw _failures.Translate(ex, timeout, cancellationToken);
-        }
-
-        using (response)
-        {
-            if (response.IsError)
-            {
-                throw FromErrorResponse(response, response.Content.ToString());
-            }
-
-            ChatResponse? completion;
-            try
-            {
-                completion = OpenAIWireReader.ReadCompletion(response.Content.ToMemory().Span, request.Model);
-            }
-            catch (JsonException ex)
-            {
-                UpstreamLog.LogUpstreamMalformed(_logger, _providerName, _failures.Describe(ex));
-                throw UpstreamErrors.MalformedResponse(_providerName);
-            }
-
-            // A 200 whose body is an error envelope (some compatible servers and proxies answer so) is that error.
-            return completion ?? throw _failures.FromStreamError(response.Content.ToString());
-        }
+        return await SendWholeAsync(
+            (content, options) => _chatClient.CompleteChatAsync(content, options),
+            content,
+            (body, r) => OpenAIWireReader.ReadCompletion(body, r.Model),
+            request,
+            static ex => ex is JsonException,
+            cancellationToken).ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<ChatChunk> GetStreamingResponseAsync(
@@ -270,11 +244,34 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
         // not every server implements it.
         using var content = OpenAIEmbeddingWire.CreateContent(request, _compatible ? OpenAIEmbeddingWire.FloatEncoding : OpenAIEmbeddingWire.Base64Encoding);
 
+        return await SendWholeAsync(
+            (content, options) => _embeddingClient.GenerateEmbeddingsAsync(content, options),
+            content,
+            (body, r) => OpenAIEmbeddingWire.ReadResponse(body, r.Model, r.Inputs.Length),
+            request,
+            static ex => ex is JsonException or FormatException,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One call answered by a whole JSON body: sent within the provider's timeout, failures translated, the body read
+    /// by <paramref name="read"/> (a malformed one is a retryable failure, logged), and a 200 whose body is an error
+    /// envelope (some compatible servers and proxies answer so) reported as that error.
+    /// </summary>
+    private async Task<TAnswer> SendWholeAsync<TRequest, TAnswer>(
+        Func<BinaryContent, RequestOptions, Task<ClientResult>> send,
+        BinaryContent content,
+        WholeAnswerReader<TRequest, TAnswer> read,
+        TRequest request,
+        Func<Exception, bool> isMalformed,
+        CancellationToken cancellationToken)
+        where TAnswer : class
+    {
         using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
         PipelineResponse response;
         try
         {
-            var result = await _embeddingClient.GenerateEmbeddingsAsync(content, RequestOptionsFor(timeout.Token, stream: false)).ConfigureAwait(false);
+            var result = await send(content, RequestOptionsFor(timeout.Token, stream: false)).ConfigureAwait(false);
             response = result.GetRawResponse();
         }
         catch (Exception ex) when (ex is not GatewayException)
@@ -289,20 +286,23 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
                 throw FromErrorResponse(response, response.Content.ToString());
             }
 
-            EmbeddingResponse? embeddings;
+            TAnswer? answer;
             try
             {
-                embeddings = OpenAIEmbeddingWire.ReadResponse(response.Content.ToMemory().Span, request.Model, request.Inputs.Length);
+                answer = read(response.Content.ToMemory().Span, request);
             }
-            catch (Exception ex) when (ex is JsonException or FormatException)
+            catch (Exception ex) when (isMalformed(ex))
             {
                 UpstreamLog.LogUpstreamMalformed(_logger, _providerName, _failures.Describe(ex));
                 throw UpstreamErrors.MalformedResponse(_providerName);
             }
 
-            return embeddings ?? throw _failures.FromStreamError(response.Content.ToString());
+            return answer ?? throw _failures.FromStreamError(response.Content.ToString());
         }
     }
+
+    private delegate TAnswer? WholeAnswerReader<in TRequest, out TAnswer>(ReadOnlySpan<byte> body, TRequest request)
+        where TAnswer : class;
 
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
