@@ -207,8 +207,8 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
     /// <remarks>
     /// One input goes to <c>embedContent</c>, several to <c>batchEmbedContents</c> in one call, whose answer keeps the
     /// requests' order. Gemini's embedding answers carry no model, so the requested model is reported. Usage: the Gemini
-    /// API's reference documents no token count on these answers, and the gateway does not guess one: the usage is null
-    /// (quota reconciliation then keeps what it reserved) unless an answer does carry <c>usageMetadata.promptTokenCount</c>.
+    /// API's reference documents no token count on these answers, and the adapter does not guess one: the usage is null
+    /// ("not reported", never an estimate passed off as billed) unless an answer does carry <c>usageMetadata.promptTokenCount</c>.
     /// </remarks>
     public async Task<EmbeddingResponse> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken = default)
     {

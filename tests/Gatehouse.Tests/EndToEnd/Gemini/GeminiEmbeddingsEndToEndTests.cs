@@ -91,6 +91,9 @@ public sealed class GeminiEmbeddingsEndToEndTests(GeminiFixture fixture)
         var secondBody = await ReadAsync(second);
         Assert.Equal(firstBody["data"]!.ToJsonString(), secondBody["data"]!.ToJsonString());
         Assert.Equal(Expected(inputs[1]), secondBody["data"]![1]!["embedding"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray());
+
+        // Gemini reports no tokens for embeddings, and the adapter estimates none.
+        Assert.Equal(0, firstBody["usage"]!["prompt_tokens"]!.GetValue<int>());
     }
 
     [Fact]
