@@ -50,6 +50,11 @@ internal static class EmbeddedDefaults
             options.Providers["gemini"] = new ProviderOptions { Kind = ProviderKinds.Gemini, ApiKey = "env:GEMINI_API_KEY" };
             options.Models["gemini-2.5-flash"] = new ModelOptions { Targets = [new TargetOptions { Provider = "gemini", Model = "gemini-2.5-flash" }] };
             options.Models["gemini-2.5-pro"] = new ModelOptions { Targets = [new TargetOptions { Provider = "gemini", Model = "gemini-2.5-pro" }] };
+            options.Models["gemini-embedding-001"] = new ModelOptions
+            {
+                Type = ModelType.Embeddings,
+                Targets = [new TargetOptions { Provider = "gemini", Model = "gemini-embedding-001" }],
+            };
         }
 
         options.Apps[DemoAppId] = new AppOptions { Keys = [DemoAppKey] };

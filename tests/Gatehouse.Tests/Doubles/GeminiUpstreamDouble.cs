@@ -67,9 +67,10 @@ public static class GeminiReplies
 /// (<see cref="BaseUrlFor"/>). Answers come from <see cref="Behavior"/> when it returns a reply, else the echo default
 /// (<c>echo: &lt;last user text&gt;</c>). <see cref="UpstreamReply.FinishReason"/> is Gemini's (STOP, MAX_TOKENS, SAFETY…;
 /// see <see cref="GeminiReplies.PromptBlocked"/>); <see cref="UpstreamReply.AbortAfterEvents"/> drops the connection
-/// after that many events. Recorded paths include the query string.
+/// after that many events. Recorded paths include the query string. Embeddings (<c>:embedContent</c>,
+/// <c>:batchEmbedContents</c>) are in <c>GeminiUpstreamDouble.Embed.cs</c>, recorded apart from chat.
 /// </remarks>
-public sealed class GeminiUpstreamDouble : IAsyncDisposable
+public sealed partial class GeminiUpstreamDouble : IAsyncDisposable
 {
     public const string ModelVersion = "gemini-2.5-flash-001";
 
@@ -152,7 +153,9 @@ public sealed class GeminiUpstreamDouble : IAsyncDisposable
         var versionAt = path.IndexOf("/v1beta/models/", StringComparison.Ordinal);
         var tag = versionAt > 0 ? path[1..versionAt] : null;
         var stream = path.EndsWith(":streamGenerateContent", StringComparison.Ordinal);
-        if (!HttpMethods.IsPost(context.Request.Method) || versionAt < 0 || (!stream && !path.EndsWith(":generateContent", StringComparison.Ordinal)))
+        var embed = IsEmbedPath(path);
+        if (!HttpMethods.IsPost(context.Request.Method) || versionAt < 0
+            || (!stream && !embed && !path.EndsWith(":generateContent", StringComparison.Ordinal)))
         {
             await WriteErrorAsync(context, GeminiReplies.Error(404, "NOT_FOUND", "The requested URL was not found on this server.")).ConfigureAwait(false);
             return;
@@ -172,7 +175,14 @@ public sealed class GeminiUpstreamDouble : IAsyncDisposable
 
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         var request = new RecordedRequest(context.Request.Method, path + context.Request.QueryString, tag, headers, body, json);
-        _requests.Enqueue(request);
+        if (embed)
+        {
+            RecordEmbedRequest(request);
+        }
+        else
+        {
+            _requests.Enqueue(request);
+        }
 
         if (json is null)
         {
@@ -189,6 +199,12 @@ public sealed class GeminiUpstreamDouble : IAsyncDisposable
         if (key != ApiKey)
         {
             await WriteErrorAsync(context, GeminiReplies.ApiKeyInvalid()).ConfigureAwait(false);
+            return;
+        }
+
+        if (embed)
+        {
+            await HandleEmbedAsync(context, request).ConfigureAwait(false);
             return;
         }
 

@@ -43,12 +43,14 @@ public sealed class SiloStartupTests
         var modelsLine = silo.Output.Split('\n').Single(l => l.StartsWith("Models: ", StringComparison.Ordinal));
         Assert.Contains("gemini-2.5-flash", modelsLine);
         Assert.Contains("gemini-2.5-pro", modelsLine);
+        Assert.Contains("gemini-embedding-001", modelsLine);
         Assert.DoesNotContain("gm-FAKE-demo-key", silo.Output);
         using var http = new HttpClient();
         http.DefaultRequestHeaders.Authorization = new("Bearer", "gk-local-dev");
         var models = await http.GetStringAsync(silo.BaseUrl + "/v1/models");
         Assert.Contains("\"gemini-2.5-flash\"", models);
         Assert.Contains("\"gemini-2.5-pro\"", models);
+        Assert.Contains("\"gemini-embedding-001\"", models);
         Assert.Contains("\"sim\"", models);
     }
 

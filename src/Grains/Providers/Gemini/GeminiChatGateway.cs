@@ -7,12 +7,16 @@ using System.Text;
 using System.Text.Json;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
+using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Providers.Gemini;
 
-/// <summary>An <see cref="IChatGateway"/> over Google's native Gemini API: <c>generateContent</c>, and <c>streamGenerateContent?alt=sse</c> when streaming.</summary>
+/// <summary>
+/// An <see cref="IChatGateway"/> over Google's native Gemini API: <c>generateContent</c>, and <c>streamGenerateContent?alt=sse</c>
+/// when streaming; and an <see cref="IEmbeddingGateway"/> over <c>embedContent</c> (one input) and <c>batchEmbedContents</c> (several).
+/// </summary>
 /// <remarks>
 /// Thread-safe; one instance per configured provider, owning one pooled <see cref="HttpClient"/>. No SDK: the request
 /// is written with <see cref="Utf8JsonWriter"/> (<see cref="GeminiChatMapping"/>) and answers are read with
@@ -21,7 +25,7 @@ namespace Gatehouse.Providers.Gemini;
 /// Google specifics: the <c>RetryInfo</c> detail stands in for a missing <c>retry-after</c>, and a 400 whose
 /// <c>ErrorInfo</c> says the key is invalid (Google's answer to a bad key) is an auth failure, not the caller's fault.
 /// </remarks>
-internal sealed partial class GeminiChatGateway : IChatGateway, IDisposable
+internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGateway, IDisposable
 {
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 
@@ -65,7 +69,7 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IDisposable
     public async Task<ChatResponse> GetResponseAsync(ChatRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var uri = MethodUri(request.Model, stream: false);
+        var uri = MethodUri(request.Model, ":generateContent");
         using var content = Body(request);
         using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
         GeminiResponse answer;
@@ -109,7 +113,7 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IDisposable
         ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var uri = MethodUri(request.Model, stream: true);
+        var uri = MethodUri(request.Model, ":streamGenerateContent?alt=sse");
         using var content = Body(request);
 
         // TimeoutSeconds bounds the whole stream: a stalled upstream must not hold a caller (or a lease) forever.
@@ -200,6 +204,64 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IDisposable
         }
     }
 
+    /// <remarks>
+    /// One input goes to <c>embedContent</c>, several to <c>batchEmbedContents</c> in one call, whose answer keeps the
+    /// requests' order. Gemini's embedding answers carry no model, so the requested model is reported. Usage: the Gemini
+    /// API's reference documents no token count on these answers, and the adapter does not guess one: the usage is null
+    /// ("not reported", never an estimate passed off as billed) unless an answer does carry <c>usageMetadata.promptTokenCount</c>.
+    /// </remarks>
+    public async Task<EmbeddingResponse> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Inputs.IsDefaultOrEmpty)
+        {
+            throw new GatewayException(GatewayError.InvalidRequest, "the request has no input to embed", "input");
+        }
+
+        var batch = request.Inputs.Length > 1;
+        var uri = MethodUri(request.Model, batch ? ":batchEmbedContents" : ":embedContent");
+        using var content = new ByteArrayContent(GeminiEmbeddingWire.Serialize(request, ModelName(request.Model)));
+        content.Headers.ContentType = JsonContentType;
+        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        GeminiEmbedResponse answer;
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
+            using var response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
+            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            answer = await JsonSerializer.DeserializeAsync(body, GeminiEmbeddingJsonContext.Default.GeminiEmbedResponse, timeout.Token).ConfigureAwait(false)
+                ?? throw UpstreamErrors.MalformedResponse(_providerName);
+        }
+        catch (Exception ex) when (ex is not GatewayException)
+        {
+            throw _failures.Translate(ex, timeout, cancellationToken);
+        }
+
+        if (answer.Error is not null)
+        {
+            // A 200 carrying Google's error envelope is that error, not an answer without vectors.
+            throw FromErrorBody(0, JsonSerializer.Serialize(new GeminiResponse { Error = answer.Error }, GeminiJsonContext.Default.GeminiResponse), null);
+        }
+
+        var vectors = batch ? answer.Embeddings : answer.Embedding is { } single ? [single] : null;
+
+        // Exactly one vector per input: one too few would shift every later one onto the wrong text.
+        if (vectors is null || vectors.Count != request.Inputs.Length || vectors.Any(v => v?.Values is not { Length: > 0 }))
+        {
+            UpstreamLog.LogUpstreamMalformed(_logger, _providerName,
+                string.Create(CultureInfo.InvariantCulture, $"{vectors?.Count(v => v?.Values is { Length: > 0 }) ?? 0} embeddings for {request.Inputs.Length} inputs"));
+            throw UpstreamErrors.MalformedResponse(_providerName);
+        }
+
+        return new EmbeddingResponse
+        {
+            Model = request.Model,
+            Vectors = [.. vectors.Select(v => v!.Values!)],
+            Usage = answer.UsageMetadata?.PromptTokenCount is { } tokens ? new Usage { PromptTokens = tokens, CompletionTokens = 0 } : null,
+        };
+    }
+
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
@@ -215,16 +277,19 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IDisposable
         return last.Length >= 2 && last[0] == 'v' && char.IsAsciiDigit(last[1]) && last.All(char.IsAsciiLetterOrDigit);
     }
 
-    private Uri MethodUri(string model, bool stream)
+    /// <param name="model">The upstream model, with or without <c>models/</c>.</param>
+    /// <param name="method">The method with its colon and any query: <c>:generateContent</c>, <c>:embedContent</c>…</param>
+    private Uri MethodUri(string model, string method) => new(_modelsUrl + Uri.EscapeDataString(ModelName(model)) + method);
+
+    /// <summary>The bare model name: Google names models <c>models/gemini-2.5-flash</c>; the bare name is what configs usually hold.</summary>
+    private static string ModelName(string model)
     {
         if (string.IsNullOrEmpty(model))
         {
             throw new GatewayException(GatewayError.InvalidRequest, "the request names no model", "model");
         }
 
-        // Google names models "models/gemini-2.5-flash"; the bare name is what configs usually hold.
-        var name = model.StartsWith("models/", StringComparison.Ordinal) ? model["models/".Length..] : model;
-        return new Uri(_modelsUrl + Uri.EscapeDataString(name) + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent"));
+        return model.StartsWith("models/", StringComparison.Ordinal) ? model["models/".Length..] : model;
     }
 
     private static ByteArrayContent Body(ChatRequest request)

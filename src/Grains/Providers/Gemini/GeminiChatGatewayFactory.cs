@@ -15,6 +15,9 @@ public sealed class GeminiChatGatewayFactory(TimeProvider timeProvider, ILoggerF
 
     public string Kind => ProviderKinds.Gemini;
 
+    /// <summary>Gemini serves embeddings: <c>embedContent</c> and <c>batchEmbedContents</c>.</summary>
+    public bool ServesEmbeddings => true;
+
     /// <exception cref="InvalidOperationException">The provider's ApiKey is missing (or names an unset variable), or its BaseUrl is invalid.</exception>
     public IChatGateway Create(string providerName, ProviderOptions options) =>
         Create(providerName, options, UpstreamRedactor.ForProvider(options));

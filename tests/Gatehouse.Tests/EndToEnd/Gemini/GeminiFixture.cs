@@ -5,6 +5,7 @@ using Anthropic;
 using Gatehouse.Tests.Doubles;
 using OpenAI;
 using OpenAI.Chat;
+using OpenAI.Embeddings;
 using OpenAI.Responses;
 
 namespace Gatehouse.Tests.EndToEnd.Gemini;
@@ -13,7 +14,8 @@ namespace Gatehouse.Tests.EndToEnd.Gemini;
 /// One real silo process in front of a Gemini upstream double and an OpenAI upstream double. Aliases: <c>gemini</c>
 /// (the Gemini double; it asks for <c>get_weather</c> when given tools and no function response yet), and
 /// <c>gemini-cut</c> (a Gemini stream that reports an error event after its first text; falls back to <c>gemini</c>), and
-/// <c>gpt-down</c> (an OpenAI upstream that answers 503) falling back to <c>gemini</c>. The Gemini key is read from
+/// <c>gpt-down</c> (an OpenAI upstream that answers 503) falling back to <c>gemini</c>; and <c>gemini-embed</c>, an
+/// <c>Embeddings</c> alias for <see cref="EmbeddingModel"/> on the Gemini double. The Gemini key is read from
 /// <c>env:E2E_GEMINI_KEY</c>.
 /// </summary>
 public sealed class GeminiFixture : IAsyncLifetime
@@ -21,6 +23,8 @@ public sealed class GeminiFixture : IAsyncLifetime
     public const string AppKey = "gk-FAKE-e2e-gemini-app";
     public const string GeminiProviderKey = "gm-FAKE-e2e-gemini-key-0123456789";
     public const string GeminiModel = "gemini-2.5-flash";
+    public const string EmbeddingModel = "gemini-embedding-001";
+    public const string EmbeddingAlias = "gemini-embed";
 
     public GeminiUpstreamDouble Gemini { get; private set; } = null!;
 
@@ -56,6 +60,11 @@ public sealed class GeminiFixture : IAsyncLifetime
                     ["gemini"] = Alias("gemini", GeminiModel),
                     ["gemini-cut"] = Alias("gemini-cut", GeminiModel, fallbacks: ["gemini"]),
                     ["gpt-down"] = Alias("openai-down", "gpt-4o-mini", fallbacks: ["gemini"]),
+                    [EmbeddingAlias] = new JsonObject
+                    {
+                        ["Type"] = "Embeddings",
+                        ["Targets"] = new JsonArray(new JsonObject { ["Provider"] = "gemini", ["Model"] = EmbeddingModel }),
+                    },
                 },
                 ["Apps"] = new JsonObject
                 {
@@ -87,6 +96,9 @@ public sealed class GeminiFixture : IAsyncLifetime
 
     /// <summary>The official OpenAI SDK's chat client for an alias, pointed at the silo, with no retries of its own.</summary>
     public ChatClient OpenAIChat(string alias) => OpenAIClient().GetChatClient(alias);
+
+    /// <summary>The official OpenAI SDK's embedding client for an alias, pointed at the silo, with no retries of its own.</summary>
+    public EmbeddingClient OpenAIEmbeddings(string alias) => OpenAIClient().GetEmbeddingClient(alias);
 
     /// <summary>The official OpenAI SDK's Responses client, pointed at the silo.</summary>
     public ResponsesClient Responses() => OpenAIClient().GetResponsesClient();
