@@ -57,7 +57,8 @@ internal sealed class EmbeddingCacheGrain(IOptionsMonitor<GatehouseOptions> opti
         try
         {
             var answer = await flight.Answer!.WaitAsync(cancellationToken);
-            return joined && answer.Route is { } route ? answer with { Route = route with { Cache = CacheStatus.Shared }, Usage = null } : answer;
+            // A joiner was billed nothing: the call was the first caller's.
+            return joined && answer.Route is { } route ? answer with { Route = route with { Cache = CacheStatus.Shared }, Usage = new Usage() } : answer;
         }
         finally
         {

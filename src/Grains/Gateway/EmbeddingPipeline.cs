@@ -24,7 +24,8 @@ namespace Gatehouse.Gateway;
 /// caching on every request is cached, per input: each input's vector is looked up in this silo's store, then in the
 /// <see cref="IEmbeddingCacheGrain"/> shard of its key; only the inputs found nowhere go upstream, as one flight that
 /// identical concurrent requests share, and their vectors are stored for the next request. The answer's usage is what
-/// the upstream billed for this request (none when every input came from the cache or another caller's flight).
+/// the upstream billed for this request (none when every input came from the cache or another caller's flight; null
+/// when the upstream does not say, and then the quota keeps the estimate).
 /// </remarks>
 public sealed class EmbeddingPipeline(
     IGrainFactory grainFactory, IOptionsMonitor<GatehouseOptions> options, AppQuotas appQuotas, RequestDeadlines deadlines,
@@ -47,7 +48,8 @@ public sealed class EmbeddingPipeline(
                 ? await EmbedCachedAsync(app, request, callOptions, deadline, cancellationToken)
                 : await BypassAsync(app, request, callOptions, deadline, cancellationToken);
             (route, billed) = (response.Route, response.Usage);
-            appQuotas.Reconcile(quota, billed ?? NothingBilled);
+            // An upstream that reports no usage (Gemini's embeddings) leaves the estimate charged, as for chat.
+            appQuotas.Reconcile(quota, billed);
             if (route?.Cache is { } result)
             {
                 metrics.CacheResult(app.AppId, result);
@@ -122,7 +124,7 @@ public sealed class EmbeddingPipeline(
             vectors.Add(found[i]?.Vector ?? byKey[keys[i]]);
         }
 
-        return computed with { Vectors = vectors.MoveToImmutable(), Usage = computed.Usage ?? NothingBilled };
+        return computed with { Vectors = vectors.MoveToImmutable() };
     }
 
     /// <summary>Each key's vector from this silo's store, else from its shard (one call per shard holding any of the rest).</summary>

@@ -222,10 +222,10 @@ public sealed class EmbeddingsEndToEndTests(EmbeddingsFixture fixture)
         Assert.Contains("The model 'gpt' is a chat model: it does not serve embeddings.", error.Message, StringComparison.Ordinal);
     }
 
-    private Task<HttpResponseMessage> PostAsync(JsonObject body)
+    private Task<HttpResponseMessage> PostAsync(JsonObject body, string key = EmbeddingsFixture.AppKey)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/embeddings") { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", EmbeddingsFixture.AppKey);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         return fixture.Http.SendAsync(request);
     }
 

@@ -19,6 +19,7 @@ public sealed class EmbeddingsFixture : IAsyncLifetime
     public const string ChatOnlyKey = "gk-FAKE-embeddings-chat-only";
     public const int TokensPerMinute = 1_000_000;
 
+
     public OpenAIUpstreamDouble OpenAI { get; private set; } = null!;
 
     public OllamaUpstreamDouble Ollama { get; private set; } = null!;
