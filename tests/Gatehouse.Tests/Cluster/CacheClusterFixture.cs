@@ -23,6 +23,8 @@ public sealed class CacheClusterFixture : IAsyncLifetime
     public const string AppKey = "gk-cache-cluster";
     /// <summary>An app used by one test only, so that its usage counters are exact.</summary>
     public const string CountedAppKey = "gk-cache-counted";
+    /// <summary>An app used by one embeddings test only, so that its usage records are exact.</summary>
+    public const string EmbeddingsCountedAppKey = "gk-cache-embed-counted";
     public const string Alias = "cached";
     public const string Provider = "cacheup";
     public const string EmbeddingsAlias = "embed";
@@ -49,6 +51,7 @@ public sealed class CacheClusterFixture : IAsyncLifetime
         [$"Gatehouse:Providers:{EmbeddingsBackupProvider}:Kind"] = FakeChatGatewayFactory.FakeKind,
         ["Gatehouse:Apps:cacher:Keys:0"] = AppKey,
         ["Gatehouse:Apps:counted:Keys:0"] = CountedAppKey,
+        ["Gatehouse:Apps:embed-counted:Keys:0"] = EmbeddingsCountedAppKey,
         ["Gatehouse:Cache:TtlSeconds"] = TtlSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Gatehouse:Cache:MaxBytesPerSilo"] = MaxBytesPerSilo.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };

@@ -89,6 +89,25 @@ public sealed class EmbeddingCacheClusterTests : IDisposable
     }
 
     [Fact]
+    public async Task Embed_UsageLedger_RecordsTheUpstreamsTokensPerCallAndTheCacheAnswers()
+    {
+        var app = _fixture.AppOf(CacheClusterFixture.EmbeddingsCountedAppKey);
+        var inputs = Inputs(3);
+        Task<EmbeddingResponse> EmbedAs(int silo, params string[] texts) => _fixture.EmbeddingsOf(silo).EmbedAsync(
+            app, new EmbeddingRequest { Model = CacheClusterFixture.EmbeddingsAlias, Inputs = [.. texts] }, CallOptions.Default, CancellationToken.None);
+
+        await EmbedAs(0, inputs[0], inputs[1]);
+        await EmbedAs(1, inputs[0], inputs[1]);
+        await EmbedAs(2, inputs[1], inputs[2]);
+
+        var usage = await _fixture.UsageOfAsync("embed-counted");
+        Assert.Equal(2, usage.UpstreamCalls);
+        Assert.Equal(FakeChatGateway.TokensPerInput * 3, usage.PromptTokens);
+        Assert.Equal(0, usage.CompletionTokens);
+        Assert.Equal(1, usage.CacheAnswers);
+    }
+
+    [Fact]
     public async Task Embed_NoCacheRead_CallsUpstreamAgain()
     {
         var inputs = Inputs(1);
