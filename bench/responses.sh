@@ -5,6 +5,8 @@
 # store: false, so drift on this shared box falls on all three alike.
 #
 #   bench/responses.sh [conns (default 16)] [seconds per round (default 10)] [rounds (default 2)]
+#
+# BENCH_VARIANTS replaces the variants, each label:api:store:inputs (bench/embeddings.sh sets it).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
@@ -19,7 +21,10 @@ cat > "$OUT_DIR/bench-responses.json" <<'JSON'
   "Gatehouse": {
     "Cluster": { "SiloPort": 21112, "GatewayPort": 31001 },
     "Providers": { "sim": { "Kind": "Simulated", "LatencyMs": 0, "RequestsPerMinute": 10000000, "TokensPerMinute": 1000000000 } },
-    "Models": { "sim-bench": { "Targets": [ { "Provider": "sim", "Model": "sim-1" } ] } },
+    "Models": {
+      "sim-bench": { "Targets": [ { "Provider": "sim", "Model": "sim-1" } ] },
+      "sim-embed": { "Type": "Embeddings", "Targets": [ { "Provider": "sim", "Model": "sim-embed-1" } ] }
+    },
     "Apps": { "bench": { "Keys": [ "gk-bench" ], "RequestsPerMinute": 10000000, "TokensPerMinute": 1000000000 } }
   }
 }
@@ -31,17 +36,20 @@ SILO=$!
 trap 'kill "$SILO" 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null && break; sleep 1; done
 
-run() { # label api store seconds
-  BENCH_API="$2" BENCH_STORE="$3" BENCH_RUN="$1-$(date +%s%N)" taskset -c 0 wrk -t1 -c"$CONNS" -d"${4}s" --timeout 10s -s "$HERE/lua/responses.lua" \
-    "http://127.0.0.1:$PORT" | grep '^BENCHJSON' | sed "s/^BENCHJSON /$1 /"
+VARIANTS="${BENCH_VARIANTS:-chat:chat:true:1 responses-stored:responses:true:1 responses-unstored:responses:false:1}"
+
+run() { # label api store inputs seconds
+  BENCH_API="$2" BENCH_STORE="$3" BENCH_INPUTS="$4" BENCH_RUN="$1-$(date +%s%N)" taskset -c 0 wrk -t1 -c"$CONNS" -d"${5}s" --timeout 10s \
+    -s "$HERE/lua/endpoints.lua" "http://127.0.0.1:$PORT" | grep '^BENCHJSON' | sed "s/^BENCHJSON /$1 /"
 }
 
 # Warm-up for JIT and pools, not measured; every variant gets the same.
-for api in "chat true" "responses true" "responses false"; do run warmup $api 3 > /dev/null; done
+for variant in $VARIANTS; do IFS=: read -r label api store inputs <<< "$variant"; run warmup "$api" "$store" "$inputs" 3 > /dev/null; done
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round ($(date -u +%H:%MZ))"
-  run chat chat true "$SECONDS_PER_ROUND"
-  run responses-stored responses true "$SECONDS_PER_ROUND"
-  run responses-unstored responses false "$SECONDS_PER_ROUND"
+  for variant in $VARIANTS; do
+    IFS=: read -r label api store inputs <<< "$variant"
+    run "$label" "$api" "$store" "$inputs" "$SECONDS_PER_ROUND"
+  done
 done
 echo "silo RSS after the runs: $(( $(awk '/VmRSS/ {print $2}' /proc/$SILO/status) / 1024 )) MiB"

@@ -1,5 +1,5 @@
--- wrk script: POST unique bodies to Gatehouse's chat or Responses endpoint, the same prompt either way.
---   BENCH_API    chat (default) | responses
+-- wrk script: POST unique bodies to Gatehouse's chat, Responses or Embeddings endpoint, the same text each way.
+--   BENCH_API    chat (default) | responses | embeddings (BENCH_INPUTS texts per request, default 1)
 --   BENCH_STORE  for responses: "false" sends "store": false (nothing kept)
 --   BENCH_KEY    app key (default gk-bench)
 --   BENCH_RUN    a label unique to this run (default: the time in seconds)
@@ -10,6 +10,7 @@ local key = os.getenv("BENCH_KEY") or "gk-bench"
 -- BENCH_RUN makes every run's bodies its own: wrk seeds math.random the same way each time, so without it a later
 -- run would repeat an earlier run's bodies and be answered from the cache.
 local run = os.getenv("BENCH_RUN") or tostring(os.time())
+local inputs = tonumber(os.getenv("BENCH_INPUTS") or "1")
 local counter = 0
 
 function init(args)
@@ -21,6 +22,13 @@ end
 function request()
   counter = counter + 1
   local text = "benchmark request " .. run .. " " .. counter .. " " .. math.random(1, 1000000000)
+  if api == "embeddings" then
+    local texts = {}
+    for i = 1, inputs do
+      texts[i] = '"' .. text .. " part " .. i .. '"'
+    end
+    return wrk.format(nil, "/v1/embeddings", nil, '{"model":"sim-embed","input":[' .. table.concat(texts, ",") .. ']}')
+  end
   if api == "responses" then
     return wrk.format(nil, "/v1/responses", nil,
       '{"model":"sim-bench","max_output_tokens":64,"instructions":"You are a terse assistant used by a gateway benchmark.",' ..
