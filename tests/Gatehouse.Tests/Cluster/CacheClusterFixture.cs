@@ -25,6 +25,9 @@ public sealed class CacheClusterFixture : IAsyncLifetime
     public const string CountedAppKey = "gk-cache-counted";
     /// <summary>An app used by one embeddings test only, so that its usage records are exact.</summary>
     public const string EmbeddingsCountedAppKey = "gk-cache-embed-counted";
+    /// <summary>An app with a token quota, used by one embeddings test only.</summary>
+    public const string EmbeddingsQuotaAppKey = "gk-cache-embed-quota";
+    public const int EmbeddingsQuotaTokensPerMinute = 1000;
     public const string Alias = "cached";
     public const string Provider = "cacheup";
     public const string EmbeddingsAlias = "embed";
@@ -52,6 +55,8 @@ public sealed class CacheClusterFixture : IAsyncLifetime
         ["Gatehouse:Apps:cacher:Keys:0"] = AppKey,
         ["Gatehouse:Apps:counted:Keys:0"] = CountedAppKey,
         ["Gatehouse:Apps:embed-counted:Keys:0"] = EmbeddingsCountedAppKey,
+        ["Gatehouse:Apps:embed-quota:Keys:0"] = EmbeddingsQuotaAppKey,
+        ["Gatehouse:Apps:embed-quota:TokensPerMinute"] = EmbeddingsQuotaTokensPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Gatehouse:Cache:TtlSeconds"] = TtlSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Gatehouse:Cache:MaxBytesPerSilo"] = MaxBytesPerSilo.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };

@@ -3,7 +3,9 @@ using Gatehouse.Chat;
 using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
+using Gatehouse.RateLimiting;
 using Gatehouse.Tests.Fakes;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Tests.Cluster;
 
@@ -105,6 +107,25 @@ public sealed class EmbeddingCacheClusterTests : IDisposable
         Assert.Equal(FakeChatGateway.TokensPerInput * 3, usage.PromptTokens);
         Assert.Equal(0, usage.CompletionTokens);
         Assert.Equal(1, usage.CacheAnswers);
+    }
+
+    [Fact]
+    public async Task Embed_AppTokenQuota_SpendsExactlyWhatTheUpstreamBilled()
+    {
+        var app = _fixture.AppOf(CacheClusterFixture.EmbeddingsQuotaAppKey);
+        var inputs = Inputs(2);
+
+        await _fixture.EmbeddingsOf(0).EmbedAsync(
+            app, new EmbeddingRequest { Model = CacheClusterFixture.EmbeddingsAlias, Inputs = [.. inputs] }, CallOptions.Default, CancellationToken.None);
+        // Each silo hands its unused lease back and settles the difference between estimate and bill.
+        foreach (var silo in _fixture.Cluster.Silos)
+        {
+            await _fixture.ServicesOf(silo).GetRequiredService<QuotaLeaseHolder>().ReturnAllAsync(CancellationToken.None);
+        }
+
+        var probe = await _fixture.GrainFactoryOf(0).GetGrain<IAppQuotaGrain>(GrainKeys.AppQuota("embed-quota"))
+            .AcquireLeaseAsync(new LeaseRequest { HolderId = "probe", AppId = "embed-quota" });
+        Assert.Equal(CacheClusterFixture.EmbeddingsQuotaTokensPerMinute - (FakeChatGateway.TokensPerInput * 2), probe.TokensRemaining);
     }
 
     [Fact]
