@@ -8,6 +8,11 @@ internal static class UpstreamBodies
     /// <summary>The most of a body read to classify it: error envelopes are small, and anything longer is not one.</summary>
     public const int MaxClassifiedBytes = 64 * 1024;
 
+    /// <summary>The response's <c>Retry-After</c> header as the upstream wrote it (seconds, or an HTTP date); null when absent.</summary>
+    public static string? RetryAfterHeader(HttpResponseMessage response) =>
+        response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        ?? response.Headers.RetryAfter?.Date?.ToString("r", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The first <see cref="MaxClassifiedBytes"/> of <paramref name="content"/> as UTF-8 text; null when it cannot be read.</summary>
     public static async Task<string?> ReadStartAsync(HttpContent content, CancellationToken cancellationToken)
     {

@@ -322,8 +322,7 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
         }
 
         var body = await UpstreamBodies.ReadStartAsync(response.Content, cancellationToken).ConfigureAwait(false);
-        var retryAfter = response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(CultureInfo.InvariantCulture)
-            ?? response.Headers.RetryAfter?.Date?.ToString("r", CultureInfo.InvariantCulture);
+        var retryAfter = UpstreamBodies.RetryAfterHeader(response);
         throw FromErrorBody((int)response.StatusCode, body, retryAfter);
     }
 

@@ -290,8 +290,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IEmbeddingGatewa
         }
 
         var body = await UpstreamBodies.ReadStartAsync(response.Content, cancellationToken).ConfigureAwait(false);
-        var retryAfter = response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(CultureInfo.InvariantCulture)
-            ?? response.Headers.RetryAfter?.Date?.ToString("r", CultureInfo.InvariantCulture);
+        var retryAfter = UpstreamBodies.RetryAfterHeader(response);
         var error = UpstreamErrors.FromHttpStatus(_providerName, (int)response.StatusCode, body, retryAfter, null, _timeProvider.GetUtcNow(), _failures.Redactor);
         UpstreamLog.LogUpstreamFailed(_logger, _providerName, (int)response.StatusCode, error.Error);
         throw error;
