@@ -19,7 +19,9 @@ if (args is [SchemaCommand.Verb, ..])
     return await SchemaCommand.RunAsync(args[1..]);
 }
 
-var builder = WebApplication.CreateSlimBuilder(args);
+// appsettings.json (the console's log levels among it) is read from beside the silo's DLL, not from the directory the
+// silo was started in: `dotnet /opt/gatehouse/Gatehouse.Silo.dll` run from anywhere must behave the same.
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 GatehouseConfiguration.AddSources(builder.Configuration, args);
 builder.AddGatehouseSilo();
 builder.AddGatehouseTelemetry();

@@ -85,7 +85,8 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <param name="environment">Extra environment variables (they win over the free ports picked here).</param>
     /// <param name="ports">The HTTP, silo and gateway ports to use instead of free ones (null: a free one).</param>
     public static async Task<SiloProcess> StartAsync(
-        string? configJson, IReadOnlyDictionary<string, string>? environment = null, (int? Http, int? Silo, int? Gateway) ports = default)
+        string? configJson, IReadOnlyDictionary<string, string>? environment = null, (int? Http, int? Silo, int? Gateway) ports = default,
+        string? workingDirectory = null)
     {
         string? configPath = null;
         if (configJson is not null)
@@ -100,7 +101,7 @@ public sealed class SiloProcess : IAsyncDisposable
         var baseUrl = $"http://127.0.0.1:{httpPort}";
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

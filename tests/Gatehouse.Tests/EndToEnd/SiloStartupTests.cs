@@ -54,10 +54,15 @@ public sealed class SiloStartupTests
         Assert.Contains("\"sim\"", models);
     }
 
-    [Fact]
-    public async Task Console_EmbeddedDemoServingRequests_ShowsOnlyTheStartupLinesThenWarnings()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Console_EmbeddedDemoServingRequests_ShowsOnlyTheStartupLinesThenWarnings(bool startedElsewhere)
     {
-        await using var silo = await SiloProcess.StartAsync(configJson: null, new Dictionary<string, string> { ["OPENAI_API_KEY"] = "" });
+        // Started from another directory (as `dotnet /opt/gatehouse/Gatehouse.Silo.dll` is), the silo still reads its appsettings.json.
+        var elsewhere = startedElsewhere ? Directory.CreateTempSubdirectory("gatehouse-cwd-").FullName : null;
+        await using var silo = await SiloProcess.StartAsync(
+            configJson: null, new Dictionary<string, string> { ["OPENAI_API_KEY"] = "" }, workingDirectory: elsewhere);
         var client = new ChatClient("sim", new ApiKeyCredential("gk-local-dev"), new OpenAIClientOptions { Endpoint = new Uri(silo.BaseUrl + "/v1") });
 
         for (var i = 0; i < 5; i++)
