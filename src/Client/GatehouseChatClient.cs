@@ -147,6 +147,7 @@ public sealed class GatehouseChatClient : IChatClient
         // The cluster client belongs to the host's service provider, which disposes it.
     }
 
-    // Stateless worker grain: the reference is cheap and resolving it per call keeps no stale activation.
-    private IGatewayGrain Gateway => _clusterClient.GetGrain<IGatewayGrain>(GrainKeys.Gateway);
+    // Stateless worker grain: the reference is cheap, and a random key of several per call spreads the client's calls
+    // over the gateway silos (Orleans' client sends every call for one grain id through one gateway).
+    private IGatewayGrain Gateway => _clusterClient.GetGrain<IGatewayGrain>(Random.Shared.Next(GrainKeys.GatewayKeysForClients));
 }

@@ -57,9 +57,11 @@ public sealed class GatehouseEmbeddingGenerator : IEmbeddingGenerator<string, Em
             return [];
         }
 
-        var gateway = _clusterClient.GetGrain<IGatewayGrain>(GrainKeys.Gateway);
+        // A random key of several per try spreads the calls over the gateway silos (see GrainKeys.GatewayKeysForClients).
         var response = await _retry.ExecuteAsync(
-            async ct => await gateway.EmbedAsync(_appKey, request, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            async ct => await _clusterClient.GetGrain<IGatewayGrain>(Random.Shared.Next(GrainKeys.GatewayKeysForClients))
+                .EmbedAsync(_appKey, request, ct).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
 
         var created = DateTimeOffset.UtcNow;
         var embeddings = new GeneratedEmbeddings<Embedding<float>>(response.Vectors.Select(v => new Embedding<float>(v) { ModelId = response.Model, CreatedAt = created }))

@@ -3,8 +3,15 @@ namespace Gatehouse.Grains;
 /// <summary>The key formats of Gatehouse's grains, in one place.</summary>
 public static class GrainKeys
 {
-    /// <summary>The one key of the stateless <see cref="IGatewayGrain"/>.</summary>
+    /// <summary>The key of the stateless <see cref="IGatewayGrain"/> for callers inside the cluster.</summary>
     public const long Gateway = 0;
+
+    /// <summary>
+    /// How many keys grain clients spread their <see cref="IGatewayGrain"/> calls over (0 to this, exclusive). Orleans'
+    /// client sends every call for one grain id through one gateway silo; with one key, every call of a client would
+    /// go through the same silo, however many there are.
+    /// </summary>
+    public const int GatewayKeysForClients = 16;
 
     /// <summary><see cref="IRouterGrain"/> key: the model alias as configured (case-sensitive).</summary>
     public static string Router(string alias) => alias;

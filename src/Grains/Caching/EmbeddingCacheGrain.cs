@@ -45,6 +45,12 @@ internal sealed class EmbeddingCacheGrain(IOptionsMonitor<GatehouseOptions> opti
 
     public async Task<EmbeddingResponse> FlightAsync(string flightKey, ImmutableArray<string> inputKeys, RoutedCall call, CancellationToken cancellationToken = default)
     {
+        // A caller that looked its inputs up just before an identical flight stored them arrives just after it ended.
+        if (!call.Options.NoCacheRead && store.TryGet<StoredFlight>(StoredFlight.KeyOf(flightKey)) is { } ended)
+        {
+            return Joined(ended.Answer);
+        }
+
         var joined = _flights.TryGetValue(flightKey, out var flight);
         if (!joined)
         {
@@ -57,8 +63,7 @@ internal sealed class EmbeddingCacheGrain(IOptionsMonitor<GatehouseOptions> opti
         try
         {
             var answer = await flight.Answer!.WaitAsync(cancellationToken);
-            // A joiner was billed nothing: the call was the first caller's.
-            return joined && answer.Route is { } route ? answer with { Route = route with { Cache = CacheStatus.Shared }, Usage = new Usage() } : answer;
+            return joined ? Joined(answer) : answer;
         }
         finally
         {
@@ -79,6 +84,7 @@ internal sealed class EmbeddingCacheGrain(IOptionsMonitor<GatehouseOptions> opti
             if (!call.Options.NoCacheStore && answer.Route is { } route && answer.Vectors.Length == inputKeys.Length)
             {
                 await StoreAsync(inputKeys, answer, route);
+                store.Put(StoredFlight.KeyOf(flightKey), new StoredFlight(answer, timeProvider.GetUtcNow() + StoredFlight.KeptFor));
             }
 
             return answer with { Route = answer.Route! with { Cache = CacheStatus.Miss } };
@@ -89,6 +95,10 @@ internal sealed class EmbeddingCacheGrain(IOptionsMonitor<GatehouseOptions> opti
             flight.Cancellation.Dispose();
         }
     }
+
+    /// <summary>A joiner was billed nothing: the call was the first caller's.</summary>
+    private static EmbeddingResponse Joined(EmbeddingResponse answer) =>
+        answer.Route is { } route ? answer with { Route = route with { Cache = CacheStatus.Shared }, Usage = new Usage() } : answer;
 
     /// <summary>Each vector goes to the shard of its input's key, before any caller is answered, so the next request finds it.</summary>
     private Task StoreAsync(ImmutableArray<string> inputKeys, EmbeddingResponse answer, RouteInfo route)

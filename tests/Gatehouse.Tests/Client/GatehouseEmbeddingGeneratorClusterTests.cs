@@ -46,6 +46,23 @@ public sealed class GatehouseEmbeddingGeneratorClusterTests : IDisposable
     }
 
     [Fact]
+    public async Task ChatClient_ManyCalls_AreSpreadOverTheGatewaySilos()
+    {
+        IChatClient chat = new GatehouseChatClient(
+            _fixture.Cluster.Client, Options.Create(new GatehouseClientOptions { AppKey = CacheClusterFixture.AppKey, DefaultModel = CacheClusterFixture.Alias }));
+
+        for (var i = 0; i < 30; i++)
+        {
+            // Not deterministic (no temperature): each call goes upstream, from the silo whose gateway took it.
+            await chat.GetResponseAsync($"spread {i}");
+        }
+
+        var upstream = _fixture.Upstreams.Get(CacheClusterFixture.Provider);
+        Assert.Equal(30, upstream.Calls);
+        Assert.True(upstream.CallingSilos.Distinct().Count() >= 2, $"every call went through {string.Join(", ", upstream.CallingSilos.Distinct())}");
+    }
+
+    [Fact]
     public async Task Generate_ChatAlias_GatewayExceptionNamingTheModel()
     {
         var generator = CreateGenerator(model: CacheClusterFixture.Alias);

@@ -129,6 +129,26 @@ public sealed class EmbeddingCacheClusterTests : IDisposable
     }
 
     [Fact]
+    public async Task Flight_ArrivingJustAfterAnIdenticalFlightEnded_SharesItsAnswerWithoutAnUpstreamCall()
+    {
+        // A caller that missed while the first flight ran reaches the shard only after it ended and stored its vectors.
+        var request = new EmbeddingRequest { Model = CacheClusterFixture.EmbeddingsAlias, Inputs = [.. Inputs(2)] };
+        var keys = Gatehouse.Caching.EmbeddingCacheKeys.ForInputs(_fixture.App.CacheNamespace, request);
+        var flightKey = Gatehouse.Caching.EmbeddingCacheKeys.ForFlight(keys);
+        var shard = _fixture.GrainFactoryOf(0).GetGrain<IEmbeddingCacheGrain>(GrainKeys.EmbeddingCacheShard(flightKey));
+        var call = RoutedCall.ForEmbedding(_fixture.App.AppId, request, CallOptions.Default, null);
+
+        var first = await shard.FlightAsync(flightKey, keys, call);
+        var late = await shard.FlightAsync(flightKey, keys, call);
+
+        Assert.Equal(1, Upstream.EmbedCalls);
+        Assert.Equal(CacheStatus.Miss, first.Route!.Cache);
+        Assert.Equal(CacheStatus.Shared, late.Route!.Cache);
+        Assert.Equal(0, late.Usage!.PromptTokens);
+        Assert.Equal(first.Vectors.Select(v => v.ToArray()), late.Vectors.Select(v => v.ToArray()));
+    }
+
+    [Fact]
     public async Task Embed_NoCacheRead_CallsUpstreamAgain()
     {
         var inputs = Inputs(1);
