@@ -31,6 +31,7 @@ public static class GatehouseEventIds
     public const int ResponsesSwept = 1430;
     public const int ResponsesSweepFailed = 1431;
     public const int ResponseNotStored = 1432;
+    public const int EmbeddingsNotStored = 1440;
     public const int UpstreamTimedOut = 3101;
     public const int UpstreamFailed = 3102;
     public const int UpstreamUnreachable = 3103;

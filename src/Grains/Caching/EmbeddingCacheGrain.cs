@@ -3,6 +3,7 @@ using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Embeddings;
 using Gatehouse.Grains;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Placement;
@@ -18,7 +19,9 @@ namespace Gatehouse.Caching;
 /// is cancelled only when every caller waiting for it has gone. The in-flight map holds only flights in progress.
 /// </remarks>
 [Reentrant, HashBasedPlacement]
-internal sealed class EmbeddingCacheGrain(IOptionsMonitor<GatehouseOptions> options, ResponseStore store, TimeProvider timeProvider) : Grain, IEmbeddingCacheGrain
+internal sealed partial class EmbeddingCacheGrain(
+    IOptionsMonitor<GatehouseOptions> options, ResponseStore store, TimeProvider timeProvider, ILogger<EmbeddingCacheGrain> logger)
+    : Grain, IEmbeddingCacheGrain
 {
     private readonly Dictionary<string, Flight> _flights = new(StringComparer.Ordinal);
 
@@ -83,8 +86,16 @@ internal sealed class EmbeddingCacheGrain(IOptionsMonitor<GatehouseOptions> opti
                 .EmbedAsync(call with { CacheOutcome = CacheStatus.Miss }, flight.Cancellation.Token);
             if (!call.Options.NoCacheStore && answer.Route is { } route && answer.Vectors.Length == inputKeys.Length)
             {
-                await StoreAsync(inputKeys, answer, route);
                 store.Put(StoredFlight.KeyOf(flightKey), new StoredFlight(answer, timeProvider.GetUtcNow() + StoredFlight.KeptFor));
+                try
+                {
+                    await StoreAsync(inputKeys, answer, route);
+                }
+                catch (Exception ex)
+                {
+                    // The answer was paid for: it goes to its callers even if a shard could not keep it (one was moving).
+                    LogNotStored(inputKeys.Length, ex.GetType().Name);
+                }
             }
 
             return answer with { Route = answer.Route! with { Cache = CacheStatus.Miss } };
@@ -109,6 +120,9 @@ internal sealed class EmbeddingCacheGrain(IOptionsMonitor<GatehouseOptions> opti
             .GroupBy(entry => GrainKeys.EmbeddingCacheShard(entry.Key));
         return Task.WhenAll(byShard.Select(shard => GrainFactory.GetGrain<IEmbeddingCacheGrain>(shard.Key).PutAsync([.. shard])));
     }
+
+    [LoggerMessage(EventId = GatehouseEventIds.EmbeddingsNotStored, Level = LogLevel.Warning, Message = "{Count} embeddings were answered but not all cached ({Error}); the next request for them calls the upstream again")]
+    private partial void LogNotStored(int count, string error);
 
     private sealed class Flight
     {
