@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Gatehouse.Tests.Doubles;
+using Gatehouse.Tests.Support;
 
 namespace Gatehouse.Tests.EndToEnd;
 
@@ -50,7 +51,7 @@ public sealed class GatewayFixture : IAsyncLifetime
                     ["healthy"] = Provider("OpenAICompatible", Upstream.BaseUrlFor("healthy")),
                     ["slow"] = Provider("OpenAICompatible", Upstream.BaseUrlFor("slow"), timeoutSeconds: 0.5),
                     ["overloaded"] = Provider("OpenAICompatible", Upstream.BaseUrlFor("overloaded")),
-                    ["down"] = Provider("OpenAICompatible", $"http://127.0.0.1:{ClosedPort()}/v1"),
+                    ["down"] = Provider("OpenAICompatible", $"http://127.0.0.1:{TestPorts.Closed()}/v1"),
                 },
                 ["Models"] = new JsonObject
                 {
@@ -106,12 +107,6 @@ public sealed class GatewayFixture : IAsyncLifetime
         ["Fallbacks"] = new JsonArray([.. (fallbacks ?? []).Select(f => (JsonNode)f)]),
     };
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 [CollectionDefinition(Name)]

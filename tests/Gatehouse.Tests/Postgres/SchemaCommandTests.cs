@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using Gatehouse.Tests.Support;
 
 namespace Gatehouse.Tests.Postgres;
 
@@ -51,7 +52,7 @@ public sealed class SchemaCommandTests(TestPostgres postgres)
     {
         var run = await RunMigrateAsync(new()
         {
-            ["Gatehouse__Storage__ConnectionString"] = $"Host=127.0.0.1;Port={ClosedPort()};Username=gatehouse;Password={Password};Timeout=5",
+            ["Gatehouse__Storage__ConnectionString"] = $"Host=127.0.0.1;Port={TestPorts.Closed()};Username=gatehouse;Password={Password};Timeout=5",
         });
 
         Assert.Equal(1, run.ExitCode);
@@ -126,10 +127,4 @@ public sealed class SchemaCommandTests(TestPostgres postgres)
         return new Run(process.ExitCode, await output, await error);
     }
 
-    private static int ClosedPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -8,6 +8,7 @@ using Gatehouse.Errors;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Anthropic;
 using Gatehouse.Tests.Doubles;
+using Gatehouse.Tests.Support;
 
 namespace Gatehouse.Tests.Providers.Anthropic;
 
@@ -344,7 +345,7 @@ public sealed class AnthropicChatGatewayTests : IAsyncLifetime
     [Fact]
     public async Task GetResponse_ConnectionRefused_IsUpstreamFailed()
     {
-        var gateway = CreateGateway(o => o.BaseUrl = $"http://127.0.0.1:{ClosedPort()}");
+        var gateway = CreateGateway(o => o.BaseUrl = $"http://127.0.0.1:{TestPorts.Closed()}");
 
         var error = await Assert.ThrowsAsync<GatewayException>(() => gateway.GetResponseAsync(Request("hi"), _testTimeout.Token));
 
@@ -436,10 +437,4 @@ public sealed class AnthropicChatGatewayTests : IAsyncLifetime
         return list;
     }
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -10,6 +10,7 @@ using Gatehouse.Providers.Gemini;
 using Gatehouse.Tests.Doubles;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Gatehouse.Tests.Support;
 
 namespace Gatehouse.Tests.Providers.Gemini;
 
@@ -566,7 +567,7 @@ public sealed class GeminiChatGatewayTests : IAsyncLifetime
     public async Task GetResponse_ConnectionRefused_IsUpstreamFailed()
     {
         var error = await Assert.ThrowsAsync<GatewayException>(() =>
-            CreateGateway(o => o.BaseUrl = $"http://127.0.0.1:{ClosedPort()}").GetResponseAsync(Request("hi"), _testTimeout.Token));
+            CreateGateway(o => o.BaseUrl = $"http://127.0.0.1:{TestPorts.Closed()}").GetResponseAsync(Request("hi"), _testTimeout.Token));
 
         Assert.Equal(GatewayError.UpstreamFailed, error.Error);
         Assert.Contains("could not connect", error.Message);
@@ -635,37 +636,5 @@ public sealed class GeminiChatGatewayTests : IAsyncLifetime
         }
 
         return list;
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Keeps every formatted log line (with its exception's text), to prove no key reaches a log.</summary>
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<string> _entries = new();
-
-        public IReadOnlyCollection<string> Entries => _entries.ToArray();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(_entries);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ConcurrentQueue<string> entries) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                entries.Enqueue(formatter(state, exception) + (exception is null ? string.Empty : " " + exception));
-        }
     }
 }

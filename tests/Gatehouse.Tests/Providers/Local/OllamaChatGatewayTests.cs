@@ -6,6 +6,7 @@ using Gatehouse.Errors;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Local;
 using Gatehouse.Tests.Doubles;
+using Gatehouse.Tests.Support;
 
 namespace Gatehouse.Tests.Providers.Local;
 
@@ -158,7 +159,7 @@ public sealed class OllamaChatGatewayTests : IAsyncLifetime
     public async Task GetResponse_ConnectionRefused_IsUpstreamFailed()
     {
         var error = await Assert.ThrowsAsync<GatewayException>(() =>
-            CreateGateway(o => o.BaseUrl = $"http://127.0.0.1:{ClosedPort()}").GetResponseAsync(Request("hi"), _testTimeout.Token));
+            CreateGateway(o => o.BaseUrl = $"http://127.0.0.1:{TestPorts.Closed()}").GetResponseAsync(Request("hi"), _testTimeout.Token));
 
         Assert.Equal(GatewayError.UpstreamFailed, error.Error);
     }
@@ -219,10 +220,4 @@ public sealed class OllamaChatGatewayTests : IAsyncLifetime
 
     private static ChatRequest Request(string text) => new() { Model = Model, Messages = [ChatMessage.FromText(ChatRole.User, text)] };
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

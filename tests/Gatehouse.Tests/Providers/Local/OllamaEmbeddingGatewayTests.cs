@@ -7,6 +7,7 @@ using Gatehouse.Errors;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Local;
 using Gatehouse.Tests.Doubles;
+using Gatehouse.Tests.Support;
 
 namespace Gatehouse.Tests.Providers.Local;
 
@@ -194,7 +195,7 @@ public sealed class OllamaEmbeddingGatewayTests : IAsyncLifetime
     public async Task Embed_ConnectionRefused_IsUpstreamFailed()
     {
         var error = await Assert.ThrowsAsync<GatewayException>(() =>
-            CreateGateway(o => o.BaseUrl = $"http://127.0.0.1:{ClosedPort()}").EmbedAsync(Request("hi"), _testTimeout.Token));
+            CreateGateway(o => o.BaseUrl = $"http://127.0.0.1:{TestPorts.Closed()}").EmbedAsync(Request("hi"), _testTimeout.Token));
 
         Assert.Equal(GatewayError.UpstreamFailed, error.Error);
     }
@@ -210,12 +211,4 @@ public sealed class OllamaEmbeddingGatewayTests : IAsyncLifetime
 
     private static EmbeddingRequest Request(params string[] inputs) => new() { Model = Model, Inputs = [.. inputs] };
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

@@ -9,6 +9,7 @@ using Gatehouse.Providers;
 using Gatehouse.Providers.OpenAI;
 using Gatehouse.Tests.Doubles;
 using Xunit;
+using Gatehouse.Tests.Support;
 
 namespace Gatehouse.Tests.Providers.OpenAI;
 
@@ -333,7 +334,7 @@ public sealed class OpenAIChatGatewayTests : IAsyncLifetime
     [Fact]
     public async Task GetResponse_ConnectionRefused_ThrowsUpstreamFailed()
     {
-        var gateway = CreateGateway(baseUrl: $"http://127.0.0.1:{ClosedPort()}/v1");
+        var gateway = CreateGateway(baseUrl: $"http://127.0.0.1:{TestPorts.Closed()}/v1");
 
         var ex = await Assert.ThrowsAsync<GatewayException>(() => gateway.GetResponseAsync(Request("x"), _testTimeout.Token));
 
@@ -481,12 +482,4 @@ public sealed class OpenAIChatGatewayTests : IAsyncLifetime
         return chunks;
     }
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

@@ -8,6 +8,7 @@ using Gatehouse.Providers;
 using Gatehouse.Providers.OpenAI;
 using Gatehouse.Tests.Doubles;
 using Xunit;
+using Gatehouse.Tests.Support;
 
 namespace Gatehouse.Tests.Providers.OpenAI;
 
@@ -263,7 +264,7 @@ public sealed class OpenAIEmbeddingGatewayTests : IAsyncLifetime
     public async Task Embed_ConnectionRefused_ThrowsUpstreamFailed()
     {
         var ex = await Assert.ThrowsAsync<GatewayException>(() =>
-            CreateGateway(baseUrl: $"http://127.0.0.1:{ClosedPort()}/v1").EmbedAsync(Request("x"), _testTimeout.Token));
+            CreateGateway(baseUrl: $"http://127.0.0.1:{TestPorts.Closed()}/v1").EmbedAsync(Request("x"), _testTimeout.Token));
 
         Assert.Equal(GatewayError.UpstreamFailed, ex.Error);
         Assert.Equal("could not connect to provider 'test-openai'", ex.Message);
@@ -302,12 +303,4 @@ public sealed class OpenAIEmbeddingGatewayTests : IAsyncLifetime
 
     private static EmbeddingRequest Request(params string[] inputs) => new() { Model = Model, Inputs = [.. inputs] };
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }
