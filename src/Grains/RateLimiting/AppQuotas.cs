@@ -16,14 +16,15 @@ public sealed class AppQuotas(QuotaLeaseHolder leases, QuotaScopes scopes, Token
     /// <c>retry-after</c> = time to the next slot) when exhausted.
     /// </summary>
     public ValueTask<QuotaLease> AcquireAsync(string appId, ChatRequest request, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken) =>
-        AcquireAsync(appId, scope => estimator.Estimate(request, scopes.AppDefaultMaxTokens(appId)), options, deadline, cancellationToken);
+        AcquireAsync(appId, request, embedding: null, options, deadline, cancellationToken);
 
     /// <summary>As for chat, with the embedding's input tokens as the estimate.</summary>
     public ValueTask<QuotaLease> AcquireAsync(string appId, EmbeddingRequest request, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken) =>
-        AcquireAsync(appId, _ => estimator.Estimate(request), options, deadline, cancellationToken);
+        AcquireAsync(appId, chat: null, request, options, deadline, cancellationToken);
 
+    /// <summary>Exactly one of <paramref name="chat"/> and <paramref name="embedding"/> is set; the estimate is made only for an app with a token limit.</summary>
     private async ValueTask<QuotaLease> AcquireAsync(
-        string appId, Func<QuotaScope, int> estimate, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken)
+        string appId, ChatRequest? chat, EmbeddingRequest? embedding, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken)
     {
         var scope = scopes.App(appId);
         if (!scope.HasRateLimits)
@@ -31,7 +32,8 @@ public sealed class AppQuotas(QuotaLeaseHolder leases, QuotaScopes scopes, Token
             return QuotaLease.Unlimited;
         }
 
-        var tokens = scope.TokensPerMinute is null ? 0 : estimate(scope);
+        var tokens = scope.TokensPerMinute is null ? 0
+            : embedding is not null ? estimator.Estimate(embedding) : estimator.Estimate(chat!, scopes.AppDefaultMaxTokens(appId));
         var lease = await leases.Rates.AcquireAsync(new QuotaDemand(scope, tokens, appId, scopes.PriorityOf(appId, options), deadline.BucketWait), cancellationToken)
             .ConfigureAwait(false);
         if (lease.IsAcquired)
