@@ -8,7 +8,7 @@ namespace Gatehouse.Chat;
 /// before handing the request to an adapter. Immutable: safe to share between grains without copying.
 /// </remarks>
 [GenerateSerializer, Immutable, Alias("gatehouse.ChatRequest")]
-public sealed record ChatRequest
+public sealed record ChatRequest : Grains.IModelRequest
 {
     [Id(0)] public required string Model { get; init; }
     [Id(1)] public required ImmutableArray<ChatMessage> Messages { get; init; }

@@ -8,7 +8,7 @@ namespace Gatehouse.Embeddings;
 /// The vectors come back in the order of <see cref="Inputs"/>.
 /// </remarks>
 [GenerateSerializer, Immutable, Alias("gatehouse.EmbeddingRequest")]
-public sealed record EmbeddingRequest
+public sealed record EmbeddingRequest : Grains.IModelRequest
 {
     [Id(0)] public required string Model { get; init; }
     /// <summary>The texts to embed, at least one.</summary>

@@ -28,5 +28,5 @@ public interface IEmbeddingCacheGrain : IGrainWithStringKey
     /// The answer's <see cref="Chat.RouteInfo.Cache"/> is <c>miss</c> for the caller that made the call, <c>shared</c> for those that joined it.
     /// </summary>
     [Alias("Flight")]
-    Task<EmbeddingResponse> FlightAsync(string flightKey, ImmutableArray<string> inputKeys, RoutedCall call, CancellationToken cancellationToken = default);
+    Task<EmbeddingResponse> FlightAsync(string flightKey, ImmutableArray<string> inputKeys, RoutedCall call, EmbeddingRequest request, CancellationToken cancellationToken = default);
 }

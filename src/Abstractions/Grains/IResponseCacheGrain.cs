@@ -20,9 +20,9 @@ public interface IResponseCacheGrain : IGrainWithStringKey
 {
     /// <summary>The whole answer for the request hash <paramref name="entryKey"/> (<see cref="GrainKeys.ResponseCache"/>).</summary>
     [Alias("Complete")]
-    Task<CachedAnswer> CompleteAsync(string entryKey, RoutedCall call, CancellationToken cancellationToken = default);
+    Task<CachedAnswer> CompleteAsync(string entryKey, RoutedCall call, ChatRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>The answer as a stream, from its first chunk, whether live, joined or replayed; usage always included.</summary>
     [Alias("Stream")]
-    IAsyncEnumerable<ChatChunk> StreamAsync(string entryKey, RoutedCall call, CancellationToken cancellationToken = default);
+    IAsyncEnumerable<ChatChunk> StreamAsync(string entryKey, RoutedCall call, ChatRequest request, CancellationToken cancellationToken = default);
 }

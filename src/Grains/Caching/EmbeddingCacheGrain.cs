@@ -46,7 +46,7 @@ internal sealed partial class EmbeddingCacheGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<EmbeddingResponse> FlightAsync(string flightKey, ImmutableArray<string> inputKeys, RoutedCall call, CancellationToken cancellationToken = default)
+    public async Task<EmbeddingResponse> FlightAsync(string flightKey, ImmutableArray<string> inputKeys, RoutedCall call, EmbeddingRequest request, CancellationToken cancellationToken = default)
     {
         // A caller that looked its inputs up just before an identical flight stored them arrives just after it ended.
         if (!call.Options.NoCacheRead && store.TryGet<StoredFlight>(StoredFlight.KeyOf(flightKey)) is { } ended)
@@ -59,7 +59,7 @@ internal sealed partial class EmbeddingCacheGrain(
         {
             flight = new Flight();
             _flights[flightKey] = flight;
-            flight.Answer = RunAsync(flightKey, flight, inputKeys, call);
+            flight.Answer = RunAsync(flightKey, flight, inputKeys, call, request);
         }
 
         flight!.Waiters++;
@@ -78,12 +78,12 @@ internal sealed partial class EmbeddingCacheGrain(
         }
     }
 
-    private async Task<EmbeddingResponse> RunAsync(string flightKey, Flight flight, ImmutableArray<string> inputKeys, RoutedCall call)
+    private async Task<EmbeddingResponse> RunAsync(string flightKey, Flight flight, ImmutableArray<string> inputKeys, RoutedCall call, EmbeddingRequest request)
     {
         try
         {
-            var answer = await GrainFactory.GetGrain<IRouterGrain>(GrainKeys.Router(call.Request.Model))
-                .EmbedAsync(call with { CacheOutcome = CacheStatus.Miss }, flight.Cancellation.Token);
+            var answer = await GrainFactory.GetGrain<IRouterGrain>(GrainKeys.Router(call.Alias))
+                .EmbedAsync(call with { CacheOutcome = CacheStatus.Miss }, request, flight.Cancellation.Token);
             if (!call.Options.NoCacheStore && answer.Route is { } route && answer.Vectors.Length == inputKeys.Length)
             {
                 store.Put(StoredFlight.KeyOf(flightKey), new StoredFlight(answer, timeProvider.GetUtcNow() + StoredFlight.KeptFor));

@@ -29,17 +29,17 @@ internal sealed class ResponseCacheGrain : Grain, IResponseCacheGrain
         _cache = new SingleFlightCache(() => options.CurrentValue.Cache, store, timeProvider, Upstream, UpstreamWhole, meter);
     }
 
-    public Task<CachedAnswer> CompleteAsync(string entryKey, RoutedCall call, CancellationToken cancellationToken = default) =>
-        _cache.CompleteAsync(entryKey, call, cancellationToken);
+    public Task<CachedAnswer> CompleteAsync(string entryKey, RoutedCall call, ChatRequest request, CancellationToken cancellationToken = default) =>
+        _cache.CompleteAsync(entryKey, call, request, cancellationToken);
 
-    public IAsyncEnumerable<ChatChunk> StreamAsync(string entryKey, RoutedCall call, CancellationToken cancellationToken = default) =>
-        _cache.StreamAsync(entryKey, call, cancellationToken);
+    public IAsyncEnumerable<ChatChunk> StreamAsync(string entryKey, RoutedCall call, ChatRequest request, CancellationToken cancellationToken = default) =>
+        _cache.StreamAsync(entryKey, call, request, cancellationToken);
 
-    private IAsyncEnumerable<ChatChunk> Upstream(RoutedCall call, CancellationToken cancellationToken) =>
-        Router(call).StreamAsync(call, cancellationToken);
+    private IAsyncEnumerable<ChatChunk> Upstream(RoutedCall call, ChatRequest request, CancellationToken cancellationToken) =>
+        Router(call).StreamAsync(call, request, cancellationToken);
 
-    private Task<ChatResponse> UpstreamWhole(RoutedCall call, CancellationToken cancellationToken) =>
-        Router(call).CompleteAsync(call, cancellationToken);
+    private Task<ChatResponse> UpstreamWhole(RoutedCall call, ChatRequest request, CancellationToken cancellationToken) =>
+        Router(call).CompleteAsync(call, request, cancellationToken);
 
-    private IRouterGrain Router(RoutedCall call) => GrainFactory.GetGrain<IRouterGrain>(GrainKeys.Router(call.Request.Model));
+    private IRouterGrain Router(RoutedCall call) => GrainFactory.GetGrain<IRouterGrain>(GrainKeys.Router(call.Alias));
 }

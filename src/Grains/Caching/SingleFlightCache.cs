@@ -38,8 +38,8 @@ internal sealed class SingleFlightCache(
     Func<CacheOptions> options,
     ResponseStore store,
     TimeProvider timeProvider,
-    Func<RoutedCall, CancellationToken, IAsyncEnumerable<ChatChunk>> upstream,
-    Func<RoutedCall, CancellationToken, Task<ChatResponse>> upstreamWhole,
+    Func<RoutedCall, ChatRequest, CancellationToken, IAsyncEnumerable<ChatChunk>> upstream,
+    Func<RoutedCall, ChatRequest, CancellationToken, Task<ChatResponse>> upstreamWhole,
     UsageMeter? meter = null)
 {
     private readonly Lock _lock = new();
@@ -67,17 +67,17 @@ internal sealed class SingleFlightCache(
     }
 
     /// <summary>The whole answer: the recorded chunks, how they were served, and until when the cache keeps them.</summary>
-    public async Task<CachedAnswer> CompleteAsync(string key, RoutedCall call, CancellationToken cancellationToken)
+    public async Task<CachedAnswer> CompleteAsync(string key, RoutedCall call, ChatRequest request, CancellationToken cancellationToken)
     {
         var waitUntil = timeProvider.GetUtcNow() + call.RemainingWait;
         while (true)
         {
-            var attached = Attach(key, call, wholeAnswer: true);
+            var attached = Attach(key, call, request, wholeAnswer: true);
             if (attached.Stored is { } stored)
             {
                 if (meter is not null)
                 {
-                    await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, stored.Chunks[0].Route, stored.Usage);
+                    await meter.RecordCacheAnswerAsync(call.AppId, call.Alias, CacheStatus.Hit, stored.Chunks[0].Route, stored.Usage);
                 }
 
                 return new CachedAnswer { Chunks = stored.Chunks, Cache = CacheStatus.Hit, StoredUntil = stored.ExpiresAt };
@@ -103,7 +103,7 @@ internal sealed class SingleFlightCache(
             }
             finally
             {
-                Detach(key, flight, attached.Status, call.AppId, call.Request.Model, delivered);
+                Detach(key, flight, attached.Status, call.AppId, call.Alias, delivered);
             }
         }
     }
@@ -112,12 +112,12 @@ internal sealed class SingleFlightCache(
     /// The answer as a stream, from its first chunk, whether live, joined or replayed: the chunks as recorded (usage
     /// included), the first one's route marked with how it was served.
     /// </summary>
-    public async IAsyncEnumerable<ChatChunk> StreamAsync(string key, RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ChatChunk> StreamAsync(string key, RoutedCall call, ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var waitUntil = timeProvider.GetUtcNow() + call.RemainingWait;
         while (true)
         {
-            var attached = Attach(key, call, wholeAnswer: false);
+            var attached = Attach(key, call, request, wholeAnswer: false);
             if (attached.Stored is { } stored)
             {
                 for (var i = 0; i < stored.Chunks.Length; i++)
@@ -127,7 +127,7 @@ internal sealed class SingleFlightCache(
 
                 if (meter is not null)
                 {
-                    await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, stored.Chunks[0].Route, stored.Usage);
+                    await meter.RecordCacheAnswerAsync(call.AppId, call.Alias, CacheStatus.Hit, stored.Chunks[0].Route, stored.Usage);
                 }
 
                 yield break;
@@ -185,7 +185,7 @@ internal sealed class SingleFlightCache(
             }
             finally
             {
-                Detach(key, flight, attached.Status, call.AppId, call.Request.Model, delivered);
+                Detach(key, flight, attached.Status, call.AppId, call.Alias, delivered);
             }
 
             if (!retry)
@@ -221,11 +221,12 @@ internal sealed class SingleFlightCache(
 
     /// <param name="key">The request hash.</param>
     /// <param name="call">The caller's call.</param>
+    /// <param name="request">The caller's request.</param>
     /// <param name="wholeAnswer">
     /// The caller wants the whole answer: if it starts the flight, the upstream call is a non-streaming one (cheaper, and
     /// the router can still fail over, retry or hedge until the answer is complete); streaming joiners then get it at once.
     /// </param>
-    private Attached Attach(string key, RoutedCall call, bool wholeAnswer)
+    private Attached Attach(string key, RoutedCall call, ChatRequest request, bool wholeAnswer)
     {
         if (!call.Options.NoCacheRead && store.TryGet(key) is { } stored)
         {
@@ -242,7 +243,7 @@ internal sealed class SingleFlightCache(
                 return new Attached(null, running, CacheStatus.Shared);
             }
 
-            flight = new Flight(call, wholeAnswer) { Callers = 1 };
+            flight = new Flight(call, request, wholeAnswer) { Callers = 1 };
             _inFlight[key] = flight;
         }
 
@@ -289,14 +290,15 @@ internal sealed class SingleFlightCache(
     {
         var starter = flight.Starter;
         // A stream always asks for usage: a streaming and a non-streaming caller can share it, and usage is known for billing.
-        var call = starter with { CacheOutcome = CacheStatus.Miss, Request = starter.Request.IncludeUsage ? starter.Request : starter.Request with { IncludeUsage = true } };
+        var call = starter with { CacheOutcome = CacheStatus.Miss };
+        var request = flight.Request.IncludeUsage ? flight.Request : flight.Request with { IncludeUsage = true };
         var cancellationToken = flight.Cancellation.Token;
         Exception? error = null;
         try
         {
             var chunks = flight.WholeAnswer
-                ? WholeAnswerAsChunksAsync(starter with { CacheOutcome = CacheStatus.Miss }, cancellationToken)
-                : upstream(call, cancellationToken);
+                ? WholeAnswerAsChunksAsync(call, flight.Request, cancellationToken)
+                : upstream(call, request, cancellationToken);
             await foreach (var chunk in chunks.WithCancellation(cancellationToken))
             {
                 TaskCompletionSource changed;
@@ -350,9 +352,9 @@ internal sealed class SingleFlightCache(
         flight.Done.TrySetResult();
     }
 
-    private async IAsyncEnumerable<ChatChunk> WholeAnswerAsChunksAsync(RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ChatChunk> WholeAnswerAsChunksAsync(RoutedCall call, ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var response = await upstreamWhole(call, cancellationToken);
+        var response = await upstreamWhole(call, request, cancellationToken);
         foreach (var chunk in ChatResponseChunks.Split(response))
         {
             yield return chunk;
@@ -371,9 +373,11 @@ internal sealed class SingleFlightCache(
 
     private readonly record struct Attached(StoredAnswer? Stored, Flight? Flight, string Status);
 
-    private sealed class Flight(RoutedCall starter, bool wholeAnswer)
+    private sealed class Flight(RoutedCall starter, ChatRequest request, bool wholeAnswer)
     {
         public RoutedCall Starter { get; } = starter;
+        /// <summary>The first caller's request, which the upstream call is made for.</summary>
+        public ChatRequest Request { get; } = request;
         /// <summary>The upstream call is a non-streaming one (its first caller wanted the whole answer).</summary>
         public bool WholeAnswer { get; } = wholeAnswer;
         public List<ChatChunk> Chunks { get; } = [];

@@ -78,8 +78,8 @@ public sealed class ChatPipeline(
             var quota = await appQuotas.AcquireAsync(app.AppId, request, callOptions, deadline, cancellationToken);
             var call = Call(app, request, callOptions, deadline);
             var chunks = CacheKey(app, request, callOptions) is { } key
-                ? CachedStreamAsync(key, call, cancellationToken)
-                : BypassStreamAsync(call, cancellationToken);
+                ? CachedStreamAsync(key, call, request, cancellationToken)
+                : BypassStreamAsync(call, request, cancellationToken);
             await foreach (var chunk in chunks.WithCancellation(cancellationToken))
             {
                 route ??= chunk.Route;
@@ -124,10 +124,10 @@ public sealed class ChatPipeline(
         var call = Call(app, request, callOptions, deadline);
         if (CacheKey(app, request, callOptions) is { } key)
         {
-            return await CompleteCachedAsync(key, call, cancellationToken);
+            return await CompleteCachedAsync(key, call, request, cancellationToken);
         }
 
-        var response = await Router(request).CompleteAsync(call, cancellationToken);
+        var response = await Router(request).CompleteAsync(call, request, cancellationToken);
         return response.Route is { } route ? response with { Route = route with { Cache = CacheStatus.Bypass } } : response;
     }
 
@@ -148,15 +148,15 @@ public sealed class ChatPipeline(
         return deterministic || app.CacheAllRequests || callOptions.ForceCache ? RequestHasher.Key(app.CacheNamespace, request) : null;
     }
 
-    private async Task<ChatResponse> CompleteCachedAsync(string key, RoutedCall call, CancellationToken cancellationToken)
+    private async Task<ChatResponse> CompleteCachedAsync(string key, RoutedCall call, ChatRequest request, CancellationToken cancellationToken)
     {
         if (NearHit(key, call) is { } near)
         {
-            await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, near.Chunks[0].Route, near.Usage);
+            await meter.RecordCacheAnswerAsync(call.AppId, call.Alias, CacheStatus.Hit, near.Chunks[0].Route, near.Usage);
             return WithCacheStatus(near.Assembled, CacheStatus.Hit);
         }
 
-        var answer = await Shard(key).CompleteAsync(key, call, cancellationToken);
+        var answer = await Shard(key).CompleteAsync(key, call, request, cancellationToken);
         if (answer.StoredUntil is { } storedUntil)
         {
             KeepNear(key, answer.Chunks, storedUntil);
@@ -165,9 +165,9 @@ public sealed class ChatPipeline(
         return WithCacheStatus(ChatResponseAssembler.Assemble(answer.Chunks), answer.Cache);
     }
 
-    private async IAsyncEnumerable<ChatChunk> CachedStreamAsync(string key, RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ChatChunk> CachedStreamAsync(string key, RoutedCall call, ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var includeUsage = call.Request.IncludeUsage;
+        var includeUsage = request.IncludeUsage;
         if (NearHit(key, call) is { } near)
         {
             for (var i = 0; i < near.Chunks.Length; i++)
@@ -178,7 +178,7 @@ public sealed class ChatPipeline(
                 }
             }
 
-            await meter.RecordCacheAnswerAsync(call.AppId, call.Request.Model, CacheStatus.Hit, near.Chunks[0].Route, near.Usage);
+            await meter.RecordCacheAnswerAsync(call.AppId, call.Alias, CacheStatus.Hit, near.Chunks[0].Route, near.Usage);
             yield break;
         }
 
@@ -188,7 +188,7 @@ public sealed class ChatPipeline(
         // The token goes to the enumerator as well as to the method, whatever the consumer does: the method argument
         // travels with the call that starts the enumeration, the enumerator's token with each MoveNext, and a cancelled
         // MoveNext is what detaches this caller from the shared upstream call at once.
-        await foreach (var chunk in Shard(key).StreamAsync(key, call, cancellationToken).WithCancellation(cancellationToken))
+        await foreach (var chunk in Shard(key).StreamAsync(key, call, request, cancellationToken).WithCancellation(cancellationToken))
         {
             if (replayed.Count == 0 && chunk.Route is { Cache: CacheStatus.Hit, CachedUntil: { } until })
             {
@@ -229,12 +229,12 @@ public sealed class ChatPipeline(
 
     private IResponseCacheGrain Shard(string key) => grainFactory.GetGrain<IResponseCacheGrain>(GrainKeys.ResponseCacheShard(key));
 
-    private async IAsyncEnumerable<ChatChunk> BypassStreamAsync(RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ChatChunk> BypassStreamAsync(RoutedCall call, ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var includeUsage = call.Request.IncludeUsage;
-        var upstreamCall = includeUsage ? call : call with { Request = call.Request with { IncludeUsage = true } };
+        var includeUsage = request.IncludeUsage;
+        var upstreamRequest = includeUsage ? request : request with { IncludeUsage = true };
         var first = true;
-        await foreach (var chunk in Router(call.Request).StreamAsync(upstreamCall, cancellationToken).WithCancellation(cancellationToken))
+        await foreach (var chunk in Router(request).StreamAsync(call, upstreamRequest, cancellationToken).WithCancellation(cancellationToken))
         {
             var shaped = ChunkShaping.ForCaller(chunk, first ? CacheStatus.Bypass : null, includeUsage);
             first = false;
@@ -249,5 +249,5 @@ public sealed class ChatPipeline(
 
     /// <summary>The call forwarded to the cache or the router, with what is left of the request's wait budget.</summary>
     private static RoutedCall Call(AppIdentity app, ChatRequest request, CallOptions options, RequestDeadline deadline) =>
-        new() { AppId = app.AppId, Request = request, Options = options, RemainingWait = deadline.Remaining };
+        new() { AppId = app.AppId, Alias = request.Model, Options = options, RemainingWait = deadline.Remaining };
 }

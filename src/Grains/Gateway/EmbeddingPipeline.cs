@@ -72,7 +72,7 @@ public sealed class EmbeddingPipeline(
     private async Task<EmbeddingResponse> BypassAsync(
         AppIdentity app, EmbeddingRequest request, CallOptions callOptions, RequestDeadline deadline, CancellationToken cancellationToken)
     {
-        var response = await Router(request).EmbedAsync(RoutedCall.ForEmbedding(app.AppId, request, callOptions, deadline.Remaining), cancellationToken);
+        var response = await Router(request).EmbedAsync(Call(app, request, callOptions, deadline), request, cancellationToken);
         return response with { Route = response.Route! with { Cache = CacheStatus.Bypass } };
     }
 
@@ -103,8 +103,8 @@ public sealed class EmbeddingPipeline(
 
         var missingKeys = missing.Select(i => keys[i]).ToImmutableArray();
         var flightKey = EmbeddingCacheKeys.ForFlight(missingKeys);
-        var call = RoutedCall.ForEmbedding(app.AppId, request with { Inputs = [.. missing.Select(i => request.Inputs[i])] }, callOptions, deadline.Remaining);
-        var computed = await Shard(flightKey).FlightAsync(flightKey, missingKeys, call, cancellationToken);
+        var computed = await Shard(flightKey).FlightAsync(
+            flightKey, missingKeys, Call(app, request, callOptions, deadline), request with { Inputs = [.. missing.Select(i => request.Inputs[i])] }, cancellationToken);
         if (computed.Vectors.Length != missing.Count)
         {
             throw new Errors.GatewayException(Errors.GatewayError.UpstreamFailed,
@@ -175,6 +175,10 @@ public sealed class EmbeddingPipeline(
     }
 
     private IEmbeddingCacheGrain Shard(string key) => grainFactory.GetGrain<IEmbeddingCacheGrain>(GrainKeys.EmbeddingCacheShard(key));
+
+    /// <summary>The call forwarded to the cache or the router, with what is left of the request's wait budget.</summary>
+    private static RoutedCall Call(AppIdentity app, EmbeddingRequest request, CallOptions options, RequestDeadline deadline) =>
+        new() { AppId = app.AppId, Alias = request.Model, Options = options, RemainingWait = deadline.Remaining };
 
     private IRouterGrain Router(EmbeddingRequest request) => grainFactory.GetGrain<IRouterGrain>(GrainKeys.Router(request.Model));
 }

@@ -14,9 +14,9 @@ public sealed class UsageMeter(IUsageLedger ledger, UsagePricer pricer, Gatehous
         RoutedCall call, string provider, string model, Usage? usage, TimeSpan latency, int attempt, string status)
     {
         var (cost, priced) = pricer.Price(provider, model, usage);
-        metrics.Upstream(call.AppId, call.Request.Model, provider, model, OutcomeOf(status), latency, usage?.PromptTokens ?? 0, usage?.CompletionTokens ?? 0, cost);
+        metrics.Upstream(call.AppId, call.Alias, provider, model, OutcomeOf(status), latency, usage?.PromptTokens ?? 0, usage?.CompletionTokens ?? 0, cost);
         return ledger.RecordAsync(new UsageRecord(
-            timeProvider.GetUtcNow(), call.AppId, call.Request.Model, provider, model,
+            timeProvider.GetUtcNow(), call.AppId, call.Alias, provider, model,
             usage?.PromptTokens ?? 0, usage?.CompletionTokens ?? 0, usage?.CachedPromptTokens ?? 0,
             cost, 0m, priced, Milliseconds(latency), call.CacheOutcome, attempt, status));
     }

@@ -27,9 +27,13 @@ public sealed class TokenEstimator(RateLimitOptions options)
     public int Estimate(EmbeddingRequest request) =>
         _inputTokens.GetValue(request, r => new StrongBox<int>(r.Inputs.Sum(input => Encoding.Value.CountTokens(input)))).Value;
 
-    /// <summary>The tokens a routed call is expected to cost: <see cref="RoutedCall.Embedding"/>'s inputs, or the chat estimate.</summary>
-    public int Estimate(RoutedCall call, int? defaultMaxTokens) =>
-        call.Embedding is { } embedding ? Estimate(embedding) : Estimate(call.Request, defaultMaxTokens);
+    /// <summary>The tokens any kind of request is expected to cost: an embedding's inputs, or the chat estimate.</summary>
+    public int Estimate(IModelRequest request, int? defaultMaxTokens) => request switch
+    {
+        EmbeddingRequest embedding => Estimate(embedding),
+        ChatRequest chat => Estimate(chat, defaultMaxTokens),
+        _ => throw new ArgumentException($"No token estimate for a {request.GetType().Name}.", nameof(request)),
+    };
 
     public int PromptTokens(ChatRequest request) =>
         _promptTokens.GetValue(request, r => new StrongBox<int>(Count(r))).Value;

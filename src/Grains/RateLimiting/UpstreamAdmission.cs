@@ -19,7 +19,7 @@ public sealed class UpstreamAdmission(QuotaLeaseHolder leases, QuotaScopes scope
     /// The slot comes first: a request unit is debited only when the call can start at once, so it is never spent
     /// in a later slot than the one it was taken from. A refused unit releases the slot.
     /// </remarks>
-    public async ValueTask<UpstreamPermit> AcquireAsync(string provider, RoutedCall call, RequestDeadline deadline, CancellationToken cancellationToken)
+    public async ValueTask<UpstreamPermit> AcquireAsync(string provider, RoutedCall call, IModelRequest request, RequestDeadline deadline, CancellationToken cancellationToken)
     {
         var scope = scopes.Provider(provider);
         if (!scope.HasRateLimits && scope.MaxConcurrency is null)
@@ -42,7 +42,7 @@ public sealed class UpstreamAdmission(QuotaLeaseHolder leases, QuotaScopes scope
         var admitted = QuotaLease.Unlimited;
         if (scope.HasRateLimits)
         {
-            var tokens = scope.TokensPerMinute is null ? 0 : estimator.Estimate(call, scopes.ProviderDefaultMaxTokens(provider));
+            var tokens = scope.TokensPerMinute is null ? 0 : estimator.Estimate(request, scopes.ProviderDefaultMaxTokens(provider));
             try
             {
                 admitted = await leases.Rates.AcquireAsync(new QuotaDemand(scope, tokens, call.AppId, priority, deadline.BucketWait), cancellationToken)

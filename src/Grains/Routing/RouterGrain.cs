@@ -37,24 +37,25 @@ internal sealed partial class RouterGrain(
 {
     private readonly long _probeRecheckTicks = timeProvider.TimestampFrequency / 10;
 
-    public async Task<ChatResponse> CompleteAsync(RoutedCall call, CancellationToken cancellationToken = default)
+    public async Task<ChatResponse> CompleteAsync(RoutedCall call, ChatRequest request, CancellationToken cancellationToken = default)
     {
-        var (response, target, attempts) = await RouteAsync(call, SendAsync, holdInFlight: false, cancellationToken);
-        return response with { Route = new RouteInfo { Provider = target.Provider, Model = response.Model, Attempts = attempts } };
-    }
-
-    public async Task<EmbeddingResponse> EmbedAsync(RoutedCall call, CancellationToken cancellationToken = default)
-    {
-        var embedding = call.Embedding ?? throw new ArgumentException("An embeddings call carries its embedding request.", nameof(call));
         var (response, target, attempts) = await RouteAsync(
-            call, (target, _, permit, ct) => EmbedAtAsync(target, embedding with { Model = target.Model }, permit, ct), holdInFlight: false, cancellationToken);
+            call, request, (target, permit, ct) => SendAsync(target, request with { Model = target.Model }, permit, ct), holdInFlight: false, cancellationToken);
         return response with { Route = new RouteInfo { Provider = target.Provider, Model = response.Model, Attempts = attempts } };
     }
 
-    public async IAsyncEnumerable<ChatChunk> StreamAsync(RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async Task<EmbeddingResponse> EmbedAsync(RoutedCall call, EmbeddingRequest request, CancellationToken cancellationToken = default)
+    {
+        var (response, target, attempts) = await RouteAsync(
+            call, request, (target, permit, ct) => EmbedAtAsync(target, request with { Model = target.Model }, permit, ct), holdInFlight: false, cancellationToken);
+        return response with { Route = new RouteInfo { Provider = target.Provider, Model = response.Model, Attempts = attempts } };
+    }
+
+    public async IAsyncEnumerable<ChatChunk> StreamAsync(RoutedCall call, ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         // Failing over happens inside RouteAsync, before the first chunk is yielded; after that the stream is committed.
-        var (opened, target, attempts) = await RouteAsync(call, OpenStreamAsync, holdInFlight: true, cancellationToken);
+        var (opened, target, attempts) = await RouteAsync(
+            call, request, (target, permit, ct) => OpenStreamAsync(target, request with { Model = target.Model }, permit, ct), holdInFlight: true, cancellationToken);
         var model = target.Model;
         Usage? reported = null;
         var ended = false;
@@ -128,11 +129,12 @@ internal sealed partial class RouterGrain(
 
     /// <summary>Tries the candidates in order until one answers; waits for a recovery probe when every circuit is open.</summary>
     /// <param name="call">The call.</param>
+    /// <param name="request">The request, for the upstream buckets' token estimate.</param>
     /// <param name="send">One upstream call (a whole answer, or a stream up to its first chunk).</param>
     /// <param name="holdInFlight">Leave the winning call counted in flight: the caller ends it when the stream ends.</param>
     /// <param name="cancellationToken">The caller's cancellation: never a reason to fail over.</param>
     private async Task<(T Result, RouteTarget Target, int Attempts)> RouteAsync<T>(
-        RoutedCall call, Func<RouteTarget, ChatRequest, UpstreamPermit, CancellationToken, Task<T>> send, bool holdInFlight, CancellationToken cancellationToken)
+        RoutedCall call, IModelRequest request, Func<RouteTarget, UpstreamPermit, CancellationToken, Task<T>> send, bool holdInFlight, CancellationToken cancellationToken)
     {
         // This grain call does not carry the caller's logging scope: every attempt's lines (here and in the adapters) name the request.
         using var logScope = RequestIds.BeginScope(logger, call.Options.RequestId);
@@ -186,7 +188,7 @@ internal sealed partial class RouterGrain(
                         hedgedAlready = candidates[1];
                         try
                         {
-                            var answer = await HedgeAsync(hedging, target, candidates[1], call, send, holdInFlight, deadline, viaFallback, log, cancellationToken);
+                            var answer = await HedgeAsync(hedging, target, candidates[1], call, request, send, holdInFlight, deadline, viaFallback, log, cancellationToken);
                             CountFallback(viaFallback, call);
                             return ((T)answer.Result, answer.Target, log.Attempts);
                         }
@@ -204,7 +206,7 @@ internal sealed partial class RouterGrain(
 
                     try
                     {
-                        var result = await AttemptAsync(target, call, send, holdInFlight, deadline, log, cancellationToken);
+                        var result = await AttemptAsync(target, call, request, send, holdInFlight, deadline, log, cancellationToken);
                         if (probing)
                         {
                             await ReportProbeAsync(target, succeeded: true);
@@ -285,10 +287,9 @@ internal sealed partial class RouterGrain(
     /// next target is the remedy, not another wait here (which would also spend the request's deadline again).
     /// </remarks>
     private async Task<T> AttemptAsync<T>(
-        RouteTarget target, RoutedCall call, Func<RouteTarget, ChatRequest, UpstreamPermit, CancellationToken, Task<T>> send, bool holdInFlight,
+        RouteTarget target, RoutedCall call, IModelRequest request, Func<RouteTarget, UpstreamPermit, CancellationToken, Task<T>> send, bool holdInFlight,
         RequestDeadline deadline, AttemptLog log, CancellationToken cancellationToken)
     {
-        var request = call.Request with { Model = target.Model };
         // Continue on the captured (grain) scheduler: Polly's default would resume retries on the thread pool.
         var context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true, cancellationToken);
         try
@@ -298,7 +299,7 @@ internal sealed partial class RouterGrain(
                 {
                     // An exhausted bucket is a retryable refusal, not an upstream failure: it moves on to the next
                     // target without counting as an attempt or against the upstream's circuit.
-                    var permit = await admission.AcquireAsync(target.Provider, call, deadline, ctx.CancellationToken);
+                    var permit = await admission.AcquireAsync(target.Provider, call, request, deadline, ctx.CancellationToken);
                     if (permit.Rejected is { } limited)
                     {
                         metrics.RateLimited("upstream");
@@ -310,11 +311,11 @@ internal sealed partial class RouterGrain(
                     state.CallStarted();
                     var started = timeProvider.GetTimestamp();
                     var keepInFlight = false;
-                    var span = GatehouseActivities.StartAttempt(target.Provider, target.Model, attempt, call.Embedding is null ? "chat" : "embeddings");
+                    var span = GatehouseActivities.StartAttempt(target.Provider, target.Model, attempt, request is EmbeddingRequest ? "embeddings" : "chat");
                     var spanHandedOn = false;
                     try
                     {
-                        var result = await send(target, request, permit, ctx.CancellationToken);
+                        var result = await send(target, permit, ctx.CancellationToken);
                         var elapsed = timeProvider.GetElapsedTime(started);
                         state.RecordSuccess(elapsed);
                         keepInFlight = holdInFlight;
@@ -381,15 +382,15 @@ internal sealed partial class RouterGrain(
 
     /// <summary>The first two candidates as a hedged pair (Polly hedging): the second starts if the first is slow; the first answer wins.</summary>
     private async Task<HedgedAnswer> HedgeAsync<T>(
-        ResiliencePipeline<HedgedAnswer> hedging, RouteTarget first, RouteTarget second, RoutedCall call,
-        Func<RouteTarget, ChatRequest, UpstreamPermit, CancellationToken, Task<T>> send, bool holdInFlight, RequestDeadline deadline, bool viaFallback,
+        ResiliencePipeline<HedgedAnswer> hedging, RouteTarget first, RouteTarget second, RoutedCall call, IModelRequest request,
+        Func<RouteTarget, UpstreamPermit, CancellationToken, Task<T>> send, bool holdInFlight, RequestDeadline deadline, bool viaFallback,
         AttemptLog log, CancellationToken cancellationToken)
     {
         async ValueTask<Outcome<HedgedAnswer>> CallAsync(RouteTarget target, CancellationToken token)
         {
             try
             {
-                var result = await AttemptAsync(target, call, send, holdInFlight, deadline, log, token);
+                var result = await AttemptAsync(target, call, request, send, holdInFlight, deadline, log, token);
                 // Polly disposes the answer that lost: an opened stream must then give back its permit and slot. It is
                 // recorded as cancelled, without tokens: it was closed after its first chunk, unread.
                 return Outcome.FromResult(new HedgedAnswer(result!, target, result is OpenedStream opened ? () => CloseLosingStreamAsync(opened, target, call) : null));
@@ -423,7 +424,7 @@ internal sealed partial class RouterGrain(
     {
         if (viaFallback)
         {
-            metrics.Fallback(call.Request.Model);
+            metrics.Fallback(call.Alias);
         }
     }
 

@@ -28,15 +28,15 @@ public sealed class SingleFlightCacheTests
 
     private CacheOptions Options => _settings.Cache;
 
-    private async Task<ChatResponse> Complete(RoutedCall call, CancellationToken cancellationToken = default)
+    private async Task<ChatResponse> Complete(RoutedChatCall call, CancellationToken cancellationToken = default)
     {
-        var answer = await _cache.CompleteAsync(Key, call, cancellationToken);
+        var answer = await _cache.CompleteAsync(Key, call.Call, call.Request, cancellationToken);
         var response = ChatResponseAssembler.Assemble(answer.Chunks);
         return response with { Route = response.Route! with { Cache = answer.Cache } };
     }
 
-    private IAsyncEnumerable<ChatChunk> Stream(RoutedCall call, CancellationToken cancellationToken = default) =>
-        Shaped(_cache.StreamAsync(Key, call, cancellationToken), call.Request.IncludeUsage);
+    private IAsyncEnumerable<ChatChunk> Stream(RoutedChatCall call, CancellationToken cancellationToken = default) =>
+        Shaped(_cache.StreamAsync(Key, call.Call, call.Request, cancellationToken), call.Request.IncludeUsage);
 
     /// <summary>What the pipeline makes of the shard's stream for a caller.</summary>
     private static async IAsyncEnumerable<ChatChunk> Shaped(IAsyncEnumerable<ChatChunk> chunks, bool includeUsage)
@@ -50,12 +50,12 @@ public sealed class SingleFlightCacheTests
         }
     }
 
-    private static RoutedCall Call(string appId = "app", CallOptions? options = null, bool includeUsage = false) => new()
+    private static RoutedChatCall Call(string appId = "app", CallOptions? options = null, bool includeUsage = false, TimeSpan? remainingWait = null)
     {
-        AppId = appId,
-        Request = new ChatRequest { Model = "m", Messages = [ChatMessage.FromText(ChatRole.User, "hi")], Temperature = 0, IncludeUsage = includeUsage },
-        Options = options ?? CallOptions.Default,
-    };
+        var call = RoutedChatCall.For(
+            appId, new ChatRequest { Model = "m", Messages = [ChatMessage.FromText(ChatRole.User, "hi")], Temperature = 0, IncludeUsage = includeUsage }, options);
+        return call with { Call = call.Call with { RemainingWait = remainingWait } };
+    }
 
     [Fact]
     public async Task GetResponse_ConcurrentIdenticalRequests_CallsUpstreamOnce()
@@ -325,8 +325,8 @@ public sealed class SingleFlightCacheTests
         _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _upstream.FailAfterFirstChunk = new GatewayException(GatewayError.RateLimited, "upstream 'up' has no capacity within the request's wait", retryAfter: TimeSpan.FromSeconds(1));
         _upstream.FailOnce = true;
-        var impatient = Complete(Call() with { RemainingWait = TimeSpan.Zero }, CancellationToken.None);
-        var patient = Complete(Call() with { RemainingWait = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        var impatient = Complete(Call(remainingWait: TimeSpan.Zero), CancellationToken.None);
+        var patient = Complete(Call(remainingWait: TimeSpan.FromSeconds(30)), CancellationToken.None);
         await _upstream.Started.Task.Within("upstream call started");
 
         _upstream.Gate.SetResult();
@@ -343,8 +343,8 @@ public sealed class SingleFlightCacheTests
     {
         _upstream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _upstream.FailAfterFirstChunk = new GatewayException(GatewayError.RateLimited, "provider 'up' is rate limiting the gateway (HTTP 429)", upstreamStatus: 429);
-        var first = Complete(Call() with { RemainingWait = TimeSpan.Zero }, CancellationToken.None);
-        var joiner = Complete(Call() with { RemainingWait = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        var first = Complete(Call(remainingWait: TimeSpan.Zero), CancellationToken.None);
+        var joiner = Complete(Call(remainingWait: TimeSpan.FromSeconds(30)), CancellationToken.None);
         await _upstream.Started.Task.Within("upstream call started");
 
         _upstream.Gate.SetResult();
@@ -419,11 +419,11 @@ public sealed class SingleFlightCacheTests
         public TaskCompletionSource Canceled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>The same scripted answer as one whole response (what a non-streaming upstream call returns).</summary>
-        public async Task<ChatResponse> CompleteAsync(RoutedCall call, CancellationToken cancellationToken)
+        public async Task<ChatResponse> CompleteAsync(RoutedCall call, ChatRequest request, CancellationToken cancellationToken)
         {
             WholeCalls++;
             var chunks = new List<ChatChunk>();
-            await foreach (var chunk in StreamAsync(call with { Request = call.Request with { IncludeUsage = true } }, cancellationToken))
+            await foreach (var chunk in StreamAsync(call, request with { IncludeUsage = true }, cancellationToken))
             {
                 chunks.Add(chunk);
             }
@@ -434,10 +434,10 @@ public sealed class SingleFlightCacheTests
         /// <summary>How many of <see cref="Calls"/> were whole-answer (non-streaming) calls.</summary>
         public int WholeCalls { get; private set; }
 
-        public async IAsyncEnumerable<ChatChunk> StreamAsync(RoutedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<ChatChunk> StreamAsync(RoutedCall call, ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _calls);
-            LastRequest = call.Request;
+            LastRequest = request;
             cancellationToken.Register(() => Canceled.TrySetResult());
             var route = new RouteInfo { Provider = "sim", Model = "sim-1", Attempts = 2 };
             yield return new ChatChunk { Id = "c1", Model = "sim-1", Role = ChatRole.Assistant, TextDelta = "", Route = route };
@@ -461,7 +461,7 @@ public sealed class SingleFlightCacheTests
             yield return new ChatChunk { Id = "c1", Model = "sim-1", TextDelta = split < 0 ? Text : Text[..split] };
             yield return new ChatChunk { Id = "c1", Model = "sim-1", TextDelta = split < 0 ? "" : Text[split..] };
             yield return new ChatChunk { Id = "c1", Model = "sim-1", FinishReason = FinishReason.Stop };
-            if (call.Request.IncludeUsage)
+            if (request.IncludeUsage)
             {
                 yield return new ChatChunk { Id = "c1", Model = "sim-1", Usage = new Usage { PromptTokens = 5, CompletionTokens = 2 } };
             }

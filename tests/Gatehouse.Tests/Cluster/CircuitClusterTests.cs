@@ -1,3 +1,4 @@
+using Gatehouse.Tests.Support;
 using Gatehouse.Chat;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
@@ -11,12 +12,8 @@ public sealed class CircuitClusterTests(FakeTimeClusterFixture fixture)
 {
     private static readonly TimeSpan Barrier = TimeSpan.FromSeconds(30);
 
-    private static RoutedCall Call(string alias, TimeSpan? maxWait = null) => new()
-    {
-        AppId = "tester",
-        Request = new ChatRequest { Model = alias, Messages = [ChatMessage.FromText(ChatRole.User, "hello")] },
-        Options = new CallOptions { MaxWait = maxWait },
-    };
+    private static RoutedChatCall Call(string alias, TimeSpan? maxWait = null) => RoutedChatCall.For(
+        "tester", new ChatRequest { Model = alias, Messages = [ChatMessage.FromText(ChatRole.User, "hello")] }, new CallOptions { MaxWait = maxWait });
 
     private Task FlushAsync(InProcessSiloHandleIndex silo) =>
         fixture.ServiceOf<ProviderHealthReporter>(fixture.Cluster.Silos[(int)silo]).FlushAsync(CancellationToken.None);

@@ -136,10 +136,10 @@ public sealed class EmbeddingCacheClusterTests : IDisposable
         var keys = Gatehouse.Caching.EmbeddingCacheKeys.ForInputs(_fixture.App.CacheNamespace, request);
         var flightKey = Gatehouse.Caching.EmbeddingCacheKeys.ForFlight(keys);
         var shard = _fixture.GrainFactoryOf(0).GetGrain<IEmbeddingCacheGrain>(GrainKeys.EmbeddingCacheShard(flightKey));
-        var call = RoutedCall.ForEmbedding(_fixture.App.AppId, request, CallOptions.Default, null);
+        var call = new RoutedCall { AppId = _fixture.App.AppId, Alias = request.Model };
 
-        var first = await shard.FlightAsync(flightKey, keys, call);
-        var late = await shard.FlightAsync(flightKey, keys, call);
+        var first = await shard.FlightAsync(flightKey, keys, call, request);
+        var late = await shard.FlightAsync(flightKey, keys, call, request);
 
         Assert.Equal(1, Upstream.EmbedCalls);
         Assert.Equal(CacheStatus.Miss, first.Route!.Cache);

@@ -1,3 +1,4 @@
+using Gatehouse.Tests.Support;
 using Gatehouse.Chat;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
@@ -19,11 +20,8 @@ public sealed class ResilienceClusterTests : IDisposable
 
     public void Dispose() => _fixture.Upstreams.ResetAll();
 
-    private static RoutedCall Call(string alias, string text = "hello") => new()
-    {
-        AppId = "tester",
-        Request = new ChatRequest { Model = alias, Messages = [ChatMessage.FromText(ChatRole.User, text)] },
-    };
+    private static RoutedChatCall Call(string alias, string text = "hello") =>
+        RoutedChatCall.For("tester", new ChatRequest { Model = alias, Messages = [ChatMessage.FromText(ChatRole.User, text)] });
 
     [Fact]
     public async Task Complete_CircuitOpenedByFailuresOnOneSilo_OtherSiloStopsCallingTheUpstreamOnceReportsPropagate()

@@ -1,3 +1,4 @@
+using Gatehouse.Tests.Support;
 using Gatehouse.Chat;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
@@ -23,7 +24,7 @@ public sealed class RouterGrainClusterTests : IDisposable
         Messages = [ChatMessage.FromText(ChatRole.User, text)],
     };
 
-    private static RoutedCall Call(string alias, string text = "hello") => new() { AppId = "tester", Request = Ask(alias, text) };
+    private static RoutedChatCall Call(string alias, string text = "hello") => RoutedChatCall.For("tester", Ask(alias, text));
 
     [Fact]
     public async Task Complete_OnEverySilo_RoundRobinsOverTheAliasTargetsOnThatSilo()

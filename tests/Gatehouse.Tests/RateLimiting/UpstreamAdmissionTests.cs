@@ -28,14 +28,12 @@ public sealed class UpstreamAdmissionTests
         _deadlines = new RequestDeadlines(options, _time);
     }
 
-    private static RoutedCall Call() => new()
-    {
-        AppId = "app",
-        Request = new ChatRequest { Model = "m", Messages = [ChatMessage.FromText(ChatRole.User, "hi")] },
-    };
+    private static RoutedCall Call() => new() { AppId = "app", Alias = "m" };
+
+    private static ChatRequest Ask() => new() { Model = "m", Messages = [ChatMessage.FromText(ChatRole.User, "hi")] };
 
     private ValueTask<UpstreamPermit> Admit(int waitMs) =>
-        _admission.AcquireAsync("p", Call(), _deadlines.Start(new CallOptions { MaxWait = TimeSpan.FromMilliseconds(waitMs) }), CancellationToken.None);
+        _admission.AcquireAsync("p", Call(), Ask(), _deadlines.Start(new CallOptions { MaxWait = TimeSpan.FromMilliseconds(waitMs) }), CancellationToken.None);
 
     [Fact]
     public async Task AcquireAsync_SlotWaitFails_DebitsNoRequestUnit()

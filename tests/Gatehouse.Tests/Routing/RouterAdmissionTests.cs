@@ -13,12 +13,9 @@ public sealed class RouterAdmissionTests(RouterAdmissionFixture fixture) : IClas
 
     public void Dispose() => _timeout.Dispose();
 
-    private static RoutedCall Call(string alias, int maxWaitMs) => new()
-    {
-        AppId = "tester",
-        Request = new ChatRequest { Model = alias, Messages = [ChatMessage.FromText(ChatRole.User, "hello")] },
-        Options = new CallOptions { MaxWait = TimeSpan.FromMilliseconds(maxWaitMs) },
-    };
+    private static RoutedChatCall Call(string alias, int maxWaitMs) => RoutedChatCall.For(
+        "tester", new ChatRequest { Model = alias, Messages = [ChatMessage.FromText(ChatRole.User, "hello")] },
+        new CallOptions { MaxWait = TimeSpan.FromMilliseconds(maxWaitMs) });
 
     [Fact]
     public async Task Complete_BucketRefusesWithRetriesConfigured_MovesOnWithoutRetryingTheTarget()
