@@ -9,6 +9,7 @@ internal sealed class CallTimeout : IDisposable
 
     public CallTimeout(TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
+        CallerToken = cancellationToken;
         if (timeout == Timeout.InfiniteTimeSpan)
         {
             Token = cancellationToken;
@@ -20,7 +21,11 @@ internal sealed class CallTimeout : IDisposable
         Token = _linkedSource.Token;
     }
 
+    /// <summary>The token to call the upstream with: cancelled when the caller goes away or the timeout fires.</summary>
     public CancellationToken Token { get; }
+
+    /// <summary>The caller's own token: when it is cancelled, no answer is due and nothing failed.</summary>
+    public CancellationToken CallerToken { get; }
 
     public bool TimedOut => _timeoutSource?.IsCancellationRequested == true;
 

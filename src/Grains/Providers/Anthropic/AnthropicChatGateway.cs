@@ -31,46 +31,23 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
     /// </summary>
     private static readonly AsyncLocal<CallState?> CurrentCall = new();
 
-    private readonly string _providerName;
-    private readonly TimeSpan _timeout;
-    private readonly UpstreamFailures _failures;
+    private readonly UpstreamEndpoint _upstream;
     private readonly int _defaultMaxTokens;
-    private readonly TimeProvider _timeProvider;
-    private readonly ILogger _logger;
-    private readonly HttpClient _httpClient;
     private readonly AnthropicClient _client;
 
     public AnthropicChatGateway(string providerName, ProviderOptions options, UpstreamRedactor redactor, TimeProvider timeProvider, ILogger logger)
     {
-        ArgumentException.ThrowIfNullOrEmpty(providerName);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(redactor);
-        ArgumentNullException.ThrowIfNull(timeProvider);
-        ArgumentNullException.ThrowIfNull(logger);
-
-        _providerName = providerName;
-        _timeProvider = timeProvider;
-        _logger = logger;
-        _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
-        _failures = new UpstreamFailures(providerName, _timeout, redactor.With(UpstreamRedactor.ForProvider(options)), logger);
+        // The required key is never null by the time the handler is made.
+        _upstream = new UpstreamEndpoint(
+            providerName, options, redactor, timeProvider, logger, AnthropicConstants.DefaultBaseUrl, apiKeyRequired: true,
+            (apiKey, inner) => new AnthropicWireHandler(apiKey!, inner));
         _defaultMaxTokens = options.DefaultMaxTokens is > 0 and var configured ? configured : AnthropicConstants.DefaultMaxTokens;
-
-        var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? AnthropicConstants.DefaultBaseUrl : options.BaseUrl.TrimEnd('/');
-        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
-        {
-            throw new InvalidOperationException($"Gatehouse:Providers:{providerName}:BaseUrl must be an absolute http(s) URL.");
-        }
-
-        var apiKey = SecretValue.Resolve(options.ApiKey) ?? throw new InvalidOperationException(
-            $"Gatehouse:Providers:{providerName}:ApiKey is required for a provider of kind {options.Kind} (a key, or env:NAME of a variable that is set).");
-
-        _httpClient = UpstreamHttpClient.Create(options, inner => new AnthropicWireHandler(apiKey, inner));
 
         _client = new AnthropicClient(new ClientOptions
         {
-            BaseUrl = baseUrl,
-            ApiKey = apiKey,
-            HttpClient = _httpClient,
+            BaseUrl = _upstream.BaseUrl,
+            ApiKey = _upstream.ApiKey,
+            HttpClient = _upstream.HttpClient,
             MaxRetries = 0,
             Timeout = TimeSpan.FromDays(1),
         });
@@ -81,7 +58,7 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
         ArgumentNullException.ThrowIfNull(request);
         var parameters = Parameters(request);
 
-        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        using var timeout = _upstream.StartTimeout(cancellationToken);
         var call = CurrentCall.Value = new CallState();
         IReadOnlyDictionary<string, JsonElement> raw;
         try
@@ -90,7 +67,7 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw _failures.Translate(ex, timeout, cancellationToken, e => ClassifyVendorError(e, call), call.ResponseStarted);
+            throw _upstream.Failures.Translate(ex, timeout, e => ClassifyVendorError(e, call), call.ResponseStarted);
         }
         finally
         {
@@ -101,16 +78,15 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
         // with no content at all is no answer, however the SDK read it.
         if (raw.TryGetValue("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "error" || raw.ContainsKey("error"))
         {
-            throw _failures.FromStreamError(JsonSerializer.Serialize(raw));
+            throw _upstream.Failures.FromStreamError(JsonSerializer.Serialize(raw));
         }
 
         if (!raw.TryGetValue("content", out var content) || content.ValueKind != JsonValueKind.Array)
         {
-            UpstreamLog.LogUpstreamMalformed(_logger, _providerName, "the message has no content");
-            throw UpstreamErrors.MalformedResponse(_providerName);
+            throw _upstream.Failures.Malformed("the message has no content");
         }
 
-        return AnthropicChatMapping.FromAnthropicMessage(raw, request.Model, _timeProvider.GetUtcNow().ToUnixTimeSeconds());
+        return AnthropicChatMapping.FromAnthropicMessage(raw, request.Model, _upstream.TimeProvider.GetUtcNow().ToUnixTimeSeconds());
     }
 
     public async IAsyncEnumerable<ChatChunk> GetStreamingResponseAsync(
@@ -118,10 +94,10 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         var parameters = Parameters(request);
-        var mapper = new AnthropicStreamMapper(request.Model, _timeProvider.GetUtcNow().ToUnixTimeSeconds(), request.IncludeUsage);
+        var mapper = new AnthropicStreamMapper(request.Model, _upstream.TimeProvider.GetUtcNow().ToUnixTimeSeconds(), request.IncludeUsage);
 
         // TimeoutSeconds bounds the whole stream: a stalled upstream must not hold a caller (or a lease) forever.
-        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        using var timeout = _upstream.StartTimeout(cancellationToken);
         var call = new CallState { Streaming = true };
         var events = _client.Messages.CreateStreaming(parameters, timeout.Token).GetAsyncEnumerator(timeout.Token);
         try
@@ -136,14 +112,14 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
                     {
                         if (call.NotAStream is { } notAStream)
                         {
-                            throw _failures.NotAStream(notAStream.ContentType, notAStream.Body);
+                            throw _upstream.Failures.NotAStream(notAStream.ContentType, notAStream.Body);
                         }
 
                         // Without message_stop the answer may be cut anywhere: completing it here would pass a truncated
                         // answer off as whole, and the cache would keep it.
                         if (!mapper.Stopped)
                         {
-                            throw _failures.EndedBeforeFinalEvent();
+                            throw _upstream.Failures.EndedBeforeFinalEvent();
                         }
 
                         yield break;
@@ -153,7 +129,7 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
                 }
                 catch (Exception ex) when (ex is not GatewayException)
                 {
-                    throw _failures.Translate(ex, timeout, cancellationToken, e => ClassifyVendorError(e, call), call.ResponseStarted);
+                    throw _upstream.Failures.Translate(ex, timeout, e => ClassifyVendorError(e, call), call.ResponseStarted);
                 }
                 finally
                 {
@@ -168,7 +144,7 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
         }
         finally
         {
-            await DisposeQuietlyAsync(events).ConfigureAwait(false);
+            await UpstreamEndpoint.DisposeQuietlyAsync(events, static ex => ex is AnthropicException).ConfigureAwait(false);
         }
     }
 
@@ -181,7 +157,7 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
     public void Dispose()
     {
         _client.Dispose();
-        _httpClient.Dispose();
+        _upstream.Dispose();
     }
 
     private MessageCreateParams Parameters(ChatRequest request) =>
@@ -190,28 +166,15 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
     /// <summary>The SDK's own failure types: HTTP errors, error events inside a started stream, and its I/O failures.</summary>
     private GatewayException? ClassifyVendorError(Exception exception, CallState call) => exception switch
     {
-        AnthropicApiException api => UpstreamErrors.FromHttpStatus(
-            _providerName, (int)api.StatusCode, api.ResponseBody, call.RetryAfter, null, _timeProvider.GetUtcNow(), _failures.Redactor),
+        AnthropicApiException api => _upstream.Failures.ClassifyStatus((int)api.StatusCode, api.ResponseBody, call.RetryAfter),
         // An error event inside a stream that had started with 200 (e.g. overloaded_error mid-answer).
         AnthropicSseException sse => UpstreamErrors.FromStreamError(
-            _providerName, sse.Body.ValueKind == JsonValueKind.Undefined ? null : sse.Body.GetRawText(), _failures.Redactor),
+            _upstream.ProviderName, sse.Body.ValueKind == JsonValueKind.Undefined ? null : sse.Body.GetRawText(), _upstream.Failures.Redactor),
         AnthropicIOException => call.ResponseStarted
-            ? UpstreamErrors.ConnectionBroken(_providerName)
-            : UpstreamErrors.FromTransportFailure(_providerName, exception),
+            ? UpstreamErrors.ConnectionBroken(_upstream.ProviderName)
+            : UpstreamErrors.FromTransportFailure(_upstream.ProviderName, exception),
         _ => null,
     };
-
-    private static async ValueTask DisposeQuietlyAsync(IAsyncEnumerator<RawMessageStreamEvent> events)
-    {
-        try
-        {
-            await events.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException or AnthropicException)
-        {
-            // Disposing an abandoned stream closes its connection; a failure to do so changes nothing for the caller.
-        }
-    }
 
     /// <summary>One call as the wire saw it; written by <see cref="AnthropicWireHandler"/>, read by the adapter after the SDK returns or throws.</summary>
     private sealed class CallState
@@ -255,11 +218,9 @@ internal sealed partial class AnthropicChatGateway : IChatGateway, IDisposable
             }
 
             call.ResponseStarted = true;
-            if (!response.IsSuccessStatusCode && response.Headers.RetryAfter is { } retryAfter)
+            if (!response.IsSuccessStatusCode)
             {
-                call.RetryAfter = retryAfter.Delta is { } delta
-                    ? delta.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)
-                    : retryAfter.Date?.ToString("r", System.Globalization.CultureInfo.InvariantCulture);
+                call.RetryAfter = UpstreamBodies.RetryAfterHeader(response);
             }
 
             var mediaType = response.Content.Headers.ContentType?.MediaType;

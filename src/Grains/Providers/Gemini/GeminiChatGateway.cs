@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -27,43 +26,19 @@ namespace Gatehouse.Providers.Gemini;
 /// </remarks>
 internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGateway, IDisposable
 {
-    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+    /// <summary>The prefix of the ids the adapter gives answers: Gemini's carry none.</summary>
+    private const string IdPrefix = "gemini";
 
-    private readonly string _providerName;
-    private readonly TimeSpan _timeout;
-    private readonly UpstreamFailures _failures;
-    private readonly TimeProvider _timeProvider;
+    private readonly UpstreamEndpoint _upstream;
     private readonly ILogger _logger;
-    private readonly HttpClient _httpClient;
     private readonly string _modelsUrl;
-    private long _answerCounter;
 
     public GeminiChatGateway(string providerName, ProviderOptions options, UpstreamRedactor redactor, TimeProvider timeProvider, ILogger logger)
     {
-        ArgumentException.ThrowIfNullOrEmpty(providerName);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(redactor);
-        ArgumentNullException.ThrowIfNull(timeProvider);
-        ArgumentNullException.ThrowIfNull(logger);
-
-        _providerName = providerName;
-        _timeProvider = timeProvider;
+        _upstream = new UpstreamEndpoint(providerName, options, redactor, timeProvider, logger, GeminiConstants.DefaultBaseUrl, apiKeyRequired: true);
         _logger = logger;
-        _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
-        _failures = new UpstreamFailures(providerName, _timeout, redactor.With(UpstreamRedactor.ForProvider(options)), logger);
-
-        var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? GeminiConstants.DefaultBaseUrl : options.BaseUrl.TrimEnd('/');
-        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
-        {
-            throw new InvalidOperationException($"Gatehouse:Providers:{providerName}:BaseUrl must be an absolute http(s) URL.");
-        }
-
-        _modelsUrl = (EndsWithVersion(endpoint) ? baseUrl : baseUrl + "/" + GeminiConstants.ApiVersion) + "/models/";
-
-        var apiKey = SecretValue.Resolve(options.ApiKey) ?? throw new InvalidOperationException(
-            $"Gatehouse:Providers:{providerName}:ApiKey is required for a provider of kind {options.Kind} (a key, or env:NAME of a variable that is set).");
-        _httpClient = UpstreamHttpClient.Create(options);
-        _httpClient.DefaultRequestHeaders.TryAddWithoutValidation(GeminiConstants.ApiKeyHeader, apiKey);
+        _modelsUrl = (EndsWithVersion(_upstream.BaseUri) ? _upstream.BaseUrl : _upstream.BaseUrl + "/" + GeminiConstants.ApiVersion) + "/models/";
+        _upstream.HttpClient.DefaultRequestHeaders.TryAddWithoutValidation(GeminiConstants.ApiKeyHeader, _upstream.ApiKey);
     }
 
     public async Task<ChatResponse> GetResponseAsync(ChatRequest request, CancellationToken cancellationToken = default)
@@ -71,20 +46,16 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
         ArgumentNullException.ThrowIfNull(request);
         var uri = MethodUri(request.Model, ":generateContent");
         using var content = Body(request);
-        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        using var timeout = _upstream.StartTimeout(cancellationToken);
         GeminiResponse answer;
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
-            using var response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-            await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
-            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            answer = await JsonSerializer.DeserializeAsync(body, GeminiJsonContext.Default.GeminiResponse, timeout.Token).ConfigureAwait(false)
-                ?? throw UpstreamErrors.MalformedResponse(_providerName);
+            using var response = await _upstream.PostAsync(uri, content, timeout.Token, FromErrorBody).ConfigureAwait(false);
+            answer = await _upstream.ReadJsonAsync(response, GeminiJsonContext.Default.GeminiResponse, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw _failures.Translate(ex, timeout, cancellationToken);
+            throw _upstream.Failures.Translate(ex, timeout);
         }
 
         if (answer.Error is not null)
@@ -96,14 +67,14 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
         if (GeminiChatMapping.FirstCandidate(answer)?.FinishReason is not { Length: > 0 } && answer.PromptFeedback?.BlockReason is not { Length: > 0 })
         {
             // Gemini gives every complete answer a finish reason; one without may be cut anywhere.
-            UpstreamLog.LogUpstreamAnswerIncomplete(_logger, _providerName, "the answer has no finish reason");
-            throw UpstreamErrors.MalformedResponse(_providerName);
+            throw _upstream.Failures.Incomplete("the answer has no finish reason");
         }
 
-        var chat = GeminiChatMapping.FromGeminiResponse(answer, _providerName, request.Model, NewId(), _timeProvider.GetUtcNow().ToUnixTimeSeconds());
+        var chat = GeminiChatMapping.FromGeminiResponse(
+            answer, _upstream.ProviderName, request.Model, _upstream.NewAnswerId(IdPrefix), _upstream.TimeProvider.GetUtcNow().ToUnixTimeSeconds());
         if (GeminiChatMapping.FirstCandidate(answer)?.FinishReason is { } reason && GeminiChatMapping.IsFiltered(reason))
         {
-            LogAnswerFiltered(_logger, _providerName, GeminiChatMapping.SafeToken(reason));
+            LogAnswerFiltered(_logger, _upstream.ProviderName, GeminiChatMapping.SafeToken(reason));
         }
 
         return chat;
@@ -117,21 +88,20 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
         using var content = Body(request);
 
         // TimeoutSeconds bounds the whole stream: a stalled upstream must not hold a caller (or a lease) forever.
-        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
-        var mapper = new GeminiStreamMapper(_providerName, request.Model, NewId(), _timeProvider.GetUtcNow().ToUnixTimeSeconds(), request.IncludeUsage);
+        using var timeout = _upstream.StartTimeout(cancellationToken);
+        var mapper = new GeminiStreamMapper(
+            _upstream.ProviderName, request.Model, _upstream.NewAnswerId(IdPrefix), _upstream.TimeProvider.GetUtcNow().ToUnixTimeSeconds(), request.IncludeUsage);
         HttpResponseMessage? response = null;
         IAsyncEnumerator<SseItem<StreamEvent>>? events = null;
         try
         {
             try
             {
-                using var message = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
-                response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-                await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
+                response = await _upstream.PostAsync(uri, content, timeout.Token, FromErrorBody).ConfigureAwait(false);
                 if (response.Content.Headers.ContentType?.MediaType is { } mediaType && !mediaType.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase))
                 {
                     var start = await UpstreamBodies.ReadStartAsync(response.Content, timeout.Token).ConfigureAwait(false);
-                    throw UpstreamErrors.IsErrorEnvelope(start) ? FromErrorBody(0, start, null) : _failures.NotAStream(mediaType, start);
+                    throw UpstreamErrors.IsErrorEnvelope(start) ? FromErrorBody(0, start, null) : _upstream.Failures.NotAStream(mediaType, start);
                 }
 
                 var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
@@ -139,7 +109,7 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
             }
             catch (Exception ex) when (ex is not GatewayException)
             {
-                throw _failures.Translate(ex, timeout, cancellationToken);
+                throw _upstream.Failures.Translate(ex, timeout);
             }
 
             while (true)
@@ -153,7 +123,7 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
                         // truncated answer off as whole, and the cache would keep it.
                         if (!mapper.Finished)
                         {
-                            throw _failures.EndedBeforeFinalEvent();
+                            throw _upstream.Failures.EndedBeforeFinalEvent();
                         }
 
                         break;
@@ -163,7 +133,7 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
                 }
                 catch (Exception ex) when (ex is not GatewayException)
                 {
-                    throw _failures.Translate(ex, timeout, cancellationToken, answerStarted: true);
+                    throw _upstream.Failures.Translate(ex, timeout, answerStarted: true);
                 }
 
                 if (item.ErrorJson is { } errorJson)
@@ -185,7 +155,7 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
 
             if (mapper.FilteredBy is { } filter)
             {
-                LogAnswerFiltered(_logger, _providerName, GeminiChatMapping.SafeToken(filter));
+                LogAnswerFiltered(_logger, _upstream.ProviderName, GeminiChatMapping.SafeToken(filter));
             }
 
             if (mapper.UsageChunk() is { } usage)
@@ -197,7 +167,7 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
         {
             if (events is not null)
             {
-                await DisposeQuietlyAsync(events).ConfigureAwait(false);
+                await UpstreamEndpoint.DisposeQuietlyAsync(events).ConfigureAwait(false);
             }
 
             response?.Dispose();
@@ -220,22 +190,17 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
 
         var batch = request.Inputs.Length > 1;
         var uri = MethodUri(request.Model, batch ? ":batchEmbedContents" : ":embedContent");
-        using var content = new ByteArrayContent(GeminiEmbeddingWire.Serialize(request, ModelName(request.Model)));
-        content.Headers.ContentType = JsonContentType;
-        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        using var content = UpstreamEndpoint.JsonContent(GeminiEmbeddingWire.Serialize(request, ModelName(request.Model)));
+        using var timeout = _upstream.StartTimeout(cancellationToken);
         GeminiEmbedResponse answer;
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
-            using var response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-            await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
-            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            answer = await JsonSerializer.DeserializeAsync(body, GeminiEmbeddingJsonContext.Default.GeminiEmbedResponse, timeout.Token).ConfigureAwait(false)
-                ?? throw UpstreamErrors.MalformedResponse(_providerName);
+            using var response = await _upstream.PostAsync(uri, content, timeout.Token, FromErrorBody).ConfigureAwait(false);
+            answer = await _upstream.ReadJsonAsync(response, GeminiEmbeddingJsonContext.Default.GeminiEmbedResponse, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw _failures.Translate(ex, timeout, cancellationToken);
+            throw _upstream.Failures.Translate(ex, timeout);
         }
 
         if (answer.Error is not null)
@@ -249,9 +214,8 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
         // Exactly one vector per input: one too few would shift every later one onto the wrong text.
         if (vectors is null || vectors.Count != request.Inputs.Length || vectors.Any(v => v?.Values is not { Length: > 0 }))
         {
-            UpstreamLog.LogUpstreamMalformed(_logger, _providerName,
+            throw _upstream.Failures.Malformed(
                 string.Create(CultureInfo.InvariantCulture, $"{vectors?.Count(v => v?.Values is { Length: > 0 }) ?? 0} embeddings for {request.Inputs.Length} inputs"));
-            throw UpstreamErrors.MalformedResponse(_providerName);
         }
 
         return new EmbeddingResponse
@@ -268,7 +232,7 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
         return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
     }
 
-    public void Dispose() => _httpClient.Dispose();
+    public void Dispose() => _upstream.Dispose();
 
     /// <summary>Whether a BaseUrl's last path segment is already an API version (<c>v1</c>, <c>v1beta</c>, <c>v1alpha</c>…).</summary>
     private static bool EndsWithVersion(Uri endpoint)
@@ -300,9 +264,7 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
             GeminiChatMapping.WriteRequest(writer, request);
         }
 
-        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
-        content.Headers.ContentType = JsonContentType;
-        return content;
+        return UpstreamEndpoint.JsonContent(buffer.WrittenSpan.ToArray());
     }
 
     private static StreamEvent ReadEvent(ReadOnlySpan<byte> data)
@@ -311,33 +273,20 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
         return response?.Error is not null ? new StreamEvent(null, Encoding.UTF8.GetString(data)) : new StreamEvent(response, null);
     }
 
-    private string NewId() =>
-        string.Create(CultureInfo.InvariantCulture, $"gemini-{_timeProvider.GetTimestamp():x}{Interlocked.Increment(ref _answerCounter):x}");
-
-    private async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        if (response.IsSuccessStatusCode)
-        {
-            return;
-        }
-
-        var body = await UpstreamBodies.ReadStartAsync(response.Content, cancellationToken).ConfigureAwait(false);
-        var retryAfter = UpstreamBodies.RetryAfterHeader(response);
-        throw FromErrorBody((int)response.StatusCode, body, retryAfter);
-    }
-
     /// <summary>Classifies Google's error envelope; <paramref name="httpStatus"/> 0 when it came inside a 200 (then its <c>code</c> stands for the status).</summary>
     private GatewayException FromErrorBody(int httpStatus, string? body, string? retryAfter)
     {
         var error = TryReadError(body);
         var status = httpStatus is 0 or 200 ? error?.Code is >= 400 and < 600 and var code ? code : StatusFor(error?.Status) : httpStatus;
-        var exception = status == 400 && error?.Details?.Any(d => d.Reason == "API_KEY_INVALID") == true
-            // Google answers a bad key with 400 INVALID_ARGUMENT: the gateway's credentials failed, not the caller's request.
-            ? new GatewayException(
-                GatewayError.UpstreamAuthFailed, $"provider '{_providerName}' rejected the gateway's credentials (HTTP 400, API_KEY_INVALID)", upstreamStatus: status)
-            : UpstreamErrors.FromHttpStatus(
-                _providerName, status, body, retryAfter ?? RetryDelaySeconds(error), null, _timeProvider.GetUtcNow(), _failures.Redactor);
-        UpstreamLog.LogUpstreamFailed(_logger, _providerName, status, exception.Error);
+        if (status != 400 || error?.Details?.Any(d => d.Reason == "API_KEY_INVALID") != true)
+        {
+            return _upstream.Failures.FromHttpStatus(status, body, retryAfter ?? RetryDelaySeconds(error));
+        }
+
+        // Google answers a bad key with 400 INVALID_ARGUMENT: the gateway's credentials failed, not the caller's request.
+        var exception = new GatewayException(
+            GatewayError.UpstreamAuthFailed, $"provider '{_upstream.ProviderName}' rejected the gateway's credentials (HTTP 400, API_KEY_INVALID)", upstreamStatus: status);
+        UpstreamLog.LogUpstreamFailed(_logger, _upstream.ProviderName, status, exception.Error);
         return exception;
     }
 
@@ -379,18 +328,6 @@ internal sealed partial class GeminiChatGateway : IChatGateway, IEmbeddingGatewa
             && double.TryParse(delay.AsSpan(0, delay.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
             ? seconds.ToString(CultureInfo.InvariantCulture)
             : null;
-    }
-
-    private static async ValueTask DisposeQuietlyAsync(IAsyncEnumerator<SseItem<StreamEvent>> events)
-    {
-        try
-        {
-            await events.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException)
-        {
-            // Disposing an abandoned stream closes its connection; a failure to do so changes nothing for the caller.
-        }
     }
 
     [LoggerMessage(EventId = GatehouseEventIds.UpstreamAnswerFiltered, Level = LogLevel.Information, Message = "Provider {ProviderName} stopped the answer for its content (finishReason {FinishReason})")]

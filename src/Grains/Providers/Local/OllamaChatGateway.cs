@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -25,44 +24,21 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IEmbeddingGatewa
 {
     public const string DefaultBaseUrl = "http://127.0.0.1:11434";
 
-    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+    /// <summary>The prefix of the ids the adapter gives answers: Ollama's carry none.</summary>
+    private const string IdPrefix = "ollama";
 
-    private readonly string _providerName;
-    private readonly TimeSpan _timeout;
-    private readonly UpstreamFailures _failures;
-    private readonly TimeProvider _timeProvider;
-    private readonly ILogger _logger;
-    private readonly HttpClient _httpClient;
+    private readonly UpstreamEndpoint _upstream;
     private readonly Uri _chatUri;
     private readonly Uri _embedUri;
-    private long _answerCounter;
 
     public OllamaChatGateway(string providerName, ProviderOptions options, UpstreamRedactor redactor, TimeProvider timeProvider, ILogger logger)
     {
-        ArgumentException.ThrowIfNullOrEmpty(providerName);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(redactor);
-        ArgumentNullException.ThrowIfNull(timeProvider);
-        ArgumentNullException.ThrowIfNull(logger);
-
-        _providerName = providerName;
-        _timeProvider = timeProvider;
-        _logger = logger;
-        _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
-        _failures = new UpstreamFailures(providerName, _timeout, redactor.With(UpstreamRedactor.ForProvider(options)), logger);
-
-        var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? DefaultBaseUrl : options.BaseUrl.TrimEnd('/');
-        if (!Uri.TryCreate(baseUrl + "/api/chat", UriKind.Absolute, out var chatUri) || (chatUri.Scheme != Uri.UriSchemeHttp && chatUri.Scheme != Uri.UriSchemeHttps))
+        _upstream = new UpstreamEndpoint(providerName, options, redactor, timeProvider, logger, DefaultBaseUrl, apiKeyRequired: false);
+        _chatUri = new Uri(_upstream.BaseUrl + "/api/chat");
+        _embedUri = new Uri(_upstream.BaseUrl + "/api/embed");
+        if (_upstream.ApiKey is { } apiKey)
         {
-            throw new InvalidOperationException($"Gatehouse:Providers:{providerName}:BaseUrl must be an absolute http(s) URL.");
-        }
-
-        _chatUri = chatUri;
-        _embedUri = new Uri(baseUrl + "/api/embed");
-        _httpClient = UpstreamHttpClient.Create(options);
-        if (SecretValue.Resolve(options.ApiKey) is { } apiKey)
-        {
-            _httpClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+            _upstream.HttpClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         }
     }
 
@@ -70,33 +46,29 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IEmbeddingGatewa
     {
         ArgumentNullException.ThrowIfNull(request);
         using var content = Body(request, stream: false);
-        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        using var timeout = _upstream.StartTimeout(cancellationToken);
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, _chatUri) { Content = content };
-            using var response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-            await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
-            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            var answer = await JsonSerializer.DeserializeAsync(body, OllamaJsonContext.Default.OllamaChatResponse, timeout.Token).ConfigureAwait(false)
-                ?? throw UpstreamErrors.MalformedResponse(_providerName);
+            using var response = await _upstream.PostAsync(_chatUri, content, timeout.Token).ConfigureAwait(false);
+            var answer = await _upstream.ReadJsonAsync(response, OllamaJsonContext.Default.OllamaChatResponse, timeout.Token).ConfigureAwait(false);
             if (answer.Error is not null)
             {
                 // A 200 carrying Ollama's error object is that error, not an empty answer.
-                throw _failures.FromStreamError(JsonSerializer.Serialize(answer, OllamaJsonContext.Default.OllamaChatResponse));
+                throw _upstream.Failures.FromStreamError(JsonSerializer.Serialize(answer, OllamaJsonContext.Default.OllamaChatResponse));
             }
 
             if (!answer.Done)
             {
                 // Ollama marks every complete answer done; one that is not may be cut anywhere.
-                UpstreamLog.LogUpstreamAnswerIncomplete(_logger, _providerName, "the answer is not marked done");
-                throw UpstreamErrors.MalformedResponse(_providerName);
+                throw _upstream.Failures.Incomplete("the answer is not marked done");
             }
 
-            return OllamaChatMapping.FromOllamaResponse(answer, request.Model, NewId(), _timeProvider.GetUtcNow().ToUnixTimeSeconds());
+            return OllamaChatMapping.FromOllamaResponse(
+                answer, request.Model, _upstream.NewAnswerId(IdPrefix), _upstream.TimeProvider.GetUtcNow().ToUnixTimeSeconds());
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw _failures.Translate(ex, timeout, cancellationToken);
+            throw _upstream.Failures.Translate(ex, timeout);
         }
     }
 
@@ -105,28 +77,26 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IEmbeddingGatewa
     {
         ArgumentNullException.ThrowIfNull(request);
         using var content = Body(request, stream: true);
-        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
-        var id = NewId();
-        var created = _timeProvider.GetUtcNow().ToUnixTimeSeconds();
+        using var timeout = _upstream.StartTimeout(cancellationToken);
+        var id = _upstream.NewAnswerId(IdPrefix);
+        var created = _upstream.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
         HttpResponseMessage? response = null;
         StreamReader? reader = null;
         try
         {
             try
             {
-                using var message = new HttpRequestMessage(HttpMethod.Post, _chatUri) { Content = content };
-                response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-                await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
+                response = await _upstream.PostAsync(_chatUri, content, timeout.Token).ConfigureAwait(false);
                 if (response.Content.Headers.ContentType?.MediaType is { } mediaType && !IsNdjsonOrJson(mediaType))
                 {
-                    throw _failures.NotAStream(mediaType, await UpstreamBodies.ReadStartAsync(response.Content, timeout.Token).ConfigureAwait(false));
+                    throw _upstream.Failures.NotAStream(mediaType, await UpstreamBodies.ReadStartAsync(response.Content, timeout.Token).ConfigureAwait(false));
                 }
 
                 reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false));
             }
             catch (Exception ex) when (ex is not GatewayException)
             {
-                throw _failures.Translate(ex, timeout, cancellationToken);
+                throw _upstream.Failures.Translate(ex, timeout);
             }
 
             var first = true;
@@ -140,7 +110,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IEmbeddingGatewa
                     if (text is null)
                     {
                         // Ollama always ends with a done line; a stream that stops short was cut.
-                        throw _failures.EndedBeforeFinalEvent();
+                        throw _upstream.Failures.EndedBeforeFinalEvent();
                     }
 
                     if (text.Length == 0)
@@ -151,12 +121,12 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IEmbeddingGatewa
                     line = JsonSerializer.Deserialize(text, OllamaJsonContext.Default.OllamaChatResponse);
                     if (line?.Error is not null)
                     {
-                        throw _failures.FromStreamError(text);
+                        throw _upstream.Failures.FromStreamError(text);
                     }
                 }
                 catch (Exception ex) when (ex is not GatewayException)
                 {
-                    throw _failures.Translate(ex, timeout, cancellationToken, answerStarted: true);
+                    throw _upstream.Failures.Translate(ex, timeout, answerStarted: true);
                 }
 
                 if (line is null)
@@ -208,29 +178,23 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IEmbeddingGatewa
             throw new GatewayException(GatewayError.InvalidRequest, "the request has no input to embed", "input");
         }
 
-        using var content = JsonContent(
+        using var content = UpstreamEndpoint.JsonContent(JsonSerializer.SerializeToUtf8Bytes(
             new OllamaEmbedRequest { Model = request.Model, Input = request.Inputs, Dimensions = request.Dimensions },
-            OllamaJsonContext.Default.OllamaEmbedRequest);
-        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+            OllamaJsonContext.Default.OllamaEmbedRequest));
+        using var timeout = _upstream.StartTimeout(cancellationToken);
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, _embedUri) { Content = content };
-            using var response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-            await EnsureSuccessAsync(response, timeout.Token).ConfigureAwait(false);
-            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            var answer = await JsonSerializer.DeserializeAsync(body, OllamaJsonContext.Default.OllamaEmbedResponse, timeout.Token).ConfigureAwait(false)
-                ?? throw UpstreamErrors.MalformedResponse(_providerName);
+            using var response = await _upstream.PostAsync(_embedUri, content, timeout.Token).ConfigureAwait(false);
+            var answer = await _upstream.ReadJsonAsync(response, OllamaJsonContext.Default.OllamaEmbedResponse, timeout.Token).ConfigureAwait(false);
             if (answer.Error is not null)
             {
-                throw _failures.FromStreamError(JsonSerializer.Serialize(answer, OllamaJsonContext.Default.OllamaEmbedResponse));
+                throw _upstream.Failures.FromStreamError(JsonSerializer.Serialize(answer, OllamaJsonContext.Default.OllamaEmbedResponse));
             }
 
             // One vector too few would shift every later one onto the wrong text.
             if (answer.Embeddings is not { } vectors || vectors.Count != request.Inputs.Length || vectors.Any(v => v is null))
             {
-                UpstreamLog.LogUpstreamMalformed(_logger, _providerName,
-                    $"{answer.Embeddings?.Count ?? 0} embeddings for {request.Inputs.Length} inputs");
-                throw UpstreamErrors.MalformedResponse(_providerName);
+                throw _upstream.Failures.Malformed($"{answer.Embeddings?.Count ?? 0} embeddings for {request.Inputs.Length} inputs");
             }
 
             return new EmbeddingResponse
@@ -242,7 +206,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IEmbeddingGatewa
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw _failures.Translate(ex, timeout, cancellationToken);
+            throw _upstream.Failures.Translate(ex, timeout);
         }
     }
 
@@ -252,7 +216,7 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IEmbeddingGatewa
         return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
     }
 
-    public void Dispose() => _httpClient.Dispose();
+    public void Dispose() => _upstream.Dispose();
 
     private static ByteArrayContent Body(ChatRequest request, bool stream)
     {
@@ -262,38 +226,11 @@ internal sealed partial class OllamaChatGateway : IChatGateway, IEmbeddingGatewa
             OllamaChatMapping.WriteRequest(writer, request, stream);
         }
 
-        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
-        content.Headers.ContentType = JsonContentType;
-        return content;
-    }
-
-    private static ByteArrayContent JsonContent<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
-    {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
-        content.Headers.ContentType = JsonContentType;
-        return content;
+        return UpstreamEndpoint.JsonContent(buffer.WrittenSpan.ToArray());
     }
 
     /// <summary>Ollama streams NDJSON; a server that answers the whole object at once sends JSON, which reads the same way.</summary>
     private static bool IsNdjsonOrJson(string mediaType) =>
         mediaType.Equals("application/x-ndjson", StringComparison.OrdinalIgnoreCase)
         || mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
-
-    private string NewId() =>
-        string.Create(CultureInfo.InvariantCulture, $"ollama-{_timeProvider.GetTimestamp():x}{Interlocked.Increment(ref _answerCounter):x}");
-
-    private async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        if (response.IsSuccessStatusCode)
-        {
-            return;
-        }
-
-        var body = await UpstreamBodies.ReadStartAsync(response.Content, cancellationToken).ConfigureAwait(false);
-        var retryAfter = UpstreamBodies.RetryAfterHeader(response);
-        var error = UpstreamErrors.FromHttpStatus(_providerName, (int)response.StatusCode, body, retryAfter, null, _timeProvider.GetUtcNow(), _failures.Redactor);
-        UpstreamLog.LogUpstreamFailed(_logger, _providerName, (int)response.StatusCode, error.Error);
-        throw error;
-    }
-
 }

@@ -33,12 +33,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
     /// <summary>The model the SDK's chat client is created with; unused by its protocol methods.</summary>
     private const string ProtocolModelPlaceholder = "unused";
 
-    private readonly string _providerName;
-    private readonly TimeSpan _timeout;
-    private readonly UpstreamFailures _failures;
-    private readonly TimeProvider _timeProvider;
-    private readonly ILogger _logger;
-    private readonly HttpClient _httpClient;
+    private readonly UpstreamEndpoint _upstream;
     private readonly ChatClient _chatClient;
     private readonly EmbeddingClient _embeddingClient;
     private readonly bool _compatible;
@@ -54,49 +49,21 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
     /// <param name="logger">The logger.</param>
     public OpenAIChatGateway(string providerName, ProviderOptions options, bool compatible, UpstreamRedactor redactor, TimeProvider timeProvider, ILogger logger)
     {
-        ArgumentException.ThrowIfNullOrEmpty(providerName);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(redactor);
-        ArgumentNullException.ThrowIfNull(timeProvider);
-        ArgumentNullException.ThrowIfNull(logger);
-
-        _providerName = providerName;
         _compatible = compatible;
-        var requireApiKey = !compatible;
-        _timeProvider = timeProvider;
-        _logger = logger;
-        _timeout = options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : System.Threading.Timeout.InfiniteTimeSpan;
-        _failures = new UpstreamFailures(providerName, _timeout, redactor.With(UpstreamRedactor.ForProvider(options)), logger);
-
-        var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl)
-            ? requireApiKey ? DefaultBaseUrl : throw new InvalidOperationException(
-                $"Gatehouse:Providers:{providerName}:BaseUrl is required for a provider of kind {options.Kind}.")
-            : options.BaseUrl;
-        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
-        {
-            throw new InvalidOperationException($"Gatehouse:Providers:{providerName}:BaseUrl must be an absolute http(s) URL.");
-        }
-
-        var apiKey = SecretValue.Resolve(options.ApiKey);
-        if (apiKey is null && requireApiKey)
-        {
-            throw new InvalidOperationException(
-                $"Gatehouse:Providers:{providerName}:ApiKey is required for a provider of kind {options.Kind} (a key, or env:NAME of a variable that is set).");
-        }
-
-        _httpClient = UpstreamHttpClient.Create(options);
+        _upstream = new UpstreamEndpoint(
+            providerName, options, redactor, timeProvider, logger, defaultBaseUrl: compatible ? null : DefaultBaseUrl, apiKeyRequired: !compatible);
 
         var clientOptions = new OpenAIClientOptions
         {
-            Endpoint = endpoint,
+            Endpoint = _upstream.BaseUri,
             RetryPolicy = new ClientRetryPolicy(0),
-            Transport = new HttpClientPipelineTransport(_httpClient),
+            Transport = new HttpClientPipelineTransport(_upstream.HttpClient),
             NetworkTimeout = System.Threading.Timeout.InfiniteTimeSpan,
             UserAgentApplicationId = "gatehouse",
         };
 
         OpenAIClient client;
-        if (apiKey is not null)
+        if (_upstream.ApiKey is { } apiKey)
         {
             client = new OpenAIClient(new ApiKeyCredential(apiKey), clientOptions);
         }
@@ -139,7 +106,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
         using var content = OpenAIWireWriter.CreateContent(request, stream: true, legacyMaxTokens: _compatible);
 
         // TimeoutSeconds bounds the whole stream: a stalled upstream must not hold a caller (or a lease) forever.
-        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        using var timeout = _upstream.StartTimeout(cancellationToken);
         PipelineResponse response;
         try
         {
@@ -148,7 +115,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw _failures.Translate(ex, timeout, cancellationToken);
+            throw _upstream.Failures.Translate(ex, timeout);
         }
 
         using (response)
@@ -162,7 +129,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
             {
                 response.Headers.TryGetValue("Content-Type", out var contentType);
                 var start = response.ContentStream is { } body ? await UpstreamBodies.ReadStartAsync(body, timeout.Token).ConfigureAwait(false) : null;
-                throw _failures.NotAStream(contentType, start);
+                throw _upstream.Failures.NotAStream(contentType, start);
             }
 
             var model = request.Model;
@@ -185,7 +152,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
                             // pass a truncated answer off as whole, and the cache would keep it.
                             if (!finished)
                             {
-                                throw _failures.EndedBeforeFinalEvent();
+                                throw _upstream.Failures.EndedBeforeFinalEvent();
                             }
 
                             yield break;
@@ -195,7 +162,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
                     }
                     catch (Exception ex) when (ex is not GatewayException)
                     {
-                        throw _failures.Translate(ex, timeout, cancellationToken, answerStarted: true);
+                        throw _upstream.Failures.Translate(ex, timeout, answerStarted: true);
                     }
 
                     if (update.IsDone)
@@ -206,7 +173,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
                     if (update.ErrorJson is { } errorJson)
                     {
                         // An error reported inside a stream that had started with 200.
-                        throw _failures.FromStreamError(errorJson);
+                        throw _upstream.Failures.FromStreamError(errorJson);
                     }
 
                     if (update.Chunk is { } chunk)
@@ -225,7 +192,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
             }
             finally
             {
-                await DisposeQuietlyAsync(events).ConfigureAwait(false);
+                await UpstreamEndpoint.DisposeQuietlyAsync(events).ConfigureAwait(false);
             }
         }
     }
@@ -267,7 +234,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
         CancellationToken cancellationToken)
         where TAnswer : class
     {
-        using var timeout = new CallTimeout(_timeout, _timeProvider, cancellationToken);
+        using var timeout = _upstream.StartTimeout(cancellationToken);
         PipelineResponse response;
         try
         {
@@ -276,7 +243,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
         }
         catch (Exception ex) when (ex is not GatewayException)
         {
-            throw _failures.Translate(ex, timeout, cancellationToken);
+            throw _upstream.Failures.Translate(ex, timeout);
         }
 
         using (response)
@@ -293,11 +260,10 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
             }
             catch (Exception ex) when (isMalformed(ex))
             {
-                UpstreamLog.LogUpstreamMalformed(_logger, _providerName, _failures.Describe(ex));
-                throw UpstreamErrors.MalformedResponse(_providerName);
+                throw _upstream.Failures.Malformed(_upstream.Failures.Describe(ex));
             }
 
-            return answer ?? throw _failures.FromStreamError(response.Content.ToString());
+            return answer ?? throw _upstream.Failures.FromStreamError(response.Content.ToString());
         }
     }
 
@@ -310,7 +276,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
         return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
     }
 
-    public void Dispose() => _httpClient.Dispose();
+    public void Dispose() => _upstream.Dispose();
 
     private static void RequireModel(string model)
     {
@@ -335,9 +301,7 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
     {
         response.Headers.TryGetValue("retry-after", out var retryAfter);
         response.Headers.TryGetValue("retry-after-ms", out var retryAfterMs);
-        var error = UpstreamErrors.FromHttpStatus(_providerName, response.Status, body, retryAfter, retryAfterMs, _timeProvider.GetUtcNow(), _failures.Redactor);
-        UpstreamLog.LogUpstreamFailed(_logger, _providerName, response.Status, error.Error);
-        return error;
+        return _upstream.Failures.FromHttpStatus(response.Status, body, retryAfter, retryAfterMs);
     }
 
     /// <summary>
@@ -361,19 +325,6 @@ internal sealed partial class OpenAIChatGateway : IChatGateway, IEmbeddingGatewa
         {
             // Without the body the status alone still classifies the failure.
             return null;
-        }
-    }
-
-    private static async ValueTask DisposeQuietlyAsync(IAsyncEnumerator<SseItem<OpenAIWireReader.StreamEvent>> events)
-    {
-        try
-        {
-            await events.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException)
-        {
-            // Disposing an abandoned stream closes its connection; a failure to do so cleanly changes nothing for
-            // the caller, who already has (or has given up on) the answer.
         }
     }
 

@@ -172,13 +172,3 @@ internal sealed class SimulatedChatGateway(string providerName, ProviderOptions 
 
     private sealed record SimulatedReply(string Id, ImmutableArray<string> Words, ToolCall? ToolCall, FinishReason FinishReason, Usage Usage);
 }
-
-/// <summary>Creates <c>Simulated</c> providers.</summary>
-public sealed class SimulatedChatGatewayFactory(TimeProvider timeProvider) : IChatGatewayFactory
-{
-    public string Kind => ProviderKinds.Simulated;
-
-    public bool ServesEmbeddings => true;
-
-    public IChatGateway Create(string providerName, ProviderOptions options) => new SimulatedChatGateway(providerName, options, timeProvider);
-}
