@@ -63,6 +63,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddSingleton<UsagePricer>();
         services.TryAddSingleton<UsageMeter>();
         services.TryAddSingleton<ResponseStore>();
+        services.TryAddSingleton<GatewayPipeline>();
         services.TryAddSingleton<ChatPipeline>();
         services.TryAddSingleton<EmbeddingPipeline>();
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<GatehouseOptions>>().Value.RateLimits);

@@ -1,7 +1,6 @@
 using Gatehouse.Apps;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
-using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
@@ -12,38 +11,29 @@ namespace Gatehouse.Budgets;
 
 /// <summary>The pipeline's seam to each app's budget: reserves a request's estimated cost before routing and settles what it cost after.</summary>
 /// <remarks>
-/// Thread-safe singleton. An app without a budget costs one snapshot lookup. The estimate is the prompt (counted by
-/// <see cref="TokenEstimator"/>) plus <c>max_tokens</c> (or the app's, else the global, bounded default estimate), at the
-/// dearest price among the alias's targets, so a call normally costs no more than it reserved; the settled cost is
+/// Thread-safe singleton. An app without a budget costs one snapshot lookup. The estimate is the request's
+/// <see cref="RequestEstimate"/> (the prompt plus <c>max_tokens</c>, or the app's, else the global, bounded default
+/// estimate; an embedding's inputs), at the dearest prices among the alias's targets, so a call normally costs no more than it reserved; the settled cost is
 /// what the answer's usage costs at the provider and model that answered (the ledger's price).
 /// </remarks>
 public sealed class AppBudgets(
-    BudgetLeaseHolder holder, AppRegistry apps, TokenEstimator estimator, UsagePricer pricer, IOptionsMonitor<GatehouseOptions> options, GatehouseMetrics metrics)
+    BudgetLeaseHolder holder, AppRegistry apps, UsagePricer pricer, IOptionsMonitor<GatehouseOptions> options, GatehouseMetrics metrics)
 {
     /// <summary>
     /// Reserves the request's estimated cost from the app's budget; throws a <see cref="GatewayError.BudgetExhausted"/>
     /// <see cref="GatewayException"/> when the day's or the month's budget is spent.
     /// </summary>
-    public ValueTask<BudgetReservation> ReserveAsync(string appId, ChatRequest request, CancellationToken cancellationToken)
+    /// <param name="alias">The model alias asked for: its dearest target prices the estimate.</param>
+    /// <param name="estimate">The request's tokens, whatever its kind; read only for an app with a budget.</param>
+    public ValueTask<BudgetReservation> ReserveAsync(string appId, string alias, RequestEstimate estimate, CancellationToken cancellationToken)
     {
         if (apps.Find(appId)?.Settings is not { } settings || (settings.BudgetUsdPerDay is null && settings.BudgetUsdPerMonth is null))
         {
             return ValueTask.FromResult(BudgetReservation.None);
         }
 
-        return ReserveAsync(appId, Estimate(request, settings.DefaultMaxTokensEstimate), cancellationToken);
-    }
-
-    /// <summary>As for chat: the embedding's input tokens at the dearest input price among the alias's targets.</summary>
-    public ValueTask<BudgetReservation> ReserveAsync(string appId, EmbeddingRequest request, CancellationToken cancellationToken)
-    {
-        if (apps.Find(appId)?.Settings is not { } settings || (settings.BudgetUsdPerDay is null && settings.BudgetUsdPerMonth is null))
-        {
-            return ValueTask.FromResult(BudgetReservation.None);
-        }
-
-        var input = DearestPrices(request.Model).Input;
-        return ReserveAsync(appId, new ModelPrice(input, 0, input).Cost(estimator.Estimate(request), 0, 0), cancellationToken);
+        var (input, output) = DearestPrices(alias);
+        return ReserveAsync(appId, new ModelPrice(input, output, input).Cost(estimate.InputTokens, estimate.OutputTokens, 0), cancellationToken);
     }
 
     private async ValueTask<BudgetReservation> ReserveAsync(string appId, decimal estimate, CancellationToken cancellationToken)
@@ -69,14 +59,6 @@ public sealed class AppBudgets(
 
         var cost = answeredBy is null || billed is null ? 0m : pricer.Price(answeredBy.Provider, answeredBy.Model, billed).Cost;
         holder.Settle(reservation, cost);
-    }
-
-    /// <summary>The most the request should cost: its prompt and completion allowance at the dearest target of its alias.</summary>
-    public decimal Estimate(ChatRequest request, int? appDefaultMaxTokens)
-    {
-        var (input, output) = DearestPrices(request.Model);
-        var completion = request.MaxTokens ?? appDefaultMaxTokens ?? options.CurrentValue.RateLimits.DefaultMaxTokensEstimate;
-        return new ModelPrice(input, output, input).Cost(estimator.PromptTokens(request), completion, 0);
     }
 
     /// <summary>The dearest input (cached or not) and output prices among the alias's targets; 0 for an unknown alias.</summary>

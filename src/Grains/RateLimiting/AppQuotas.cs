@@ -1,5 +1,4 @@
 using Gatehouse.Chat;
-using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Metrics;
@@ -8,23 +7,15 @@ namespace Gatehouse.RateLimiting;
 
 /// <summary>The pipeline's seam to each app's own quota: admits a request before routing and reconciles its tokens after.</summary>
 /// <remarks>Thread-safe singleton. Draws on this silo's leases on the app's <see cref="IAppQuotaGrain"/>, never per request.</remarks>
-public sealed class AppQuotas(QuotaLeaseHolder leases, QuotaScopes scopes, TokenEstimator estimator, GatehouseMetrics metrics)
+public sealed class AppQuotas(QuotaLeaseHolder leases, QuotaScopes scopes, GatehouseMetrics metrics)
 {
     /// <summary>
-    /// Takes one request and the estimated tokens from the app's quota, waiting at most what <paramref name="deadline"/>
+    /// Takes one request and its estimated tokens from the app's quota, waiting at most what <paramref name="deadline"/>
     /// allows a bucket; throws a <see cref="GatewayError.RateLimited"/> <see cref="GatewayException"/> (429,
     /// <c>retry-after</c> = time to the next slot) when exhausted.
     /// </summary>
-    public ValueTask<QuotaLease> AcquireAsync(string appId, ChatRequest request, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken) =>
-        AcquireAsync(appId, request, embedding: null, options, deadline, cancellationToken);
-
-    /// <summary>As for chat, with the embedding's input tokens as the estimate.</summary>
-    public ValueTask<QuotaLease> AcquireAsync(string appId, EmbeddingRequest request, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken) =>
-        AcquireAsync(appId, chat: null, request, options, deadline, cancellationToken);
-
-    /// <summary>Exactly one of <paramref name="chat"/> and <paramref name="embedding"/> is set; the estimate is made only for an app with a token limit.</summary>
-    private async ValueTask<QuotaLease> AcquireAsync(
-        string appId, ChatRequest? chat, EmbeddingRequest? embedding, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken)
+    /// <param name="estimate">The request's tokens, whatever its kind; read only for an app with a token limit.</param>
+    public async ValueTask<QuotaLease> AcquireAsync(string appId, RequestEstimate estimate, CallOptions options, RequestDeadline deadline, CancellationToken cancellationToken)
     {
         var scope = scopes.App(appId);
         if (!scope.HasRateLimits)
@@ -32,8 +23,7 @@ public sealed class AppQuotas(QuotaLeaseHolder leases, QuotaScopes scopes, Token
             return QuotaLease.Unlimited;
         }
 
-        var tokens = scope.TokensPerMinute is null ? 0
-            : embedding is not null ? estimator.Estimate(embedding) : estimator.Estimate(chat!, scopes.AppDefaultMaxTokens(appId));
+        var tokens = scope.TokensPerMinute is null ? 0 : estimate.TotalTokens;
         var lease = await leases.Rates.AcquireAsync(new QuotaDemand(scope, tokens, appId, scopes.PriorityOf(appId, options), deadline.BucketWait), cancellationToken)
             .ConfigureAwait(false);
         if (lease.IsAcquired)

@@ -35,6 +35,10 @@ public sealed class TokenEstimator(RateLimitOptions options)
         _ => throw new ArgumentException($"No token estimate for a {request.GetType().Name}.", nameof(request)),
     };
 
+    /// <summary>The completion tokens a chat request may bill: its <c>max_tokens</c>, else <paramref name="defaultMaxTokens"/>, else the global default.</summary>
+    public int CompletionAllowance(ChatRequest request, int? defaultMaxTokens) =>
+        request.MaxTokens ?? defaultMaxTokens ?? options.DefaultMaxTokensEstimate;
+
     public int PromptTokens(ChatRequest request) =>
         _promptTokens.GetValue(request, r => new StrongBox<int>(Count(r))).Value;
 

@@ -100,6 +100,10 @@ public sealed class CacheClusterFixture : IAsyncLifetime
 
     public ChatPipeline PipelineOf(InProcessSiloHandle silo) => ServicesOf(silo).GetRequiredService<ChatPipeline>();
 
+    /// <summary>The chat cache stage of the silo's pipeline (for the cache key it gives a request).</summary>
+    public ResponseCacheStage CacheStageOf(InProcessSiloHandle silo) =>
+        (ResponseCacheStage)ServicesOf(silo).GetRequiredService<GatewayPipeline>().First.GetService(typeof(ResponseCacheStage))!;
+
     public EmbeddingPipeline EmbeddingsOf(int silo) => ServicesOf(Cluster.Silos[silo]).GetRequiredService<EmbeddingPipeline>();
 
     public ResponseStore StoreOf(InProcessSiloHandle silo) => ServicesOf(silo).GetRequiredService<ResponseStore>();

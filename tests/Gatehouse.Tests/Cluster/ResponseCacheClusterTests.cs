@@ -236,7 +236,7 @@ public sealed class ResponseCacheClusterTests : IDisposable
     public async Task GetResponse_HitFetchedFromAnotherSilosShard_IsKeptOnTheCallersSiloUntilTheSameExpiry()
     {
         var request = Deterministic();
-        var key = _fixture.PipelineOf(Silo(0)).CacheKey(_fixture.App, request, CallOptions.Default)!;
+        var key = _fixture.CacheStageOf(Silo(0)).CacheKey(_fixture.App, request, CallOptions.Default)!;
         await Complete(0, request);
         // The shard's silo stored it, and silo 0 (the caller's) kept it too: its expiry was in the answer. A third silo has none.
         var storedUntil = _fixture.StoreOf(Silo(0)).TryGet(key)!.ExpiresAt;

@@ -2,14 +2,14 @@ using Gatehouse.Apps;
 using Gatehouse.Caching;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
-using Gatehouse.Gateway;
 using Gatehouse.Grains;
+using Gatehouse.Routing;
 using Gatehouse.Tests.Support;
 
-namespace Gatehouse.Tests.Gateway;
+namespace Gatehouse.Tests.Caching;
 
 /// <summary>The pipeline's cache decision: which requests go to a cache grain, and under which key.</summary>
-public sealed class ChatPipelineTests
+public sealed class ResponseCacheStageTests
 {
     private static readonly AppIdentity AppA = new("a", null);
     private static readonly AppIdentity AppB = new("b", null);
@@ -18,8 +18,8 @@ public sealed class ChatPipelineTests
 
     private readonly GatehouseOptions _options = new();
 
-    // The decision needs no grain and no quota: the factory and the quotas are never touched.
-    private ChatPipeline Pipeline() => new(null!, new TestOptionsMonitor<GatehouseOptions>(_options), null!, null!, null!, null!, null!, null!);
+    // The decision needs no grain and no store: the factory, the store and the next stage are never touched.
+    private ResponseCacheStage Pipeline() => new(new RouterStage(null!), null!, new TestOptionsMonitor<GatehouseOptions>(_options), null!, null!);
 
     private static ChatRequest Request(double? temperature = null, long? seed = null) => new()
     {
