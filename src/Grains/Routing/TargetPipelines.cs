@@ -75,12 +75,3 @@ internal static class TargetPipelines
         _ => false,
     };
 }
-
-/// <summary>
-/// What one call of a hedged pair produced: the answer (a <c>ChatResponse</c>, or a stream opened up to its first chunk)
-/// and the target that gave it. Polly disposes the answer that lost, which runs <paramref name="Release"/>.
-/// </summary>
-public sealed record HedgedAnswer(object Result, RouteTarget Target, Func<ValueTask>? Release = null) : IAsyncDisposable
-{
-    public ValueTask DisposeAsync() => Release?.Invoke() ?? ValueTask.CompletedTask;
-}

@@ -2,10 +2,10 @@ using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Gatehouse.Health;
 using Microsoft.Extensions.Time.Testing;
-using Polly;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Simulated;
 using Gatehouse.Routing;
+using Gatehouse.Routing.Invokers;
 using Xunit;
 
 namespace Gatehouse.Tests.Routing;
@@ -217,5 +217,5 @@ public sealed class RoutingPolicyTests
         [.. weights.Select((weight, i) => Target($"model-{i}", weight, TimeProvider.System))];
 
     private static RouteTarget Target(string name, double weight, TimeProvider timeProvider) =>
-        new("sim", name, weight, Gateway, new UpstreamState(name, new ProviderOptions(), timeProvider), ResiliencePipeline.Empty);
+        new("sim", name, weight, new UpstreamState(name, new ProviderOptions(), timeProvider), new AdapterInvoker(Gateway, "sim", name));
 }
