@@ -6,13 +6,6 @@ using Gatehouse.Silo.Http.OpenAI;
 
 namespace Gatehouse.Silo.Http.Embeddings;
 
-/// <summary>How the vectors are written back: OpenAI's <c>encoding_format</c>.</summary>
-internal enum EmbeddingEncoding
-{
-    Float = 0,
-    Base64 = 1,
-}
-
 /// <summary>
 /// Reads an OpenAI Embeddings request body into the canonical <see cref="EmbeddingRequest"/>: <c>model</c>, <c>input</c>
 /// (a string or an array of strings), <c>encoding_format</c>, <c>dimensions</c>, <c>user</c>. Anything else, and
