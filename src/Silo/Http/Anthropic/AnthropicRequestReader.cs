@@ -17,7 +17,8 @@ namespace Gatehouse.Silo.Http.Anthropic;
 /// </remarks>
 internal static class AnthropicRequestReader
 {
-    private static readonly JsonFieldReader Fields = new(new JsonFieldReader.Wording(
+    /// <summary>Anthropic's wording of a field error: the path first, in the style of its validation messages.</summary>
+    internal static readonly JsonFieldReader.Wording Wording = new(
         WrongType: (path, expected, actual) => $"{path}: Input should be {expected} (got {actual})",
         OutOfRange: (path, number, min, max) => $"{path}: Input should be between {min} and {max} (got {number})",
         BelowMinimum: (path, number, min) => $"{path}: Input should be greater than or equal to {min} (got {number})",
@@ -26,7 +27,9 @@ internal static class AnthropicRequestReader
         NotText: (path, isName) => isName
             ? $"{(path.Length == 0 ? "body" : path)}: a property name is not valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800)"
             : $"{path}: Input should be valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800)",
-        Index: (path, index) => $"{path}.{index}"));
+        Index: (path, index) => $"{path}.{index}");
+
+    private static readonly JsonFieldReader Fields = new(Wording);
 
     /// <summary>
     /// The top-level fields the reader does not read: unsupported, <c>top_k</c>; ignored because ignoring them cannot
@@ -124,17 +127,17 @@ internal static class AnthropicRequestReader
 
         if (string.IsNullOrWhiteSpace(model))
         {
-            throw Invalid("model: Field required", "model");
+            throw Fields.Required("model");
         }
 
         if (maxTokens is null)
         {
-            throw Invalid("max_tokens: Field required", "max_tokens");
+            throw Fields.Required("max_tokens");
         }
 
         if (!hasMessages)
         {
-            throw Invalid("messages: Field required", "messages");
+            throw Fields.Required("messages");
         }
 
         if (messages.Count == 0)
@@ -224,7 +227,7 @@ internal static class AnthropicRequestReader
             Fields.EnsureKnown(item, path, MessageFields);
             if (!item.TryGetProperty("role", out var roleElement))
             {
-                throw Invalid($"{path}.role: Field required", $"{path}.role");
+                throw Fields.Required($"{path}.role");
             }
 
             var role = Fields.ReadString(roleElement, $"{path}.role") switch
@@ -236,7 +239,7 @@ internal static class AnthropicRequestReader
 
             if (!item.TryGetProperty("content", out var content))
             {
-                throw Invalid($"{path}.content: Field required", $"{path}.content");
+                throw Fields.Required($"{path}.content");
             }
 
             if (content.ValueKind == JsonValueKind.String)
@@ -362,7 +365,7 @@ internal static class AnthropicRequestReader
         Fields.EnsureKnown(block, path, ImageBlockFields);
         if (!block.TryGetProperty("source", out var source) || source.ValueKind != JsonValueKind.Object)
         {
-            throw Invalid($"{path}.source: Field required", $"{path}.source");
+            throw Fields.Required($"{path}.source");
         }
 
         var sourcePath = $"{path}.source";
@@ -426,10 +429,7 @@ internal static class AnthropicRequestReader
             var other => throw Invalid($"tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none' (got '{other}')", "tool_choice.type"),
         };
 
-        bool? parallel = value.TryGetProperty("disable_parallel_tool_use", out var disable) && disable.ValueKind != JsonValueKind.Null
-            ? !Fields.ReadBool(disable, "tool_choice.disable_parallel_tool_use")
-            : null;
-        return (choice, parallel);
+        return (choice, !Fields.ReadOptionalBool(value, "disable_parallel_tool_use", "tool_choice"));
     }
 
     /// <summary>A text block's own fields; citations point into documents, which Gatehouse does not carry.</summary>

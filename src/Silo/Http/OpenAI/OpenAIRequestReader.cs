@@ -217,7 +217,7 @@ internal static class OpenAIRequestReader
 
         if (!item.TryGetProperty("role", out var roleElement))
         {
-            throw Invalid($"'{path}.role' is a required property", $"{path}.role");
+            throw Fields.Required($"{path}.role");
         }
 
         var role = Fields.ReadString(roleElement, $"{path}.role") switch
@@ -264,10 +264,7 @@ internal static class OpenAIRequestReader
                 : $"'{path}.content' is a required property", $"{path}.content");
         }
 
-        string? name = item.TryGetProperty("name", out var nameElement) && nameElement.ValueKind != JsonValueKind.Null
-            ? Fields.ReadString(nameElement, $"{path}.name")
-            : null;
-
+        var name = Fields.ReadOptionalString(item, "name", path);
         return new ChatMessage { Role = role, Content = content, ToolCalls = toolCalls, ToolCallId = toolCallId, Name = name };
     }
 
@@ -304,14 +301,12 @@ internal static class OpenAIRequestReader
         {
             case "text":
                 Fields.EnsureKnown(part, path, TextPartFields);
-                return ContentPart.FromText(part.TryGetProperty("text", out var text)
-                    ? Fields.ReadString(text, $"{path}.text")
-                    : throw Invalid($"'{path}.text' is a required property", $"{path}.text"));
+                return ContentPart.FromText(Fields.ReadRequiredString(part, "text", path));
             case "image_url" when role == ChatRole.User:
                 Fields.EnsureKnown(part, path, ImagePartFields);
                 if (!part.TryGetProperty("image_url", out var image))
                 {
-                    throw Invalid($"'{path}.image_url' is a required property", $"{path}.image_url");
+                    throw Fields.Required($"{path}.image_url");
                 }
 
                 if (image.ValueKind is not (JsonValueKind.Object or JsonValueKind.String))
@@ -326,9 +321,7 @@ internal static class OpenAIRequestReader
 
                 var (url, detail) = image.ValueKind == JsonValueKind.String
                     ? (image.GetString()!, null)
-                    : (image.TryGetProperty("url", out var urlElement)
-                        ? Fields.ReadString(urlElement, $"{path}.image_url.url")
-                        : throw Invalid($"'{path}.image_url.url' is a required property", $"{path}.image_url.url"),
+                    : (Fields.ReadRequiredString(image, "url", $"{path}.image_url"),
                        image.TryGetProperty("detail", out var detailElement) ? Fields.ReadString(detailElement, $"{path}.image_url.detail") : null);
                 if (!images.IsAllowed(url))
                 {
@@ -386,7 +379,7 @@ internal static class OpenAIRequestReader
         if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
             || !function.TryGetProperty("name", out _))
         {
-            throw Invalid($"'{path}.function.name' is a required property", $"{path}.function.name");
+            throw Fields.Required($"{path}.function.name");
         }
 
         Fields.EnsureKnown(tool, path, ToolFields);

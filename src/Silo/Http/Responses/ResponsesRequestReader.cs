@@ -233,7 +233,7 @@ internal static class ResponsesRequestReader
         ReadIgnoredItemFields(item, path);
         if (!item.TryGetProperty("role", out var roleElement))
         {
-            throw Invalid($"'{path}.role' is a required property", $"{path}.role");
+            throw Fields.Required($"{path}.role");
         }
 
         var role = Fields.ReadString(roleElement, $"{path}.role") switch
@@ -247,7 +247,7 @@ internal static class ResponsesRequestReader
 
         if (!item.TryGetProperty("content", out var content))
         {
-            throw Invalid($"'{path}.content' is a required property", $"{path}.content");
+            throw Fields.Required($"{path}.content");
         }
 
         return new ChatMessage { Role = role, Content = ReadContent(content, $"{path}.content", role, images) };
@@ -325,7 +325,7 @@ internal static class ResponsesRequestReader
 
         if (!part.TryGetProperty("image_url", out var urlElement) || urlElement.ValueKind == JsonValueKind.Null)
         {
-            throw Invalid($"'{path}.image_url' is a required property", $"{path}.image_url");
+            throw Fields.Required($"{path}.image_url");
         }
 
         var url = Fields.ReadString(urlElement, $"{path}.image_url");
@@ -357,7 +357,7 @@ internal static class ResponsesRequestReader
         var callId = Fields.ReadRequiredString(item, "call_id", path);
         if (!item.TryGetProperty("output", out var output))
         {
-            throw Invalid($"'{path}.output' is a required property", $"{path}.output");
+            throw Fields.Required($"{path}.output");
         }
 
         string text;
@@ -420,7 +420,7 @@ internal static class ResponsesRequestReader
 
         if (!tool.TryGetProperty("type", out var typeElement))
         {
-            throw Invalid($"'{path}.type' is a required property", $"{path}.type");
+            throw Fields.Required($"{path}.type");
         }
 
         var type = Fields.ReadString(typeElement, $"{path}.type");
@@ -444,7 +444,7 @@ internal static class ResponsesRequestReader
             case JsonValueKind.Object:
                 if (!value.TryGetProperty("type", out var type))
                 {
-                    throw Invalid("'tool_choice.type' is a required property", "tool_choice.type");
+                    throw Fields.Required("tool_choice.type");
                 }
 
                 var kind = Fields.ReadString(type, "tool_choice.type");
