@@ -24,12 +24,7 @@ internal static class EmbeddingsRequestReader
 
     public static (EmbeddingRequest Request, EmbeddingEncoding Encoding) Read(JsonElement root)
     {
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw JsonFieldReader.Invalid("The request body must be a JSON object.", null);
-        }
-
-        Fields.EnsureText(root);
+        Fields.EnsureBody(root);
         Fields.EnsureKnown(root, "", KnownFields);
         var model = root.TryGetProperty("model", out var m) && m.ValueKind != JsonValueKind.Null ? Fields.ReadString(m, "model") : null;
         if (string.IsNullOrWhiteSpace(model))

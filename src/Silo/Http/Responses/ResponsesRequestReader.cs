@@ -323,18 +323,13 @@ internal static class ResponsesRequestReader
             throw Invalid($"Gatehouse does not support file ids ('{path}.file_id'); send the image as 'image_url'.", $"{path}.file_id");
         }
 
-        if (!part.TryGetProperty("image_url", out var urlElement) || urlElement.ValueKind == JsonValueKind.Null)
-        {
-            throw Fields.Required($"{path}.image_url");
-        }
-
-        var url = Fields.ReadString(urlElement, $"{path}.image_url");
+        var url = Fields.ReadRequiredString(part, "image_url", path);
         if (!images.IsAllowed(url))
         {
             throw Invalid($"Invalid '{path}.image_url': it must be {images.Allowed}.", $"{path}.image_url");
         }
 
-        var detail = part.TryGetProperty("detail", out var detailElement) ? ReadOptionalString(detailElement, $"{path}.detail") : null;
+        var detail = Fields.ReadOptionalString(part, "detail", path);
         return new ContentPart { Kind = ContentPartKind.ImageUrl, ImageUrl = url, ImageDetail = detail };
     }
 
