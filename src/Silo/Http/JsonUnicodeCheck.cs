@@ -5,10 +5,6 @@ using System.Text.Unicode;
 
 namespace Gatehouse.Silo.Http;
 
-/// <summary>Where a request body holds a JSON string that is not Unicode text: a value, or the name of a property.</summary>
-/// <param name="Path">The path of the string value, or of the object whose property name is broken ("" for the body itself).</param>
-internal readonly record struct InvalidJsonString(string Path, bool IsPropertyName);
-
 /// <summary>
 /// Finds the first string in a JSON document that cannot become .NET text: invalid UTF-8 bytes, or a <c>\u</c> escape
 /// of a lone surrogate. The parser accepts both, and reading such a string later would fail with an internal error.

@@ -12,23 +12,36 @@ namespace Gatehouse.Silo.Http.Anthropic;
 /// Every problem becomes a <see cref="GatewayException"/> of kind <see cref="GatewayError.InvalidRequest"/> naming the
 /// field in Anthropic's dotted style (<c>messages.0.content</c>). Features the canonical model cannot carry
 /// (top_k, extended thinking, documents, server tools, MCP servers, containers) and fields it does not know are rejected
-/// rather than dropped; only <see cref="IgnoredFields"/> and <c>cache_control</c> markers are accepted without effect.
+/// rather than dropped; only the ignored fields of <see cref="TopLevel"/> and <c>cache_control</c> markers are accepted
+/// without effect.
 /// </remarks>
 internal static class AnthropicRequestReader
 {
-    private static readonly JsonFieldReader Fields = new(new JsonFieldReader.Wording(
+    /// <summary>Anthropic's wording of a field error: the path first, in the style of its validation messages.</summary>
+    internal static readonly JsonFieldReader.Wording Wording = new(
         WrongType: (path, expected, actual) => $"{path}: Input should be {expected} (got {actual})",
         OutOfRange: (path, number, min, max) => $"{path}: Input should be between {min} and {max} (got {number})",
         BelowMinimum: (path, number, min) => $"{path}: Input should be greater than or equal to {min} (got {number})",
         Unrecognized: path => $"{path}: Extra inputs are not permitted",
+        Required: path => $"{path}: Field required",
         NotText: (path, isName) => isName
             ? $"{(path.Length == 0 ? "body" : path)}: a property name is not valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800)"
             : $"{path}: Input should be valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800)",
-        Index: (path, index) => $"{path}.{index}"));
+        Index: (path, index) => $"{path}.{index}");
 
-    /// <summary>Fields accepted and ignored because ignoring them cannot change the answer (the README says why).</summary>
+    private static readonly JsonFieldReader Fields = new(Wording);
+
+    /// <summary>
+    /// The top-level fields the reader does not read: unsupported, <c>top_k</c>; ignored because ignoring them cannot
+    /// change the answer (the README says why), <c>service_tier</c>.
+    /// </summary>
     /// <remarks><c>service_tier</c> picks Anthropic's capacity pool, which changes availability and price, never the text.</remarks>
-    internal static readonly FrozenSet<string> IgnoredFields = FrozenSet.Create("service_tier");
+    internal static readonly RequestFieldTable TopLevel = new(
+        Fields,
+        unsupported: [KeyValuePair.Create("top_k", "top_k: Gatehouse does not support 'top_k' (not every upstream has it); use 'top_p'.")],
+        ignored: ["service_tier"]);
+
+    private static readonly ToolDefinitionReader Tools = new(Fields, schemaField: "input_schema");
 
     // cache_control marks a prompt-cache breakpoint: it changes cost and latency at Anthropic, never the answer.
     private static readonly FrozenSet<string> MessageFields = FrozenSet.Create("role", "content");
@@ -45,13 +58,6 @@ internal static class AnthropicRequestReader
 
     public static (ChatRequest Request, bool Stream) Read(JsonElement root, ImageUrlPolicy images)
     {
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw Invalid("The request body must be a JSON object.", null);
-        }
-
-        Fields.EnsureText(root);
-
         string? model = null;
         int? maxTokens = null;
         string? system = null;
@@ -65,7 +71,7 @@ internal static class AnthropicRequestReader
         string? user = null;
         var stream = false;
 
-        foreach (var property in root.EnumerateObject())
+        foreach (var property in TopLevel.Properties(root))
         {
             var value = property.Value;
             switch (property.Name)
@@ -81,7 +87,7 @@ internal static class AnthropicRequestReader
                 case "top_p": topP = Fields.ReadNumber(value, "top_p", 0, 1); break;
                 case "stop_sequences": stop = ReadStrings(value, "stop_sequences"); break;
                 case "stream": stream = value.ValueKind != JsonValueKind.Null && Fields.ReadBool(value, "stream"); break;
-                case "tools": tools = ReadTools(value); break;
+                case "tools": tools = Tools.ReadTools(value, ReadTool); break;
                 case "tool_choice": (toolChoice, parallelToolCalls) = ReadToolChoice(value); break;
                 case "metadata":
                     if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
@@ -100,13 +106,6 @@ internal static class AnthropicRequestReader
                     }
 
                     break;
-                case "top_k":
-                    if (value.ValueKind != JsonValueKind.Null)
-                    {
-                        throw Invalid("top_k: Gatehouse does not support 'top_k' (not every upstream has it); use 'top_p'.", "top_k");
-                    }
-
-                    break;
                 case "thinking":
                     if (value.ValueKind != JsonValueKind.Null
                         && !(value.ValueKind == JsonValueKind.Object && value.TryGetProperty("type", out var thinkingType) && thinkingType.ValueEquals("disabled")))
@@ -120,26 +119,25 @@ internal static class AnthropicRequestReader
                     }
 
                     break;
-                case var name when IgnoredFields.Contains(name):
+                default:
+                    TopLevel.ReadOther(property);
                     break;
-                case var name:
-                    throw Fields.Unrecognized(name);
             }
         }
 
         if (string.IsNullOrWhiteSpace(model))
         {
-            throw Invalid("model: Field required", "model");
+            throw Fields.Required("model");
         }
 
         if (maxTokens is null)
         {
-            throw Invalid("max_tokens: Field required", "max_tokens");
+            throw Fields.Required("max_tokens");
         }
 
         if (!hasMessages)
         {
-            throw Invalid("messages: Field required", "messages");
+            throw Fields.Required("messages");
         }
 
         if (messages.Count == 0)
@@ -201,7 +199,7 @@ internal static class AnthropicRequestReader
                         text.Append("\n\n");
                     }
 
-                    text.Append(ReadRequiredString(block, "text", path));
+                    text.Append(Fields.ReadRequiredString(block, "text", path));
                 }
 
                 return text.ToString();
@@ -229,7 +227,7 @@ internal static class AnthropicRequestReader
             Fields.EnsureKnown(item, path, MessageFields);
             if (!item.TryGetProperty("role", out var roleElement))
             {
-                throw Invalid($"{path}.role: Field required", $"{path}.role");
+                throw Fields.Required($"{path}.role");
             }
 
             var role = Fields.ReadString(roleElement, $"{path}.role") switch
@@ -241,7 +239,7 @@ internal static class AnthropicRequestReader
 
             if (!item.TryGetProperty("content", out var content))
             {
-                throw Invalid($"{path}.content: Field required", $"{path}.content");
+                throw Fields.Required($"{path}.content");
             }
 
             if (content.ValueKind == JsonValueKind.String)
@@ -275,7 +273,7 @@ internal static class AnthropicRequestReader
             {
                 case "text":
                     EnsureTextBlock(block, blockPath);
-                    parts.Add(ContentPart.FromText(ReadRequiredString(block, "text", blockPath)));
+                    parts.Add(ContentPart.FromText(Fields.ReadRequiredString(block, "text", blockPath)));
                     break;
                 case "image" when role == ChatRole.User:
                     parts.Add(ReadImage(block, blockPath, images));
@@ -290,8 +288,8 @@ internal static class AnthropicRequestReader
 
                     calls.Add(new ToolCall
                     {
-                        Id = ReadRequiredString(block, "id", blockPath),
-                        Name = ReadRequiredString(block, "name", blockPath),
+                        Id = Fields.ReadRequiredString(block, "id", blockPath),
+                        Name = Fields.ReadRequiredString(block, "name", blockPath),
                         ArgumentsJson = input.GetRawText(),
                     });
                     break;
@@ -306,7 +304,7 @@ internal static class AnthropicRequestReader
                     messages.Add(new ChatMessage
                     {
                         Role = ChatRole.Tool,
-                        ToolCallId = ReadRequiredString(block, "tool_use_id", blockPath),
+                        ToolCallId = Fields.ReadRequiredString(block, "tool_use_id", blockPath),
                         Content = [ContentPart.FromText(ReadToolResultContent(block, blockPath))],
                     });
                     break;
@@ -356,7 +354,7 @@ internal static class AnthropicRequestReader
 
             EnsureTextBlock(part, partPath);
 
-            text.Append(ReadRequiredString(part, "text", partPath));
+            text.Append(Fields.ReadRequiredString(part, "text", partPath));
         }
 
         return text.ToString();
@@ -367,14 +365,14 @@ internal static class AnthropicRequestReader
         Fields.EnsureKnown(block, path, ImageBlockFields);
         if (!block.TryGetProperty("source", out var source) || source.ValueKind != JsonValueKind.Object)
         {
-            throw Invalid($"{path}.source: Field required", $"{path}.source");
+            throw Fields.Required($"{path}.source");
         }
 
         var sourcePath = $"{path}.source";
-        var (url, urlPath, known) = ReadRequiredString(source, "type", sourcePath) switch
+        var (url, urlPath, known) = Fields.ReadRequiredString(source, "type", sourcePath) switch
         {
-            "base64" => ($"data:{ReadRequiredString(source, "media_type", sourcePath)};base64,{ReadRequiredString(source, "data", sourcePath)}", $"{sourcePath}.data", Base64SourceFields),
-            "url" => (ReadRequiredString(source, "url", sourcePath), $"{sourcePath}.url", UrlSourceFields),
+            "base64" => ($"data:{Fields.ReadRequiredString(source, "media_type", sourcePath)};base64,{Fields.ReadRequiredString(source, "data", sourcePath)}", $"{sourcePath}.data", Base64SourceFields),
+            "url" => (Fields.ReadRequiredString(source, "url", sourcePath), $"{sourcePath}.url", UrlSourceFields),
             var other => throw Invalid($"{sourcePath}.type: '{other}' is not supported; use 'base64' or 'url'.", $"{sourcePath}.type"),
         };
         Fields.EnsureKnown(source, sourcePath, known);
@@ -386,51 +384,26 @@ internal static class AnthropicRequestReader
         return new ContentPart { Kind = ContentPartKind.ImageUrl, ImageUrl = url };
     }
 
-    private static ImmutableArray<ToolDefinition> ReadTools(JsonElement value)
+    /// <summary>A custom tool: <c>{"name", "description", "input_schema"}</c>; server tools have a type of their own.</summary>
+    private static ToolDefinition ReadTool(JsonElement tool, string path)
     {
-        if (value.ValueKind == JsonValueKind.Null)
+        if (tool.ValueKind != JsonValueKind.Object)
         {
-            return [];
+            throw Fields.WrongType(path, "an object", tool);
         }
 
-        if (value.ValueKind != JsonValueKind.Array)
+        if (tool.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && !type.ValueEquals("custom"))
         {
-            throw Fields.WrongType("tools", "an array", value);
+            throw Invalid($"{path}.type: server tools ('{type.GetString()}') are not supported by Gatehouse; only custom tools.", $"{path}.type");
         }
 
-        var tools = ImmutableArray.CreateBuilder<ToolDefinition>();
-        var index = 0;
-        foreach (var tool in value.EnumerateArray())
+        if (!tool.TryGetProperty("input_schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
         {
-            var path = $"tools.{index++}";
-            if (tool.ValueKind != JsonValueKind.Object)
-            {
-                throw Fields.WrongType(path, "an object", tool);
-            }
-
-            if (tool.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && !type.ValueEquals("custom"))
-            {
-                throw Invalid($"{path}.type: server tools ('{type.GetString()}') are not supported by Gatehouse; only custom tools.", $"{path}.type");
-            }
-
-            if (!tool.TryGetProperty("input_schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
-            {
-                throw Invalid($"{path}.input_schema: Field required (an object)", $"{path}.input_schema");
-            }
-
-            Fields.EnsureKnown(tool, path, ToolFields);
-
-            tools.Add(new ToolDefinition
-            {
-                Name = ReadRequiredString(tool, "name", path),
-                Description = tool.TryGetProperty("description", out var description) && description.ValueKind != JsonValueKind.Null
-                    ? Fields.ReadString(description, $"{path}.description")
-                    : null,
-                ParametersJson = schema.GetRawText(),
-            });
+            throw Invalid($"{path}.input_schema: Field required (an object)", $"{path}.input_schema");
         }
 
-        return tools.ToImmutable();
+        Fields.EnsureKnown(tool, path, ToolFields);
+        return Tools.ReadFunction(tool, path);
     }
 
     private static (ToolChoice? Choice, bool? ParallelToolCalls) ReadToolChoice(JsonElement value)
@@ -447,19 +420,16 @@ internal static class AnthropicRequestReader
 
         Fields.EnsureKnown(value, "tool_choice", ToolChoiceFields);
 
-        var choice = ReadRequiredString(value, "type", "tool_choice") switch
+        var choice = Fields.ReadRequiredString(value, "type", "tool_choice") switch
         {
             "auto" => new ToolChoice { Mode = ToolChoiceMode.Auto },
             "any" => new ToolChoice { Mode = ToolChoiceMode.Required },
             "none" => new ToolChoice { Mode = ToolChoiceMode.None },
-            "tool" => new ToolChoice { Mode = ToolChoiceMode.Function, FunctionName = ReadRequiredString(value, "name", "tool_choice") },
+            "tool" => new ToolChoice { Mode = ToolChoiceMode.Function, FunctionName = Fields.ReadRequiredString(value, "name", "tool_choice") },
             var other => throw Invalid($"tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none' (got '{other}')", "tool_choice.type"),
         };
 
-        bool? parallel = value.TryGetProperty("disable_parallel_tool_use", out var disable) && disable.ValueKind != JsonValueKind.Null
-            ? !Fields.ReadBool(disable, "tool_choice.disable_parallel_tool_use")
-            : null;
-        return (choice, parallel);
+        return (choice, !Fields.ReadOptionalBool(value, "disable_parallel_tool_use", "tool_choice"));
     }
 
     /// <summary>A text block's own fields; citations point into documents, which Gatehouse does not carry.</summary>
@@ -480,11 +450,8 @@ internal static class AnthropicRequestReader
             throw Fields.WrongType(path, "an object", block);
         }
 
-        return ReadRequiredString(block, "type", path);
+        return Fields.ReadRequiredString(block, "type", path);
     }
-
-    private static string ReadRequiredString(JsonElement parent, string name, string path) =>
-        parent.TryGetProperty(name, out var value) ? Fields.ReadString(value, $"{path}.{name}") : throw Invalid($"{path}.{name}: Field required", $"{path}.{name}");
 
     private static ImmutableArray<string> ReadStrings(JsonElement value, string path)
     {

@@ -6,13 +6,6 @@ using Gatehouse.Silo.Http.OpenAI;
 
 namespace Gatehouse.Silo.Http.Embeddings;
 
-/// <summary>How the vectors are written back: OpenAI's <c>encoding_format</c>.</summary>
-internal enum EmbeddingEncoding
-{
-    Float = 0,
-    Base64 = 1,
-}
-
 /// <summary>
 /// Reads an OpenAI Embeddings request body into the canonical <see cref="EmbeddingRequest"/>: <c>model</c>, <c>input</c>
 /// (a string or an array of strings), <c>encoding_format</c>, <c>dimensions</c>, <c>user</c>. Anything else, and
@@ -31,12 +24,7 @@ internal static class EmbeddingsRequestReader
 
     public static (EmbeddingRequest Request, EmbeddingEncoding Encoding) Read(JsonElement root)
     {
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw JsonFieldReader.Invalid("The request body must be a JSON object.", null);
-        }
-
-        Fields.EnsureText(root);
+        Fields.EnsureBody(root);
         Fields.EnsureKnown(root, "", KnownFields);
         var model = root.TryGetProperty("model", out var m) && m.ValueKind != JsonValueKind.Null ? Fields.ReadString(m, "model") : null;
         if (string.IsNullOrWhiteSpace(model))

@@ -10,7 +10,7 @@ namespace Gatehouse.Silo.Http.OpenAI;
 /// <remarks>
 /// Every problem becomes a <see cref="GatewayException"/> of kind <see cref="GatewayError.InvalidRequest"/> naming the
 /// field, in OpenAI's wording where it has one. Fields Gatehouse cannot honour (n &gt; 1, logprobs, audio, ...) and fields it
-/// does not know are rejected rather than dropped; only <see cref="IgnoredFields"/> are accepted without effect.
+/// does not know are rejected rather than dropped; only the ignored fields of <see cref="TopLevel"/> are accepted without effect.
 /// </remarks>
 internal static class OpenAIRequestReader
 {
@@ -20,6 +20,7 @@ internal static class OpenAIRequestReader
         OutOfRange: (path, number, min, max) => $"Invalid '{path}': {number} is out of range; it must be between {min} and {max}.",
         BelowMinimum: (path, number, min) => $"Invalid '{path}': {number}; it must be at least {min}.",
         Unrecognized: path => $"Unrecognized request argument supplied: {path}",
+        Required: path => $"'{path}' is a required property",
         NotText: (path, isName) => isName
             ? $"Invalid request: a property name {(path.Length == 0 ? "at the top level of the body" : $"in '{path}'")} is not valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800)."
             : $"Invalid '{path}': the string is not valid UTF-8 text (invalid bytes or an unpaired surrogate escape such as \\ud800).",
@@ -28,15 +29,18 @@ internal static class OpenAIRequestReader
     private static readonly JsonFieldReader Fields = new(Wording);
 
     /// <summary>
-    /// Fields accepted and ignored because ignoring them cannot change the answer: they concern OpenAI's own storage,
-    /// billing tier, prompt-cache routing and latency, or abuse monitoring (the README lists why for each).
+    /// The top-level fields the reader does not read. Unsupported: fields of OpenAI's API that change the answer and
+    /// that no canonical request can carry. Ignored, because ignoring them cannot change the answer: they concern
+    /// OpenAI's own storage, billing tier, prompt-cache routing and latency, or abuse monitoring (the README lists why for each).
     /// </summary>
-    internal static readonly FrozenSet<string> IgnoredFields =
-        FrozenSet.Create("store", "metadata", "service_tier", "prompt_cache_key", "safety_identifier", "prediction");
+    internal static readonly RequestFieldTable TopLevel = new(
+        Fields,
+        unsupported: RequestFieldTable.NotSupported(
+            "top_logprobs", "logit_bias", "audio", "modalities", "reasoning_effort", "verbosity", "web_search_options"),
+        ignored: ["store", "metadata", "service_tier", "prompt_cache_key", "safety_identifier", "prediction"]);
 
-    /// <summary>Fields of OpenAI's API that change the answer and that no canonical request can carry: a 400 unless null.</summary>
-    internal static readonly FrozenSet<string> UnsupportedFields = FrozenSet.Create(
-        "top_logprobs", "logit_bias", "audio", "modalities", "reasoning_effort", "verbosity", "web_search_options");
+    private static readonly ToolDefinitionReader Tools = new(Fields);
+    private static readonly ResponseFormatReader Formats = new(Fields);
 
     private static readonly FrozenSet<string> MessageFields = FrozenSet.Create("role", "content", "name", "tool_calls", "tool_call_id", "refusal");
     private static readonly FrozenSet<string> TextPartFields = FrozenSet.Create("type", "text");
@@ -48,7 +52,6 @@ internal static class OpenAIRequestReader
     private static readonly FrozenSet<string> ToolFunctionFields = FrozenSet.Create("name", "description", "parameters", "strict");
     private static readonly FrozenSet<string> ToolChoiceFields = FrozenSet.Create("type", "function");
     private static readonly FrozenSet<string> ToolChoiceFunctionFields = FrozenSet.Create("name");
-    private static readonly FrozenSet<string> TypeOnlyFields = FrozenSet.Create("type");
     private static readonly FrozenSet<string> JsonSchemaFormatFields = FrozenSet.Create("type", "json_schema");
     private static readonly FrozenSet<string> JsonSchemaFields = FrozenSet.Create("name", "description", "schema", "strict");
     // include_obfuscation only pads stream events against length side channels; it cannot change the answer.
@@ -56,13 +59,6 @@ internal static class OpenAIRequestReader
 
     public static (ChatRequest Request, bool Stream) Read(JsonElement root, ImageUrlPolicy images)
     {
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw Invalid("The request body must be a JSON object.", null);
-        }
-
-        Fields.EnsureText(root);
-
         string? model = null;
         ImmutableArray<ChatMessage>? messages = null;
         double? temperature = null, topP = null, presencePenalty = null, frequencyPenalty = null;
@@ -76,7 +72,7 @@ internal static class OpenAIRequestReader
         bool stream = false, includeUsage = false;
         bool? parallelToolCalls = null;
 
-        foreach (var property in root.EnumerateObject())
+        foreach (var property in TopLevel.Properties(root))
         {
             var value = property.Value;
             switch (property.Name)
@@ -96,8 +92,8 @@ internal static class OpenAIRequestReader
                     break;
                 case "stop": stop = ReadStop(value); break;
                 case "seed": seed = value.ValueKind == JsonValueKind.Null ? null : Fields.ReadLong(value, "seed"); break;
-                case "response_format": responseFormat = ReadResponseFormat(value); break;
-                case "tools": tools = ReadTools(value); break;
+                case "response_format": responseFormat = Formats.Read(value, "response_format", ReadJsonSchemaFormat); break;
+                case "tools": tools = Tools.ReadTools(value, ReadTool); break;
                 case "tool_choice": toolChoice = ReadToolChoice(value); break;
                 case "parallel_tool_calls": parallelToolCalls = Fields.ReadBool(value, "parallel_tool_calls"); break;
                 case "user": user = value.ValueKind == JsonValueKind.Null ? null : Fields.ReadString(value, "user"); break;
@@ -137,17 +133,9 @@ internal static class OpenAIRequestReader
                     throw Invalid($"'{property.Name}' is deprecated; use 'tools' and 'tool_choice'.", property.Name);
                 case "modalities" when IsTextOnly(value):
                     break;
-                case var name when UnsupportedFields.Contains(name):
-                    if (value.ValueKind != JsonValueKind.Null)
-                    {
-                        throw Invalid($"Gatehouse does not support '{name}'.", name);
-                    }
-
+                default:
+                    TopLevel.ReadOther(property);
                     break;
-                case var name when IgnoredFields.Contains(name):
-                    break;
-                case var name:
-                    throw Fields.Unrecognized(name);
             }
         }
 
@@ -229,7 +217,7 @@ internal static class OpenAIRequestReader
 
         if (!item.TryGetProperty("role", out var roleElement))
         {
-            throw Invalid($"'{path}.role' is a required property", $"{path}.role");
+            throw Fields.Required($"{path}.role");
         }
 
         var role = Fields.ReadString(roleElement, $"{path}.role") switch
@@ -276,10 +264,7 @@ internal static class OpenAIRequestReader
                 : $"'{path}.content' is a required property", $"{path}.content");
         }
 
-        string? name = item.TryGetProperty("name", out var nameElement) && nameElement.ValueKind != JsonValueKind.Null
-            ? Fields.ReadString(nameElement, $"{path}.name")
-            : null;
-
+        var name = Fields.ReadOptionalString(item, "name", path);
         return new ChatMessage { Role = role, Content = content, ToolCalls = toolCalls, ToolCallId = toolCallId, Name = name };
     }
 
@@ -316,14 +301,12 @@ internal static class OpenAIRequestReader
         {
             case "text":
                 Fields.EnsureKnown(part, path, TextPartFields);
-                return ContentPart.FromText(part.TryGetProperty("text", out var text)
-                    ? Fields.ReadString(text, $"{path}.text")
-                    : throw Invalid($"'{path}.text' is a required property", $"{path}.text"));
+                return ContentPart.FromText(Fields.ReadRequiredString(part, "text", path));
             case "image_url" when role == ChatRole.User:
                 Fields.EnsureKnown(part, path, ImagePartFields);
                 if (!part.TryGetProperty("image_url", out var image))
                 {
-                    throw Invalid($"'{path}.image_url' is a required property", $"{path}.image_url");
+                    throw Fields.Required($"{path}.image_url");
                 }
 
                 if (image.ValueKind is not (JsonValueKind.Object or JsonValueKind.String))
@@ -338,9 +321,7 @@ internal static class OpenAIRequestReader
 
                 var (url, detail) = image.ValueKind == JsonValueKind.String
                     ? (image.GetString()!, null)
-                    : (image.TryGetProperty("url", out var urlElement)
-                        ? Fields.ReadString(urlElement, $"{path}.image_url.url")
-                        : throw Invalid($"'{path}.image_url.url' is a required property", $"{path}.image_url.url"),
+                    : (Fields.ReadRequiredString(image, "url", $"{path}.image_url"),
                        image.TryGetProperty("detail", out var detailElement) ? Fields.ReadString(detailElement, $"{path}.image_url.detail") : null);
                 if (!images.IsAllowed(url))
                 {
@@ -386,55 +367,24 @@ internal static class OpenAIRequestReader
         return calls.ToImmutable();
     }
 
-    private static ImmutableArray<ToolDefinition> ReadTools(JsonElement value)
+    /// <summary>A Chat Completions tool: <c>{"type":"function","function":{...}}</c>.</summary>
+    private static ToolDefinition ReadTool(JsonElement tool, string path)
     {
-        if (value.ValueKind == JsonValueKind.Null)
+        if (tool.ValueKind != JsonValueKind.Object
+            || !tool.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "function")
         {
-            return [];
+            throw Invalid($"'{path}.type' must be 'function'.", $"{path}.type");
         }
 
-        if (value.ValueKind != JsonValueKind.Array)
+        if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
+            || !function.TryGetProperty("name", out _))
         {
-            throw Fields.WrongType("tools", "an array", value);
+            throw Fields.Required($"{path}.function.name");
         }
 
-        var tools = ImmutableArray.CreateBuilder<ToolDefinition>();
-        var index = 0;
-        foreach (var tool in value.EnumerateArray())
-        {
-            var path = $"tools[{index++}]";
-            if (tool.ValueKind != JsonValueKind.Object
-                || !tool.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "function")
-            {
-                throw Invalid($"'{path}.type' must be 'function'.", $"{path}.type");
-            }
-
-            if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
-                || !function.TryGetProperty("name", out var name))
-            {
-                throw Invalid($"'{path}.function.name' is a required property", $"{path}.function.name");
-            }
-
-            Fields.EnsureKnown(tool, path, ToolFields);
-            Fields.EnsureKnown(function, $"{path}.function", ToolFunctionFields);
-
-            var parameters = function.TryGetProperty("parameters", out var schema) && schema.ValueKind != JsonValueKind.Null
-                ? schema.ValueKind == JsonValueKind.Object ? schema.GetRawText() : throw Fields.WrongType($"{path}.function.parameters", "an object", schema)
-                : null;
-            tools.Add(new ToolDefinition
-            {
-                Name = Fields.ReadString(name, $"{path}.function.name"),
-                Description = function.TryGetProperty("description", out var description) && description.ValueKind != JsonValueKind.Null
-                    ? Fields.ReadString(description, $"{path}.function.description")
-                    : null,
-                ParametersJson = parameters,
-                Strict = function.TryGetProperty("strict", out var strict) && strict.ValueKind != JsonValueKind.Null
-                    ? Fields.ReadBool(strict, $"{path}.function.strict")
-                    : null,
-            });
-        }
-
-        return tools.ToImmutable();
+        Fields.EnsureKnown(tool, path, ToolFields);
+        Fields.EnsureKnown(function, $"{path}.function", ToolFunctionFields);
+        return Tools.ReadFunction(function, $"{path}.function");
     }
 
     private static ToolChoice? ReadToolChoice(JsonElement value)
@@ -456,53 +406,19 @@ internal static class OpenAIRequestReader
         }
     }
 
-    private static ResponseFormat? ReadResponseFormat(JsonElement value)
+    /// <summary>A <c>json_schema</c> response format: <c>{"type":"json_schema","json_schema":{...}}</c>.</summary>
+    private static ResponseFormat ReadJsonSchemaFormat(JsonElement format, string path)
     {
-        if (value.ValueKind == JsonValueKind.Null)
+        Fields.EnsureKnown(format, path, JsonSchemaFormatFields);
+        if (!format.TryGetProperty("json_schema", out var schema) || schema.ValueKind != JsonValueKind.Object
+            || !schema.TryGetProperty("name", out _))
         {
-            return null;
+            throw Invalid("'response_format.json_schema.name' is a required property", "response_format.json_schema");
         }
 
-        if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty("type", out var type))
-        {
-            throw Invalid("'response_format' must be an object with a 'type'.", "response_format");
-        }
-
-        switch (Fields.ReadString(type, "response_format.type"))
-        {
-            case "text":
-                Fields.EnsureKnown(value, "response_format", TypeOnlyFields);
-                return new ResponseFormat { Kind = ResponseFormatKind.Text };
-            case "json_object":
-                Fields.EnsureKnown(value, "response_format", TypeOnlyFields);
-                return new ResponseFormat { Kind = ResponseFormatKind.JsonObject };
-            case "json_schema":
-                Fields.EnsureKnown(value, "response_format", JsonSchemaFormatFields);
-                if (!value.TryGetProperty("json_schema", out var schema) || schema.ValueKind != JsonValueKind.Object
-                    || !schema.TryGetProperty("name", out var name))
-                {
-                    throw Invalid("'response_format.json_schema.name' is a required property", "response_format.json_schema");
-                }
-
-                // A description steers what the model writes, and the canonical format has no place for it.
-                if (schema.TryGetProperty("description", out var description) && description.ValueKind != JsonValueKind.Null)
-                {
-                    throw Invalid("Gatehouse does not support 'response_format.json_schema.description'.", "response_format.json_schema.description");
-                }
-
-                Fields.EnsureKnown(schema, "response_format.json_schema", JsonSchemaFields);
-                return new ResponseFormat
-                {
-                    Kind = ResponseFormatKind.JsonSchema,
-                    SchemaName = Fields.ReadString(name, "response_format.json_schema.name"),
-                    SchemaJson = schema.TryGetProperty("schema", out var body) && body.ValueKind != JsonValueKind.Null
-                        ? body.ValueKind == JsonValueKind.Object ? body.GetRawText() : throw Fields.WrongType("response_format.json_schema.schema", "an object", body)
-                        : null,
-                    Strict = schema.TryGetProperty("strict", out var strict) && strict.ValueKind != JsonValueKind.Null ? Fields.ReadBool(strict, "response_format.json_schema.strict") : null,
-                };
-            case var other:
-                throw Invalid($"Invalid value for 'response_format.type': '{other}'. Supported values are: 'text', 'json_object' and 'json_schema'.", "response_format.type");
-        }
+        Formats.RefuseDescription(schema, $"{path}.json_schema");
+        Fields.EnsureKnown(schema, $"{path}.json_schema", JsonSchemaFields);
+        return Formats.ReadJsonSchema(schema, $"{path}.json_schema");
     }
 
     private static ImmutableArray<string> ReadStop(JsonElement value)

@@ -13,21 +13,24 @@ namespace Gatehouse.Silo.Http.Responses;
 /// Worded and validated like <see cref="OpenAIRequestReader"/>: every problem is a <see cref="GatewayException"/> of
 /// kind <see cref="GatewayError.InvalidRequest"/> whose param is the JSON path at fault (<c>input[2].type</c>). What
 /// Gatehouse cannot honour — built-in tools, background mode, reasoning, server-side conversations and prompts, file
-/// ids — is rejected rather than dropped; only <see cref="IgnoredFields"/> are accepted without effect.
+/// ids — is rejected rather than dropped; only the ignored fields of <see cref="TopLevel"/> are accepted without effect.
 /// </remarks>
 internal static class ResponsesRequestReader
 {
-    private static readonly JsonFieldReader Fields = new(OpenAIRequestReader.Wording);
+    private static readonly JsonFieldReader Fields = new(OpenAIRequestReader.Wording, nullIsMissing: true);
 
     /// <summary>
-    /// Fields accepted and ignored because ignoring them cannot change the answer: OpenAI's billing tier, prompt-cache
+    /// The top-level fields the reader does not read. Unsupported: fields that change the answer and that Gatehouse
+    /// cannot carry. Ignored, because ignoring them cannot change the answer: OpenAI's billing tier, prompt-cache
     /// routing and retention, and abuse monitoring.
     /// </summary>
-    internal static readonly FrozenSet<string> IgnoredFields =
-        FrozenSet.Create("service_tier", "prompt_cache_key", "prompt_cache_retention", "safety_identifier");
+    internal static readonly RequestFieldTable TopLevel = new(
+        Fields,
+        unsupported: RequestFieldTable.NotSupported("reasoning", "conversation", "prompt"),
+        ignored: ["service_tier", "prompt_cache_key", "prompt_cache_retention", "safety_identifier"]);
 
-    /// <summary>Fields that change the answer and that Gatehouse cannot carry: a 400 unless null.</summary>
-    internal static readonly FrozenSet<string> UnsupportedFields = FrozenSet.Create("reasoning", "conversation", "prompt");
+    private static readonly ToolDefinitionReader Tools = new(Fields);
+    private static readonly ResponseFormatReader Formats = new(Fields);
 
     /// <summary>OpenAI's limits on <c>metadata</c>.</summary>
     internal const int MaxMetadataKeys = 16, MaxMetadataKeyLength = 64, MaxMetadataValueLength = 512;
@@ -42,18 +45,10 @@ internal static class ResponsesRequestReader
     private static readonly FrozenSet<string> ToolFields = FrozenSet.Create("type", "name", "description", "parameters", "strict");
     private static readonly FrozenSet<string> ToolChoiceFields = FrozenSet.Create("type", "name");
     private static readonly FrozenSet<string> TextFields = FrozenSet.Create("format", "verbosity");
-    private static readonly FrozenSet<string> TypeOnlyFields = FrozenSet.Create("type");
     private static readonly FrozenSet<string> JsonSchemaFields = FrozenSet.Create("type", "name", "schema", "description", "strict");
 
     public static ResponsesRequest Read(JsonElement root, ImageUrlPolicy images)
     {
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw Invalid("The request body must be a JSON object.", null);
-        }
-
-        Fields.EnsureText(root);
-
         string? model = null, instructions = null, previousResponseId = null, user = null;
         ImmutableArray<ChatMessage>? input = null;
         double? temperature = null, topP = null;
@@ -65,7 +60,7 @@ internal static class ResponsesRequestReader
         bool? parallelToolCalls = null;
         var metadata = ImmutableDictionary<string, string>.Empty;
 
-        foreach (var property in root.EnumerateObject())
+        foreach (var property in TopLevel.Properties(root))
         {
             var value = property.Value;
             switch (property.Name)
@@ -73,7 +68,7 @@ internal static class ResponsesRequestReader
                 case "model": model = Fields.ReadString(value, "model"); break;
                 case "input": input = ReadInput(value, images); break;
                 case "instructions": instructions = ReadOptionalString(value, "instructions"); break;
-                case "tools": tools = ReadTools(value); break;
+                case "tools": tools = Tools.ReadTools(value, ReadTool); break;
                 case "tool_choice": toolChoice = ReadToolChoice(value); break;
                 case "temperature": temperature = Fields.ReadNumber(value, "temperature", 0, 2); break;
                 case "top_p": topP = Fields.ReadNumber(value, "top_p", 0, 1); break;
@@ -122,17 +117,9 @@ internal static class ResponsesRequestReader
                     }
 
                     break;
-                case var name when UnsupportedFields.Contains(name):
-                    if (value.ValueKind != JsonValueKind.Null)
-                    {
-                        throw Invalid($"Gatehouse does not support '{name}'.", name);
-                    }
-
+                default:
+                    TopLevel.ReadOther(property);
                     break;
-                case var name when IgnoredFields.Contains(name):
-                    break;
-                case var name:
-                    throw Fields.Unrecognized(name);
             }
         }
 
@@ -246,7 +233,7 @@ internal static class ResponsesRequestReader
         ReadIgnoredItemFields(item, path);
         if (!item.TryGetProperty("role", out var roleElement))
         {
-            throw Invalid($"'{path}.role' is a required property", $"{path}.role");
+            throw Fields.Required($"{path}.role");
         }
 
         var role = Fields.ReadString(roleElement, $"{path}.role") switch
@@ -260,7 +247,7 @@ internal static class ResponsesRequestReader
 
         if (!item.TryGetProperty("content", out var content))
         {
-            throw Invalid($"'{path}.content' is a required property", $"{path}.content");
+            throw Fields.Required($"{path}.content");
         }
 
         return new ChatMessage { Role = role, Content = ReadContent(content, $"{path}.content", role, images) };
@@ -303,17 +290,17 @@ internal static class ResponsesRequestReader
         {
             case "input_text":
                 Fields.EnsureKnown(part, path, InputTextFields);
-                return ContentPart.FromText(ReadRequiredString(part, "text", path));
+                return ContentPart.FromText(Fields.ReadRequiredString(part, "text", path));
             case "output_text" when role == ChatRole.Assistant:
                 Fields.EnsureKnown(part, path, OutputTextFields);
                 // Annotations and log probabilities describe the text; the model reading it back sees only the text.
                 EnsureArrayOrNull(part, "annotations", path);
                 EnsureArrayOrNull(part, "logprobs", path);
-                return ContentPart.FromText(ReadRequiredString(part, "text", path));
+                return ContentPart.FromText(Fields.ReadRequiredString(part, "text", path));
             case "refusal" when role == ChatRole.Assistant:
                 Fields.EnsureKnown(part, path, RefusalFields);
                 // The canonical message has no refusal part: the model reads the refusal back as what it said.
-                return ContentPart.FromText(ReadRequiredString(part, "refusal", path));
+                return ContentPart.FromText(Fields.ReadRequiredString(part, "refusal", path));
             case "input_image" when role == ChatRole.User:
                 Fields.EnsureKnown(part, path, InputImageFields);
                 return ReadImage(part, path, images);
@@ -336,18 +323,13 @@ internal static class ResponsesRequestReader
             throw Invalid($"Gatehouse does not support file ids ('{path}.file_id'); send the image as 'image_url'.", $"{path}.file_id");
         }
 
-        if (!part.TryGetProperty("image_url", out var urlElement) || urlElement.ValueKind == JsonValueKind.Null)
-        {
-            throw Invalid($"'{path}.image_url' is a required property", $"{path}.image_url");
-        }
-
-        var url = Fields.ReadString(urlElement, $"{path}.image_url");
+        var url = Fields.ReadRequiredString(part, "image_url", path);
         if (!images.IsAllowed(url))
         {
             throw Invalid($"Invalid '{path}.image_url': it must be {images.Allowed}.", $"{path}.image_url");
         }
 
-        var detail = part.TryGetProperty("detail", out var detailElement) ? ReadOptionalString(detailElement, $"{path}.detail") : null;
+        var detail = Fields.ReadOptionalString(part, "detail", path);
         return new ContentPart { Kind = ContentPartKind.ImageUrl, ImageUrl = url, ImageDetail = detail };
     }
 
@@ -357,9 +339,9 @@ internal static class ResponsesRequestReader
         ReadIgnoredItemFields(item, path);
         return new ToolCall
         {
-            Id = ReadRequiredString(item, "call_id", path),
-            Name = ReadRequiredString(item, "name", path),
-            ArgumentsJson = ReadRequiredString(item, "arguments", path),
+            Id = Fields.ReadRequiredString(item, "call_id", path),
+            Name = Fields.ReadRequiredString(item, "name", path),
+            ArgumentsJson = Fields.ReadRequiredString(item, "arguments", path),
         };
     }
 
@@ -367,10 +349,10 @@ internal static class ResponsesRequestReader
     {
         Fields.EnsureKnown(item, path, FunctionCallOutputFields);
         ReadIgnoredItemFields(item, path);
-        var callId = ReadRequiredString(item, "call_id", path);
+        var callId = Fields.ReadRequiredString(item, "call_id", path);
         if (!item.TryGetProperty("output", out var output))
         {
-            throw Invalid($"'{path}.output' is a required property", $"{path}.output");
+            throw Fields.Required($"{path}.output");
         }
 
         string text;
@@ -397,7 +379,7 @@ internal static class ResponsesRequestReader
                     }
 
                     Fields.EnsureKnown(part, partPath, InputTextFields);
-                    builder.Append(ReadRequiredString(part, "text", partPath));
+                    builder.Append(Fields.ReadRequiredString(part, "text", partPath));
                 }
 
                 text = builder.ToString();
@@ -423,55 +405,27 @@ internal static class ResponsesRequestReader
         }
     }
 
-    private static ImmutableArray<ToolDefinition> ReadTools(JsonElement value)
+    /// <summary>A function tool: <c>{"type":"function","name",...}</c>; the built-in tools have types of their own.</summary>
+    private static ToolDefinition ReadTool(JsonElement tool, string path)
     {
-        if (value.ValueKind == JsonValueKind.Null)
+        if (tool.ValueKind != JsonValueKind.Object)
         {
-            return [];
+            throw Fields.WrongType(path, "an object", tool);
         }
 
-        if (value.ValueKind != JsonValueKind.Array)
+        if (!tool.TryGetProperty("type", out var typeElement))
         {
-            throw Fields.WrongType("tools", "an array", value);
+            throw Fields.Required($"{path}.type");
         }
 
-        var tools = ImmutableArray.CreateBuilder<ToolDefinition>(value.GetArrayLength());
-        var index = 0;
-        foreach (var tool in value.EnumerateArray())
+        var type = Fields.ReadString(typeElement, $"{path}.type");
+        if (type != "function")
         {
-            var path = $"tools[{index++}]";
-            if (tool.ValueKind != JsonValueKind.Object)
-            {
-                throw Fields.WrongType(path, "an object", tool);
-            }
-
-            if (!tool.TryGetProperty("type", out var typeElement))
-            {
-                throw Invalid($"'{path}.type' is a required property", $"{path}.type");
-            }
-
-            var type = Fields.ReadString(typeElement, $"{path}.type");
-            if (type != "function")
-            {
-                throw Invalid($"Gatehouse does not support the '{type}' tool; only 'function' tools are supported.", $"{path}.type");
-            }
-
-            Fields.EnsureKnown(tool, path, ToolFields);
-            var parameters = tool.TryGetProperty("parameters", out var schema) && schema.ValueKind != JsonValueKind.Null
-                ? schema.ValueKind == JsonValueKind.Object ? schema.GetRawText() : throw Fields.WrongType($"{path}.parameters", "an object", schema)
-                : null;
-            tools.Add(new ToolDefinition
-            {
-                Name = ReadRequiredString(tool, "name", path),
-                Description = tool.TryGetProperty("description", out var description) ? ReadOptionalString(description, $"{path}.description") : null,
-                ParametersJson = parameters,
-                Strict = tool.TryGetProperty("strict", out var strict) && strict.ValueKind != JsonValueKind.Null
-                    ? Fields.ReadBool(strict, $"{path}.strict")
-                    : null,
-            });
+            throw Invalid($"Gatehouse does not support the '{type}' tool; only 'function' tools are supported.", $"{path}.type");
         }
 
-        return tools.MoveToImmutable();
+        Fields.EnsureKnown(tool, path, ToolFields);
+        return Tools.ReadFunction(tool, path);
     }
 
     private static ToolChoice? ReadToolChoice(JsonElement value)
@@ -485,7 +439,7 @@ internal static class ResponsesRequestReader
             case JsonValueKind.Object:
                 if (!value.TryGetProperty("type", out var type))
                 {
-                    throw Invalid("'tool_choice.type' is a required property", "tool_choice.type");
+                    throw Fields.Required("tool_choice.type");
                 }
 
                 var kind = Fields.ReadString(type, "tool_choice.type");
@@ -495,7 +449,7 @@ internal static class ResponsesRequestReader
                 }
 
                 Fields.EnsureKnown(value, "tool_choice", ToolChoiceFields);
-                return new ToolChoice { Mode = ToolChoiceMode.Function, FunctionName = ReadRequiredString(value, "name", "tool_choice") };
+                return new ToolChoice { Mode = ToolChoiceMode.Function, FunctionName = Fields.ReadRequiredString(value, "name", "tool_choice") };
             default:
                 throw Invalid("'tool_choice' must be 'none', 'auto', 'required' or {\"type\":\"function\",\"name\":...}.", "tool_choice");
         }
@@ -519,46 +473,15 @@ internal static class ResponsesRequestReader
             throw Invalid("Gatehouse does not support 'text.verbosity'.", "text.verbosity");
         }
 
-        if (!value.TryGetProperty("format", out var format) || format.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
+        return value.TryGetProperty("format", out var format) ? Formats.Read(format, "text.format", ReadJsonSchemaFormat) : null;
+    }
 
-        if (format.ValueKind != JsonValueKind.Object || !format.TryGetProperty("type", out var type))
-        {
-            throw Invalid("'text.format' must be an object with a 'type'.", "text.format");
-        }
-
-        switch (Fields.ReadString(type, "text.format.type"))
-        {
-            case "text":
-                Fields.EnsureKnown(format, "text.format", TypeOnlyFields);
-                return new ResponseFormat { Kind = ResponseFormatKind.Text };
-            case "json_object":
-                Fields.EnsureKnown(format, "text.format", TypeOnlyFields);
-                return new ResponseFormat { Kind = ResponseFormatKind.JsonObject };
-            case "json_schema":
-                Fields.EnsureKnown(format, "text.format", JsonSchemaFields);
-                // A description steers what the model writes, and the canonical format has no place for it.
-                if (format.TryGetProperty("description", out var description) && description.ValueKind != JsonValueKind.Null)
-                {
-                    throw Invalid("Gatehouse does not support 'text.format.description'.", "text.format.description");
-                }
-
-                return new ResponseFormat
-                {
-                    Kind = ResponseFormatKind.JsonSchema,
-                    SchemaName = ReadRequiredString(format, "name", "text.format"),
-                    SchemaJson = format.TryGetProperty("schema", out var schema) && schema.ValueKind != JsonValueKind.Null
-                        ? schema.ValueKind == JsonValueKind.Object ? schema.GetRawText() : throw Fields.WrongType("text.format.schema", "an object", schema)
-                        : null,
-                    Strict = format.TryGetProperty("strict", out var strict) && strict.ValueKind != JsonValueKind.Null
-                        ? Fields.ReadBool(strict, "text.format.strict")
-                        : null,
-                };
-            case var other:
-                throw Invalid($"Invalid value for 'text.format.type': '{other}'. Supported values are: 'text', 'json_object' and 'json_schema'.", "text.format.type");
-        }
+    /// <summary>A <c>json_schema</c> text format: <c>{"type":"json_schema","name",...}</c>.</summary>
+    private static ResponseFormat ReadJsonSchemaFormat(JsonElement format, string path)
+    {
+        Fields.EnsureKnown(format, path, JsonSchemaFields);
+        Formats.RefuseDescription(format, path);
+        return Formats.ReadJsonSchema(format, path);
     }
 
     private static ImmutableDictionary<string, string> ReadMetadata(JsonElement value)
@@ -601,11 +524,6 @@ internal static class ResponsesRequestReader
 
     private static string? ReadOptionalString(JsonElement value, string path) =>
         value.ValueKind == JsonValueKind.Null ? null : Fields.ReadString(value, path);
-
-    private static string ReadRequiredString(JsonElement item, string name, string path) =>
-        item.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
-            ? Fields.ReadString(value, $"{path}.{name}")
-            : throw Invalid($"'{path}.{name}' is a required property", $"{path}.{name}");
 
     private static void EnsureArrayOrNull(JsonElement item, string name, string path)
     {

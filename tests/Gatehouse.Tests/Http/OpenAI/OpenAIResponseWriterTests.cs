@@ -5,7 +5,7 @@ using Gatehouse.Silo.Http;
 using Gatehouse.Silo.Http.OpenAI;
 using Xunit;
 
-namespace Gatehouse.Tests.Http;
+namespace Gatehouse.Tests.Http.OpenAI;
 
 public sealed class OpenAIResponseWriterTests
 {
