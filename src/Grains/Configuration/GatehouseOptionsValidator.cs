@@ -1,4 +1,5 @@
 using System.Net;
+using Gatehouse.Apps;
 using Gatehouse.Providers;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Options;

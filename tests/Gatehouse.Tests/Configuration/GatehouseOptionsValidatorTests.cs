@@ -1,6 +1,8 @@
 using Gatehouse.Apps;
 using Gatehouse.Configuration;
+using Gatehouse.Providers;
 using Gatehouse.Providers.Simulated;
+using Gatehouse.Routing;
 using Gatehouse.Tests.Support;
 using Xunit;
 

@@ -1,8 +1,12 @@
 using System.Collections;
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
+using Gatehouse.Apps;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
+using Gatehouse.Ledger;
+using Gatehouse.Providers;
+using Gatehouse.Routing;
 
 namespace Gatehouse.Tests.Configuration;
 
