@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Gatehouse.Configuration;
 using Gatehouse.RateLimiting;
 
@@ -9,14 +8,15 @@ public sealed class AppOptions : QuotaOptions
 {
     /// <summary>The app's keys, in plain text or as <c>sha256:&lt;hex&gt;</c>; only their hashes are kept in memory.</summary>
     public List<string> Keys { get; set; } = [];
-    [Range(0d, SettingBounds.MaxBudgetUsdPerDay)]
+    [SettingRange(0d, SettingBounds.MaxBudgetUsdPerDay)]
     public double? BudgetUsdPerDay { get; set; }
-    [Range(0d, SettingBounds.MaxBudgetUsdPerMonth)]
+    [SettingRange(0d, SettingBounds.MaxBudgetUsdPerMonth)]
     public double? BudgetUsdPerMonth { get; set; }
     /// <summary><c>High</c>, <c>Normal</c> or <c>Low</c>: who is served first when a bucket is empty. The default value is <c>Normal</c>.</summary>
+    [DefinedValue]
     public Grains.RequestPriority Priority { get; set; } = Grains.RequestPriority.Normal;
     /// <summary>Completion tokens assumed for this app's requests without <c>max_tokens</c> (app bucket); the provider's or the global default when unset.</summary>
-    [Range(1, SettingBounds.MaxTokensEstimate)]
+    [SettingRange(1, SettingBounds.MaxTokensEstimate)]
     public int? DefaultMaxTokensEstimate { get; set; }
     /// <summary>Aliases the app may use; every alias when empty.</summary>
     public List<string> Models { get; set; } = [];

@@ -1,20 +1,19 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Gatehouse.Configuration;
 
 /// <summary>How this silo joins its cluster (<c>Gatehouse:Cluster</c>), read by the silo host.</summary>
 public sealed class ClusterOptions
 {
     /// <summary>The default value is <see cref="ClusterKind.Localhost"/>.</summary>
+    [DefinedValue]
     public ClusterKind Kind { get; set; } = ClusterKind.Localhost;
     public string ClusterId { get; set; } = "gatehouse";
     public string ServiceId { get; set; } = "gatehouse";
-    [Range(1, SettingBounds.MaxPort)]
+    [SettingRange(1, SettingBounds.MaxPort)]
     public int SiloPort { get; set; } = 11111;
-    [Range(1, SettingBounds.MaxPort)]
+    [SettingRange(1, SettingBounds.MaxPort)]
     public int GatewayPort { get; set; } = 30000;
     /// <summary>For <c>Localhost</c>: the silo endpoint of the primary silo when this is not it.</summary>
-    [Range(1, SettingBounds.MaxPort)]
+    [SettingRange(1, SettingBounds.MaxPort)]
     public int? PrimarySiloPort { get; set; }
 
     /// <summary>

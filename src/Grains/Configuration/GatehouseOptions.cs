@@ -1,10 +1,10 @@
-using System.ComponentModel.DataAnnotations;
 using Gatehouse.Apps;
 using Gatehouse.Caching;
 using Gatehouse.Providers;
 using Gatehouse.RateLimiting;
 using Gatehouse.Responses;
 using Gatehouse.Routing;
+using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Configuration;
 
@@ -19,15 +19,19 @@ public sealed class GatehouseOptions
     public Dictionary<string, ModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Applications (tenants) by id.</summary>
     public Dictionary<string, AppOptions> Apps { get; set; } = new(StringComparer.Ordinal);
+    [ValidateObjectMembers]
     public CacheOptions Cache { get; set; } = new();
     /// <summary>How requests queue for and draw on the distributed rate-limit buckets.</summary>
+    [ValidateObjectMembers]
     public RateLimitOptions RateLimits { get; set; } = new();
     /// <summary>The admin API key (or <c>env:NAME</c>); the admin API is off when unset.</summary>
     public string? AdminKey { get; set; }
+    [ValidateObjectMembers]
     public ClusterOptions Cluster { get; set; } = new();
+    [ValidateObjectMembers]
     public StorageOptions Storage { get; set; } = new();
     /// <summary>Largest request body accepted, in bytes. The default value is 4 MiB.</summary>
-    [Range(1, SettingBounds.MaxBytes)]
+    [SettingRange(1, SettingBounds.MaxBytes)]
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
     /// <summary>
     /// Whether image parts may name <c>http:</c> URLs (for a local model server on a trusted network). The default value
@@ -35,7 +39,9 @@ public sealed class GatehouseOptions
     /// or internal services.
     /// </summary>
     public bool AllowHttpImageUrls { get; set; }
+    [ValidateObjectMembers]
     public RoutingOptions Routing { get; set; } = new();
     public DashboardOptions Dashboard { get; set; } = new();
+    [ValidateObjectMembers]
     public ResponsesOptions Responses { get; set; } = new();
 }

@@ -4,6 +4,7 @@ namespace Gatehouse.Configuration;
 public sealed class StorageOptions
 {
     /// <summary>The default value is <see cref="StorageKind.Memory"/>.</summary>
+    [DefinedValue]
     public StorageKind Kind { get; set; } = StorageKind.Memory;
 
     /// <summary>

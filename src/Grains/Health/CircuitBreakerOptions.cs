@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Gatehouse.Configuration;
 
 namespace Gatehouse.Health;
@@ -7,9 +6,9 @@ namespace Gatehouse.Health;
 public sealed class CircuitBreakerOptions
 {
     /// <summary>Consecutive failed calls (5xx, timeouts, connection and upstream-auth failures, counted cluster-wide) that open the circuit. The default value is 5.</summary>
-    [Range(1, SettingBounds.MaxFailureThreshold)]
+    [SettingRange(1, SettingBounds.MaxFailureThreshold)]
     public int FailureThreshold { get; set; } = ResilienceConstants.DefaultFailureThreshold;
     /// <summary>How long an opened circuit stays open before one probe may test the upstream. The default value is 10 seconds.</summary>
-    [Range(0d, SettingBounds.MaxLeaseSeconds, MinimumIsExclusive = true)]
+    [SettingRange(0d, SettingBounds.MaxLeaseSeconds, MinimumIsExclusive = true)]
     public double BreakSeconds { get; set; } = ResilienceConstants.DefaultBreakSeconds;
 }

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Gatehouse.Configuration;
 
 namespace Gatehouse.RateLimiting;
@@ -10,12 +9,12 @@ namespace Gatehouse.RateLimiting;
 public abstract class QuotaOptions
 {
     /// <summary>At most this many requests in any 60 seconds, across the cluster.</summary>
-    [Range(1, SettingBounds.MaxRequestsPerMinute)]
+    [SettingRange(1, SettingBounds.MaxRequestsPerMinute)]
     public int? RequestsPerMinute { get; set; }
     /// <summary>How many of <see cref="RequestsPerMinute"/> may start at once when the bucket is full (1..RequestsPerMinute). The default value is the whole limit.</summary>
-    [Range(1, SettingBounds.MaxRequestsPerMinute)]
+    [SettingRange(1, SettingBounds.MaxRequestsPerMinute)]
     public int? Burst { get; set; }
     /// <summary>At most this many tokens in any 60 seconds, across the cluster.</summary>
-    [Range(1, SettingBounds.MaxTokensPerMinute)]
+    [SettingRange(1, SettingBounds.MaxTokensPerMinute)]
     public int? TokensPerMinute { get; set; }
 }

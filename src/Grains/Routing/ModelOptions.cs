@@ -1,6 +1,6 @@
-using System.ComponentModel.DataAnnotations;
 using Gatehouse.Configuration;
 using Gatehouse.Ledger;
+using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Routing;
 
@@ -8,9 +8,11 @@ namespace Gatehouse.Routing;
 public sealed class ModelOptions
 {
     /// <summary>The endpoint the alias serves. The default value is <see cref="ModelType.Chat"/>.</summary>
+    [DefinedValue]
     public ModelType Type { get; set; } = ModelType.Chat;
     /// <summary>Load-balancing strategy. The default value is <c>RoundRobin</c>.</summary>
     public string Strategy { get; set; } = "RoundRobin";
+    [ValidateEnumeratedItems]
     public List<TargetOptions> Targets { get; set; } = [];
     /// <summary>Aliases tried in order when every target failed with a retryable error.</summary>
     public List<string> Fallbacks { get; set; } = [];
@@ -21,7 +23,8 @@ public sealed class ModelOptions
     /// the next target is called too and the first to answer wins (the other call is cancelled). The default value is
     /// null: no hedging.
     /// </summary>
-    [Range(1, SettingBounds.MaxMilliseconds)]
+    [SettingRange(1, SettingBounds.MaxMilliseconds)]
     public int? HedgeAfterMs { get; set; }
+    [ValidateObjectMembers]
     public PricingOptions? Pricing { get; set; }
 }

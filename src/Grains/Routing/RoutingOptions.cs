@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Gatehouse.Configuration;
 using Gatehouse.Health;
 
@@ -12,6 +11,6 @@ public sealed class RoutingOptions
     /// buckets and slots, and the wait for a recovery probe when every target is behind an open circuit, together.
     /// The default value is 5000 ms.
     /// </summary>
-    [Range(0, SettingBounds.MaxMilliseconds)]
+    [SettingRange(0, SettingBounds.MaxMilliseconds)]
     public int MaxWaitMs { get; set; } = ResilienceConstants.DefaultMaxWaitMs;
 }

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Gatehouse.Configuration;
 
 namespace Gatehouse.Routing;
@@ -8,6 +7,6 @@ public sealed class TargetOptions
 {
     public string Provider { get; set; } = "";
     public string Model { get; set; } = "";
-    [Range(0d, SettingBounds.MaxWeight, MinimumIsExclusive = true)]
+    [SettingRange(0d, SettingBounds.MaxWeight, MinimumIsExclusive = true)]
     public double Weight { get; set; } = 1;
 }

@@ -10,7 +10,7 @@ namespace Gatehouse.Tests.Configuration;
 
 public sealed class EmbeddingsAliasValidationTests
 {
-    private readonly GatehouseOptionsValidator _validator = new(
+    private readonly GatehouseOptionsCrossFieldValidator _validator = new(
     [
         new SimulatedChatGatewayFactory(TimeProvider.System),
         new KindOnlyChatGatewayFactory(ProviderKinds.OpenAI, servesEmbeddings: true),
