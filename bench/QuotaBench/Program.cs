@@ -7,7 +7,6 @@ using System.Globalization;
 using Gatehouse;
 using Gatehouse.Apps;
 using Gatehouse.Chat;
-using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Gateway;
 using Gatehouse.Grains;

@@ -36,7 +36,7 @@ public static class GatehouseServiceCollectionExtensions
         services.AddOptions<GatehouseOptions>().ValidateOnStart();
         services.AddSingleton<IOptionsChangeTokenSource<GatehouseOptions>>(new ConfigurationChangeTokenSource<GatehouseOptions>(gatehouseSection));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatehouseOptions>>(binding));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsCrossFieldValidator>());
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, SimulatedChatGatewayFactory>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IChatGatewayFactory, OpenAIChatGatewayFactory>());

@@ -10,9 +10,3 @@ public sealed record CachedEmbedding
     [Id(2)] public required string Model { get; init; }
     [Id(3)] public DateTimeOffset ExpiresAt { get; init; }
 }
-
-/// <summary>A vector to store under its key (<see cref="Grains.GrainKeys.EmbeddingCacheShard"/>).</summary>
-[GenerateSerializer, Immutable, Alias("gatehouse.CachedEmbeddingEntry")]
-public sealed record CachedEmbeddingEntry(
-    [property: Id(0)] string Key,
-    [property: Id(1)] CachedEmbedding Embedding);

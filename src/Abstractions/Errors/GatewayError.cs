@@ -35,11 +35,3 @@ public enum GatewayError
     /// <summary>The app's budget for the day or the month is spent (429, OpenAI's <c>insufficient_quota</c>) until it resets.</summary>
     BudgetExhausted = 15,
 }
-
-public static class GatewayErrorExtensions
-{
-    /// <summary>Whether another target or fallback may succeed where this one failed.</summary>
-    public static bool IsRetryable(this GatewayError error) => error is
-        GatewayError.RateLimited or GatewayError.UpstreamFailed or GatewayError.UpstreamAuthFailed
-        or GatewayError.UpstreamTimeout or GatewayError.NoTargetAvailable;
-}

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Gatehouse.Configuration;
 
 namespace Gatehouse.Apps;
 

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Gatehouse.Chat;
-using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Ledger;

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using System.Reflection;
 
 namespace Gatehouse.Configuration;
 
@@ -12,7 +11,7 @@ namespace Gatehouse.Configuration;
 internal static class AllowedValues
 {
     /// <summary>For example "a whole number between 1 and 65535", "true or false" or "one of High, Normal, Low".</summary>
-    public static string Describe(PropertyInfo? property, Type type)
+    public static string Describe(RangeAttribute? range, Type type)
     {
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
         if (underlying.IsEnum)
@@ -26,7 +25,7 @@ internal static class AllowedValues
         }
 
         var kind = IsFloatingPoint(underlying) ? "a number" : "a whole number";
-        return property?.GetCustomAttribute<RangeAttribute>() is { } range ? $"{kind} {RangeText(range)}" : kind;
+        return range is null ? kind : $"{kind} {RangeText(range)}";
     }
 
     /// <summary>For example "between 1 and 65535" or "greater than 0 and at most 600", with the reason when there is one.</summary>
@@ -43,7 +42,7 @@ internal static class AllowedValues
     }
 
     /// <summary>Whether a bound number is finite and within the setting's range (if it has one).</summary>
-    public static bool IsAllowed(PropertyInfo property, object number)
+    public static bool IsAllowed(RangeAttribute? range, object number)
     {
         var value = Convert.ToDouble(number, CultureInfo.InvariantCulture);
         if (!double.IsFinite(value))
@@ -51,7 +50,7 @@ internal static class AllowedValues
             return false;
         }
 
-        if (property.GetCustomAttribute<RangeAttribute>() is not { } range)
+        if (range is null)
         {
             return true;
         }

@@ -6,7 +6,7 @@ namespace Gatehouse.Configuration;
 /// <summary>
 /// Binds <see cref="GatehouseOptions"/> from the <c>Gatehouse</c> section after <see cref="ConfigurationSchemaChecker"/>
 /// has looked at it, and reports what the check found as validation failures, so they are printed with the range and
-/// cross-reference failures of <see cref="GatehouseOptionsValidator"/> in one list.
+/// cross-reference failures of <see cref="GatehouseOptionsCrossFieldValidator"/> in one list.
 /// </summary>
 /// <remarks>
 /// A value that failed the check is left out of the binding (the setting keeps its default) rather than handed to the

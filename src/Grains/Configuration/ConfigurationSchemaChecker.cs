@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 
@@ -97,7 +98,7 @@ internal sealed class ConfigurationSchemaChecker
 
     private void CheckValue(IConfigurationSection node, Type type, PropertyInfo? property, bool hasChildren, bool isItem)
     {
-        var allowed = AllowedValues.Describe(property, type);
+        var allowed = AllowedValues.Describe(property?.GetCustomAttribute<RangeAttribute>(), type);
         if (hasChildren)
         {
             Reject(node, type == typeof(string)

@@ -5,8 +5,8 @@ namespace Gatehouse.Configuration;
 
 /// <summary>
 /// The settings of an options type as the configuration binder sees them: which keys a section may hold and how each
-/// is bound. Both the raw-configuration check and the range check read the schema from here, so a setting added to an
-/// options class is checked without being listed anywhere else.
+/// is bound. The raw-configuration check reads the schema from here, so a setting added to an options class is checked
+/// without being listed anywhere else.
 /// </summary>
 internal static class OptionsSchema
 {
@@ -51,7 +51,4 @@ internal static class OptionsSchema
             .Where(p => p.GetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0
                 && (p.SetMethod is { IsPublic: true } || ShapeOf(p.PropertyType) != Shape.Value))
             .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase));
-
-    /// <summary>Settings in declaration order (the order messages are reported in).</summary>
-    public static IEnumerable<PropertyInfo> OrderedSettings(Type type) => Settings(type).Values.OrderBy(p => p.MetadataToken);
 }

@@ -1,11 +1,11 @@
 using System.Runtime.CompilerServices;
 using Gatehouse.Apps;
 using Gatehouse.Chat;
-using Gatehouse.Configuration;
 using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Metrics;
+using Gatehouse.Routing;
 using Gatehouse.Tracing;
 using Orleans.Concurrency;
 

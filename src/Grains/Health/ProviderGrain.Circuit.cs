@@ -1,5 +1,5 @@
-using Gatehouse.Configuration;
 using Gatehouse.Grains;
+using Gatehouse.Providers;
 
 namespace Gatehouse.Health;
 

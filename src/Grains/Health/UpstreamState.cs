@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
+using Gatehouse.Providers;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Health;

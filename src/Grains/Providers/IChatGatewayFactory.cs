@@ -10,12 +10,12 @@ public interface IChatGatewayFactory
     /// <summary>Whether the adapters it creates serve embeddings (<see cref="IEmbeddingGateway"/>), so an <c>Embeddings</c> alias may target the kind.</summary>
     bool ServesEmbeddings => false;
 
-    IChatGateway Create(string providerName, Configuration.ProviderOptions options);
+    IChatGateway Create(string providerName, ProviderOptions options);
 
     /// <summary>
     /// Creates the adapter with the redactor for its upstream's text, which knows the key of every configured provider
     /// (an upstream may quote any header it was sent, and a misrouted key is still a key).
     /// </summary>
     /// <remarks>The default ignores the redactor, for factories whose adapters pass no upstream text on.</remarks>
-    IChatGateway Create(string providerName, Configuration.ProviderOptions options, UpstreamRedactor redactor) => Create(providerName, options);
+    IChatGateway Create(string providerName, ProviderOptions options, UpstreamRedactor redactor) => Create(providerName, options);
 }

@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using Gatehouse.Configuration;
 
 namespace Gatehouse.Providers;
 

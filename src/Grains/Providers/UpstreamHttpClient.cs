@@ -1,4 +1,3 @@
-using Gatehouse.Configuration;
 
 namespace Gatehouse.Providers;
 

@@ -1,5 +1,5 @@
-using Gatehouse.Configuration;
 using Gatehouse.Errors;
+using Gatehouse.Providers;
 using Polly;
 using Polly.Hedging;
 using Polly.Retry;

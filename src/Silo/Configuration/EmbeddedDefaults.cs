@@ -1,4 +1,7 @@
+using Gatehouse.Apps;
 using Gatehouse.Configuration;
+using Gatehouse.Providers;
+using Gatehouse.Routing;
 
 namespace Gatehouse.Silo.Configuration;
 

@@ -1,5 +1,8 @@
+using Gatehouse.Apps;
 using Gatehouse.Configuration;
+using Gatehouse.Providers;
 using Gatehouse.Providers.Simulated;
+using Gatehouse.Routing;
 using Gatehouse.Tests.Support;
 using Xunit;
 
@@ -7,7 +10,7 @@ namespace Gatehouse.Tests.Configuration;
 
 public sealed class EmbeddingsAliasValidationTests
 {
-    private readonly GatehouseOptionsValidator _validator = new(
+    private readonly GatehouseOptionsCrossFieldValidator _validator = new(
     [
         new SimulatedChatGatewayFactory(TimeProvider.System),
         new KindOnlyChatGatewayFactory(ProviderKinds.OpenAI, servesEmbeddings: true),

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Gatehouse.Chat;
-using Gatehouse.Configuration;
 using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Providers;

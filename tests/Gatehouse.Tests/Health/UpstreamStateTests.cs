@@ -1,6 +1,6 @@
-using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Gatehouse.Health;
+using Gatehouse.Providers;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gatehouse.Tests.Health;

@@ -1,6 +1,7 @@
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Ledger;
+using Gatehouse.Routing;
 using Gatehouse.Tests.Support;
 
 namespace Gatehouse.Tests.Ledger;

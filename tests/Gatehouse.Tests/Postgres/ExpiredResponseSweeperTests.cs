@@ -1,4 +1,5 @@
 using Gatehouse.Configuration;
+using Gatehouse.Responses;
 using Gatehouse.Silo.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,3 @@
-using Gatehouse.Configuration;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Anthropic;
 using Gatehouse.Providers.Local;

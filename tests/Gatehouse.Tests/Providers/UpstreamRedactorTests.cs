@@ -1,4 +1,3 @@
-using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Providers;
 using Xunit;

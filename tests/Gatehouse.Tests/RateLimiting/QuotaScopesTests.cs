@@ -1,3 +1,4 @@
+using Gatehouse.Apps;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Gatehouse.RateLimiting;

@@ -2,6 +2,7 @@ using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
+using Gatehouse.Providers;
 using Gatehouse.RateLimiting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

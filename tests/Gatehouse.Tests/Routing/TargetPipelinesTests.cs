@@ -1,5 +1,5 @@
-using Gatehouse.Configuration;
 using Gatehouse.Errors;
+using Gatehouse.Providers;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Time.Testing;
 using Polly;

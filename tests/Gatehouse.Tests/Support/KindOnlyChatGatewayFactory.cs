@@ -1,4 +1,3 @@
-using Gatehouse.Configuration;
 using Gatehouse.Providers;
 
 namespace Gatehouse.Tests.Support;

@@ -1,4 +1,3 @@
-using Gatehouse.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Providers.Anthropic;

@@ -1,4 +1,3 @@
-using Gatehouse.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Gatehouse.Chat;
-using Gatehouse.Configuration;
 using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 

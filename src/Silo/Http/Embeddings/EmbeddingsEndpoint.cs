@@ -4,6 +4,7 @@ using Gatehouse.Errors;
 using Gatehouse.Gateway;
 using Gatehouse.Metrics;
 using Gatehouse.RateLimiting;
+using Gatehouse.Routing;
 using Gatehouse.Tracing;
 using Microsoft.Extensions.Options;
 

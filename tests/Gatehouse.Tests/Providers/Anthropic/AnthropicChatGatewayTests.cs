@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gatehouse.Chat;
-using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Anthropic;

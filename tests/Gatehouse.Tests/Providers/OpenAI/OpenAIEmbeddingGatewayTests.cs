@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Gatehouse.Chat;
-using Gatehouse.Configuration;
 using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Providers;

@@ -1,6 +1,5 @@
 using System.Text;
 using Gatehouse.Chat;
-using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Providers;
 using Gatehouse.Providers.Simulated;

@@ -1,5 +1,4 @@
 using Gatehouse.Chat;
-using Gatehouse.Configuration;
 using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Providers;

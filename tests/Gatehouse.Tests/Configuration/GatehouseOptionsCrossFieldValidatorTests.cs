@@ -1,14 +1,16 @@
 using Gatehouse.Apps;
 using Gatehouse.Configuration;
+using Gatehouse.Providers;
 using Gatehouse.Providers.Simulated;
+using Gatehouse.Routing;
 using Gatehouse.Tests.Support;
 using Xunit;
 
 namespace Gatehouse.Tests.Configuration;
 
-public sealed class GatehouseOptionsValidatorTests
+public sealed class GatehouseOptionsCrossFieldValidatorTests
 {
-    private readonly GatehouseOptionsValidator _validator = new(
+    private readonly GatehouseOptionsCrossFieldValidator _validator = new(
     [
         new SimulatedChatGatewayFactory(TimeProvider.System),
         new KindOnlyChatGatewayFactory(ProviderKinds.OpenAI),
@@ -159,7 +161,7 @@ public sealed class GatehouseOptionsValidatorTests
     [Fact]
     public void Collect_GeminiWithoutApiKey_NamesApiKey_AndWithOneNeedsNoBaseUrl()
     {
-        var validator = new GatehouseOptionsValidator([new KindOnlyChatGatewayFactory(ProviderKinds.Gemini)]);
+        var validator = new GatehouseOptionsCrossFieldValidator([new KindOnlyChatGatewayFactory(ProviderKinds.Gemini)]);
         var options = new GatehouseOptions
         {
             Providers = { ["gemini"] = new ProviderOptions { Kind = ProviderKinds.Gemini } },

@@ -1,12 +1,16 @@
 using System.Collections;
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
+using Gatehouse.Apps;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
+using Gatehouse.Ledger;
+using Gatehouse.Providers;
+using Gatehouse.Routing;
 
 namespace Gatehouse.Tests.Configuration;
 
-public sealed class OptionsRangeValidatorTests
+public sealed class SettingRangeAttributeTests
 {
     private const string TimeoutReason = " (an upstream call must end within the ten-minute grain call it runs in)";
 
@@ -73,6 +77,63 @@ public sealed class OptionsRangeValidatorTests
         Assert.Empty(unbounded);
     }
 
+    [Fact]
+    public void Schema_EveryRange_IsASettingRange()
+    {
+        // A plain [Range] would be checked by the generated validators with a message that names no configuration key.
+        var plain = ValueSettings(typeof(GatehouseOptions))
+            .Where(p => p.GetCustomAttribute<RangeAttribute>() is { } range && range is not SettingRangeAttribute)
+            .Select(p => $"{p.DeclaringType!.Name}.{p.Name}")
+            .ToList();
+
+        Assert.Empty(plain);
+    }
+
+    [Fact]
+    public void Schema_EveryEnumSetting_DeclaresDefinedValue()
+    {
+        var notChecked = ValueSettings(typeof(GatehouseOptions))
+            .Where(p => (Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType).IsEnum && p.GetCustomAttribute<DefinedValueAttribute>() is null)
+            .Select(p => $"{p.DeclaringType!.Name}.{p.Name}")
+            .ToList();
+
+        Assert.Empty(notChecked);
+    }
+
+    public static TheoryData<Action<GatehouseOptions>, string> UndefinedEnums => new()
+    {
+        { o => o.Models["m"].Type = (ModelType)9, "Gatehouse:Models:m:Type must be one of Chat, Embeddings; it is 9." },
+        { o => o.Cluster.Kind = (ClusterKind)5, "Gatehouse:Cluster:Kind must be one of Localhost, AdoNet; it is 5." },
+        { o => o.Storage.Kind = (StorageKind)5, "Gatehouse:Storage:Kind must be one of Memory, PostgreSql; it is 5." },
+    };
+
+    [Theory]
+    [MemberData(nameof(UndefinedEnums))]
+    public void Collect_UndefinedEnumValue_NamesKeyNamesAndValue(Action<GatehouseOptions> change, string expected)
+    {
+        var options = FullOptions();
+        change(options);
+
+        Assert.Equal([expected], Collect(options));
+    }
+
+    [Fact]
+    public void Collect_EntryNamesWithDots_AreNamedWhole()
+    {
+        var options = new GatehouseOptions
+        {
+            Providers = { ["azure.eu"] = new ProviderOptions { Kind = ProviderKinds.Simulated, RequestsPerMinute = 0, CircuitBreaker = { BreakSeconds = 0 } } },
+            Models = { ["gpt-4.1"] = new ModelOptions { Targets = [new TargetOptions { Provider = "azure.eu", Model = "x", Weight = 0 }] } },
+        };
+
+        Assert.Equal(
+        [
+            "Gatehouse:Providers:azure.eu:RequestsPerMinute must be a whole number between 1 and 10000000; it is 0.",
+            "Gatehouse:Providers:azure.eu:CircuitBreaker:BreakSeconds must be a number greater than 0 and at most 3600; it is 0.",
+            "Gatehouse:Models:gpt-4.1:Targets:0:Weight must be a number greater than 0 and at most 1000000; it is 0.",
+        ], Collect(options));
+    }
+
     [Theory]
     [InlineData(double.NaN, "NaN")]
     [InlineData(double.PositiveInfinity, "Infinity")]
@@ -122,12 +183,7 @@ public sealed class OptionsRangeValidatorTests
         return Collect(options);
     }
 
-    private static List<string> Collect(GatehouseOptions options)
-    {
-        var errors = new List<string>();
-        OptionsRangeValidator.Collect(options, "Gatehouse", errors);
-        return errors;
-    }
+    private static List<string> Collect(GatehouseOptions options) => GatehouseOptionsCrossFieldValidator.SettingFailures(options);
 
     /// <summary>Every number setting reachable in <paramref name="options"/>, with the object holding it and its key.</summary>
     private static IEnumerable<(object Owner, PropertyInfo Property, string Path)> NumericSettings(object options, string key)

@@ -1,0 +1,9 @@
+namespace Gatehouse.Chat;
+
+public enum ChatRole
+{
+    System = 0,
+    User = 1,
+    Assistant = 2,
+    Tool = 3,
+}
