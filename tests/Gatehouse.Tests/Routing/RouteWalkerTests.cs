@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Gatehouse.Configuration;
 using Gatehouse.Errors;
+using Gatehouse.Routing;
 using Gatehouse.Tests.Support;
 using static Gatehouse.Tests.Routing.RoutingHarness;
 
