@@ -10,7 +10,7 @@ namespace Gatehouse.RateLimiting;
 /// deadline passes.
 /// </summary>
 /// <remarks>
-/// Used by <c>ProviderGrain</c> and <c>AppQuotaGrain</c>, which must be <c>[Reentrant]</c> so a queued lease request
+/// Used by <c>UpstreamQuotaGrain</c> and <c>AppQuotaGrain</c>, which must be <c>[Reentrant]</c> so a queued lease request
 /// does not block the calls that follow it. All members run on the grain's scheduler. Nothing is granted before the
 /// record has been read (a first activation finds none and grants at once), and no grant is answered before the
 /// record holding it has been written: an activation that replaces this one resumes from exactly what was handed out.

@@ -23,7 +23,7 @@ public sealed partial class QuotaLeaseHolder : BackgroundService
 
     public QuotaLeaseHolder(IGrainFactory grainFactory, TimeProvider timeProvider, IOptions<GatehouseOptions> options, ILogger<QuotaLeaseHolder> logger)
         : this(scope => scope.Kind == QuotaScopeKind.Provider
-                ? grainFactory.GetGrain<IProviderGrain>(GrainKeys.Provider(scope.Name))
+                ? grainFactory.GetGrain<IUpstreamQuotaGrain>(GrainKeys.UpstreamQuota(scope.Name))
                 : grainFactory.GetGrain<IAppQuotaGrain>(GrainKeys.AppQuota(scope.Name)),
             timeProvider, options.Value.RateLimits, logger)
     {
