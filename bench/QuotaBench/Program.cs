@@ -12,7 +12,7 @@ using Gatehouse.Errors;
 using Gatehouse.Gateway;
 using Gatehouse.Grains;
 using Gatehouse.Providers;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;

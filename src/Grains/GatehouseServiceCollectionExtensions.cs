@@ -12,7 +12,7 @@ using Gatehouse.Providers.Gemini;
 using Gatehouse.Providers.Local;
 using Gatehouse.Providers.OpenAI;
 using Gatehouse.Providers.Simulated;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

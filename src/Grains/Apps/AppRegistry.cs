@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Apps;

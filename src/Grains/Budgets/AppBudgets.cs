@@ -5,7 +5,7 @@ using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Budgets;

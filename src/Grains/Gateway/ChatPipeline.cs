@@ -8,7 +8,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Tracing;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,5 @@
 using Gatehouse.Errors;
 using Gatehouse.Grains;
-using Gatehouse.RateLimiting;
 using Orleans.TestingHost;
 
 namespace Gatehouse.Tests.Cluster;

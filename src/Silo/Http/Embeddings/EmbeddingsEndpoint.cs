@@ -3,7 +3,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Gateway;
 using Gatehouse.Metrics;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Tracing;
 using Microsoft.Extensions.Options;
 
