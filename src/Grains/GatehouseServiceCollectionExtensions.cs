@@ -49,6 +49,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddSingleton<UpstreamStates>();
         services.TryAddSingleton<RouteTable>();
         services.TryAddSingleton<AppRegistry>();
+        services.TryAddSingleton<IAppLimitsSource>(sp => sp.GetRequiredService<AppRegistry>());
         services.TryAddSingleton<RequestAuthorizer>();
         services.AddMetrics();
         services.TryAddSingleton<GatehouseMetrics>();

@@ -21,8 +21,10 @@ public sealed record AppIdentity(string AppId, FrozenSet<string>? AllowedModels)
     /// <summary>Whether every request of the app is cached, not only deterministic ones.</summary>
     public bool CacheAllRequests { get; init; }
 
-    /// <summary>The app's own buckets (requests and tokens per minute).</summary>
-    public QuotaScope Quota => field ??= new QuotaScope(QuotaScopeKind.App, AppId, Settings.RequestsPerMinute, Settings.TokensPerMinute);
+    /// <summary>The app's rate limits: its own buckets (requests and tokens per minute), burst, priority and default token estimate.</summary>
+    public AppLimits Limits => field ??= new AppLimits(
+        new QuotaScope(QuotaScopeKind.App, AppId, Settings.RequestsPerMinute, Settings.TokensPerMinute),
+        Settings.Burst, Settings.Priority, Settings.DefaultMaxTokensEstimate);
 
     /// <summary>Everything the app's record says (quotas, priority, budgets).</summary>
     public AppSettings Settings { get; init; } = new();
@@ -42,7 +44,7 @@ public sealed record AppIdentity(string AppId, FrozenSet<string>? AllowedModels)
 /// app grains once <see cref="AppSnapshotSync"/> has loaded them (<see cref="Replace"/>); from then on the config
 /// file reaches it only through the grains it seeds. Plain keys are never kept.
 /// </remarks>
-public sealed class AppRegistry : IDisposable
+public sealed class AppRegistry : IAppLimitsSource, IDisposable
 {
     private readonly IDisposable? _subscription;
     private volatile Snapshot _snapshot;
@@ -70,6 +72,8 @@ public sealed class AppRegistry : IDisposable
         string.IsNullOrEmpty(presentedKey) ? null : _snapshot.ByKeyHash.GetValueOrDefault(AppKeyHasher.Hash(presentedKey));
 
     public AppIdentity? Find(string appId) => _snapshot.ById.GetValueOrDefault(appId);
+
+    public AppLimits? FindLimits(string appId) => Find(appId)?.Limits;
 
     /// <summary>Replaces the snapshot with the apps loaded from their grains.</summary>
     public void Replace(IEnumerable<AppRecord> apps)

@@ -1,4 +1,3 @@
-using Gatehouse.Apps;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Gatehouse.RateLimiting.Leases;
@@ -20,7 +19,7 @@ namespace Gatehouse.RateLimiting.Authorities;
 /// resumes from the record with the new limits.
 /// </remarks>
 [Reentrant]
-internal sealed class AppQuotaGrain(IOptions<GatehouseOptions> options, AppRegistry apps, TimeProvider timeProvider, ILogger<AppQuotaGrain> logger) : Grain, IAppQuotaGrain
+internal sealed class AppQuotaGrain(IOptions<GatehouseOptions> options, IAppLimitsSource apps, TimeProvider timeProvider, ILogger<AppQuotaGrain> logger) : Grain, IAppQuotaGrain
 {
     private QuotaAuthorityHost? _quota;
     private (QuotaScope Scope, int? Burst) _limits;
@@ -55,7 +54,7 @@ internal sealed class AppQuotaGrain(IOptions<GatehouseOptions> options, AppRegis
     private (QuotaScope, int?) CurrentLimits()
     {
         var appId = this.GetPrimaryKeyString();
-        return apps.Find(appId) is { } app ? (app.Quota, app.Settings.Burst) : (new QuotaScope(QuotaScopeKind.App, appId, null, null), null);
+        return apps.FindLimits(appId) is { } limits ? (limits.Quota, limits.Burst) : (new QuotaScope(QuotaScopeKind.App, appId, null, null), null);
     }
 
     private QuotaAuthorityHost CreateQuota(QuotaScope scope, int? burst)

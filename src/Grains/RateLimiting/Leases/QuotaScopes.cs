@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using Gatehouse.Apps;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Microsoft.Extensions.Options;
@@ -11,15 +10,10 @@ namespace Gatehouse.RateLimiting.Leases;
 public sealed class QuotaScopes
 {
     private readonly FrozenDictionary<string, QuotaScope> _providers;
-    private readonly AppRegistry _apps;
+    private readonly IAppLimitsSource _apps;
     private readonly FrozenDictionary<string, int?> _providerMaxTokens;
 
-    public QuotaScopes(IOptions<GatehouseOptions> options)
-        : this(options, AppRegistry.FromConfiguration(options.Value))
-    {
-    }
-
-    public QuotaScopes(IOptions<GatehouseOptions> options, AppRegistry apps)
+    public QuotaScopes(IOptions<GatehouseOptions> options, IAppLimitsSource apps)
     {
         var gatehouse = options.Value;
         _providers = gatehouse.Providers.ToFrozenDictionary(
@@ -32,16 +26,16 @@ public sealed class QuotaScopes
         _providers.TryGetValue(name, out var scope) ? scope : new QuotaScope(QuotaScopeKind.Provider, name, null, null);
 
     public QuotaScope App(string appId) =>
-        _apps.Find(appId) is { } app ? app.Quota : new QuotaScope(QuotaScopeKind.App, appId, null, null);
+        _apps.FindLimits(appId)?.Quota ?? new QuotaScope(QuotaScopeKind.App, appId, null, null);
 
     public int? ProviderDefaultMaxTokens(string name) => _providerMaxTokens.GetValueOrDefault(name);
 
-    public int? AppDefaultMaxTokens(string appId) => _apps.Find(appId)?.Settings.DefaultMaxTokensEstimate;
+    public int? AppDefaultMaxTokens(string appId) => _apps.FindLimits(appId)?.DefaultMaxTokensEstimate;
 
     /// <summary>The app's configured priority, lowered (never raised) by the request's <c>x-gatehouse-priority</c>.</summary>
     public RequestPriority PriorityOf(string appId, CallOptions options)
     {
-        var configured = _apps.Find(appId)?.Settings.Priority ?? RequestPriority.Normal;
+        var configured = _apps.FindLimits(appId)?.Priority ?? RequestPriority.Normal;
         return options.Priority is { } asked && asked < configured ? asked : configured;
     }
 }

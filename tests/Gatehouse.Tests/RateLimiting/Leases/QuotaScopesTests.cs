@@ -1,3 +1,4 @@
+using Gatehouse.Apps;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Gatehouse.RateLimiting;
@@ -8,15 +9,19 @@ namespace Gatehouse.Tests.RateLimiting.Leases;
 
 public sealed class QuotaScopesTests
 {
-    private static QuotaScopes Scopes() => new(Options.Create(new GatehouseOptions
+    private static QuotaScopes Scopes()
     {
-        Apps =
+        var options = new GatehouseOptions
         {
-            ["vip"] = new AppOptions { Priority = RequestPriority.High, RequestsPerMinute = 60 },
-            ["batch"] = new AppOptions { Priority = RequestPriority.Low },
-        },
-        RateLimits = new RateLimitOptions { DefaultMaxWaitMs = 250, MaxWaitCapMs = 2_000 },
-    }));
+            Apps =
+            {
+                ["vip"] = new AppOptions { Priority = RequestPriority.High, RequestsPerMinute = 60 },
+                ["batch"] = new AppOptions { Priority = RequestPriority.Low },
+            },
+            RateLimits = new RateLimitOptions { DefaultMaxWaitMs = 250, MaxWaitCapMs = 2_000 },
+        };
+        return new(Options.Create(options), AppRegistry.FromConfiguration(options));
+    }
 
     [Theory]
     [InlineData("vip", null, RequestPriority.High)]

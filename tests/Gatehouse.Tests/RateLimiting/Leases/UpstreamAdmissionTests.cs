@@ -1,3 +1,4 @@
+using Gatehouse.Apps;
 using Gatehouse.Chat;
 using Gatehouse.Configuration;
 using Gatehouse.Errors;
@@ -24,7 +25,7 @@ public sealed class UpstreamAdmissionTests
             Providers = { ["p"] = new ProviderOptions { Kind = "Simulated", RequestsPerMinute = 600, MaxConcurrency = 1 } },
         });
         var holder = new QuotaLeaseHolder(_ => _authority, _time, options.Value.RateLimits, NullLogger.Instance);
-        _admission = new UpstreamAdmission(holder, new QuotaScopes(options), new TokenEstimator(options.Value.RateLimits));
+        _admission = new UpstreamAdmission(holder, new QuotaScopes(options, AppRegistry.FromConfiguration(options.Value)), new TokenEstimator(options.Value.RateLimits));
         _deadlines = new RequestDeadlines(options, _time);
     }
 
