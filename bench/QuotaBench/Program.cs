@@ -11,7 +11,7 @@ using Gatehouse.Errors;
 using Gatehouse.Gateway;
 using Gatehouse.Grains;
 using Gatehouse.Providers;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
@@ -122,12 +122,13 @@ try
     Console.WriteLine($"largest excess over Burst + rate x (span + 1 s), any span: {Math.Max(0, worst):0.0} calls ({(worst <= 0 ? "held" : "EXCEEDED")})");
     Console.WriteLine($"authority lease calls={authorityCalls} ({authorityCalls * 1000.0 / Math.Max(1, admitted + refused):0.0} per 1,000 requests; app + upstream authorities), settlement calls={settlements}");
 
-    // Grant latency with the write-ahead record (memory grain storage here), against a plain call to the same grain.
-    var authority = cluster.Client.GetGrain<IProviderGrain>("latency");
+    // Grant latency with the write-ahead record (memory grain storage here), against a plain call to the same upstream's provider grain.
+    var authority = cluster.Client.GetGrain<IUpstreamQuotaGrain>(GrainKeys.UpstreamQuota("latency"));
+    var health = cluster.Client.GetGrain<IProviderGrain>(GrainKeys.Provider("latency"));
     var lease = new LeaseRequest { HolderId = "bench", AppId = "bench", RequestsNeeded = 1, RequestsWanted = 1 };
     var report = new ProviderHealthReport { SiloId = "bench" };
     await authority.AcquireLeaseAsync(lease);
-    await authority.ReportHealthAsync(report);
+    await health.ReportHealthAsync(report);
     var grants = new List<double>();
     var plain = new List<double>();
     for (var i = 0; i < 500; i++)
@@ -136,12 +137,12 @@ try
         await authority.AcquireLeaseAsync(lease);
         grants.Add(TimeProvider.System.GetElapsedTime(t0).TotalMilliseconds);
         t0 = TimeProvider.System.GetTimestamp();
-        await authority.ReportHealthAsync(report);
+        await health.ReportHealthAsync(report);
         plain.Add(TimeProvider.System.GetElapsedTime(t0).TotalMilliseconds);
     }
 
     static string Stats(List<double> ms) => $"p50={ms.Order().ElementAt(ms.Count / 2):0.000} ms p99={ms.Order().ElementAt(ms.Count * 99 / 100):0.000} ms";
-    Console.WriteLine($"grant with persisted record: {Stats(grants)}; plain call to the same grain: {Stats(plain)} (500 sequential calls each, from the cluster client)");
+    Console.WriteLine($"grant with persisted record: {Stats(grants)}; plain call to the upstream's provider grain: {Stats(plain)} (500 sequential calls each, from the cluster client)");
 }
 finally
 {

@@ -12,7 +12,7 @@ using Gatehouse.Providers.Gemini;
 using Gatehouse.Providers.Local;
 using Gatehouse.Providers.OpenAI;
 using Gatehouse.Providers.Simulated;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,6 +49,7 @@ public static class GatehouseServiceCollectionExtensions
         services.TryAddSingleton<UpstreamStates>();
         services.TryAddSingleton<RouteTable>();
         services.TryAddSingleton<AppRegistry>();
+        services.TryAddSingleton<IAppLimitsSource>(sp => sp.GetRequiredService<AppRegistry>());
         services.TryAddSingleton<RequestAuthorizer>();
         services.AddMetrics();
         services.TryAddSingleton<GatehouseMetrics>();

@@ -19,6 +19,9 @@ public static class GrainKeys
     /// <summary><see cref="IProviderGrain"/> key: the provider name as configured.</summary>
     public static string Provider(string providerName) => providerName;
 
+    /// <summary><see cref="IUpstreamQuotaGrain"/> key: the provider name as configured.</summary>
+    public static string UpstreamQuota(string providerName) => providerName;
+
     /// <summary>
     /// <see cref="IResponseCacheGrain"/> key: the lowercase hex SHA-256 of the request's canonical form, which includes
     /// a version salt and the cache namespace (the app id, or the app's <c>CacheNamespace</c>), e.g. <c>3f9a…</c> (64 chars).

@@ -1,13 +1,13 @@
 namespace Gatehouse.Grains;
 
-/// <summary>The cluster-wide authority for one upstream (key: the provider name): its health, its circuit and its buckets.</summary>
+/// <summary>The cluster-wide view of one upstream (key: the provider name): its health and its circuit.</summary>
 /// <remarks>
-/// Silos report outcomes and draw bucket leases in batches, off the request path, and learn the circuit state from
-/// the answer to their reports. The only per-request calls are <see cref="TryAcquireProbeAsync"/> and
-/// <see cref="ReportProbeResultAsync"/>, made once per recovery probe while the circuit is half-open.
+/// Silos report outcomes off the request path and learn the circuit state from the answer to their reports. The only
+/// per-request calls are <see cref="TryAcquireProbeAsync"/> and <see cref="ReportProbeResultAsync"/>, made once per
+/// recovery probe while the circuit is half-open. The upstream's buckets are the <see cref="IUpstreamQuotaGrain"/>'s.
 /// </remarks>
 [Alias("gatehouse.IProviderGrain")]
-public interface IProviderGrain : IGrainWithStringKey, IQuotaAuthority
+public interface IProviderGrain : IGrainWithStringKey
 {
     /// <summary>Adds one silo's counters since its previous report; answers with the circuit state and the other silos' load.</summary>
     [Alias("ReportHealth")]

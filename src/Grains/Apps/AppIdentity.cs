@@ -1,5 +1,5 @@
 using System.Collections.Frozen;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 
 namespace Gatehouse.Apps;
 
@@ -18,8 +18,10 @@ public sealed record AppIdentity(string AppId, FrozenSet<string>? AllowedModels)
     /// <summary>Whether every request of the app is cached, not only deterministic ones.</summary>
     public bool CacheAllRequests { get; init; }
 
-    /// <summary>The app's own buckets (requests and tokens per minute).</summary>
-    public QuotaScope Quota => field ??= new QuotaScope(QuotaScopeKind.App, AppId, Settings.RequestsPerMinute, Settings.TokensPerMinute);
+    /// <summary>The app's rate limits: its own buckets (requests and tokens per minute), burst, priority and default token estimate.</summary>
+    public AppLimits Limits => field ??= new AppLimits(
+        new QuotaScope(QuotaScopeKind.App, AppId, Settings.RequestsPerMinute, Settings.TokensPerMinute),
+        Settings.Burst, Settings.Priority, Settings.DefaultMaxTokensEstimate);
 
     /// <summary>Everything the app's record says (quotas, priority, budgets).</summary>
     public AppSettings Settings { get; init; } = new();

@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using Gatehouse.Configuration;
+using Gatehouse.Grains;
+using Gatehouse.RateLimiting.Leases;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Apps;
@@ -10,7 +12,7 @@ namespace Gatehouse.Apps;
 /// app grains once <see cref="AppSnapshotSync"/> has loaded them (<see cref="Replace"/>); from then on the config
 /// file reaches it only through the grains it seeds. Plain keys are never kept.
 /// </remarks>
-public sealed class AppRegistry : IDisposable
+public sealed class AppRegistry : IAppLimitsSource, IDisposable
 {
     private readonly IDisposable? _subscription;
     private volatile Snapshot _snapshot;
@@ -38,6 +40,8 @@ public sealed class AppRegistry : IDisposable
         string.IsNullOrEmpty(presentedKey) ? null : _snapshot.ByKeyHash.GetValueOrDefault(AppKeyHasher.Hash(presentedKey));
 
     public AppIdentity? Find(string appId) => _snapshot.ById.GetValueOrDefault(appId);
+
+    public AppLimits? FindLimits(string appId) => Find(appId)?.Limits;
 
     /// <summary>Replaces the snapshot with the apps loaded from their grains.</summary>
     public void Replace(IEnumerable<AppRecord> apps)

@@ -4,7 +4,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Budgets;

@@ -1,7 +1,7 @@
 using Gatehouse.Apps;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Authorities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;

@@ -3,7 +3,7 @@ using Gatehouse.Budgets;
 using Gatehouse.Caching;
 using Gatehouse.Grains;
 using Gatehouse.Pipeline;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Routing;
 using Gatehouse.Tracing;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,6 @@
 using Gatehouse.Apps;
 using Gatehouse.Grains;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 
 namespace Gatehouse.Pipeline;
 

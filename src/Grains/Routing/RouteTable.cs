@@ -5,7 +5,7 @@ using Gatehouse.Health;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
 using Gatehouse.Providers;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Routing.Invokers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -2,7 +2,7 @@ using Gatehouse.Errors;
 using Gatehouse.Grains;
 using Gatehouse.Health;
 using Gatehouse.Metrics;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Routing.Invokers;
 using Gatehouse.Tracing;
 using Microsoft.Extensions.Logging;

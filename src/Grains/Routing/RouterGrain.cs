@@ -4,6 +4,8 @@ using Gatehouse.Embeddings;
 using Gatehouse.Grains;
 using Gatehouse.Health;
 using Gatehouse.Metrics;
+using Gatehouse.Providers;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.RateLimiting;
 using Gatehouse.Routing.Invokers;
 using Gatehouse.Tracing;

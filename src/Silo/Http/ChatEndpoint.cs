@@ -6,7 +6,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Metrics;
 using Gatehouse.Gateway;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Tracing;
 using Microsoft.Extensions.Options;
 

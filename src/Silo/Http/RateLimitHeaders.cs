@@ -1,5 +1,5 @@
 using System.Globalization;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 
 namespace Gatehouse.Silo.Http;
 

@@ -1,6 +1,6 @@
 using Gatehouse.Apps;
 using Gatehouse.Grains;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -3,7 +3,7 @@ using Gatehouse.Chat;
 using Gatehouse.Embeddings;
 using Gatehouse.Errors;
 using Gatehouse.Grains;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Tests.Fakes;
 using Microsoft.Extensions.DependencyInjection;
 

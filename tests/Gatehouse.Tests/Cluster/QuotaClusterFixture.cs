@@ -1,3 +1,4 @@
+using Gatehouse.RateLimiting.Leases;
 using Orleans.Storage;
 using Gatehouse.Tests.Support;
 using System.Collections.Concurrent;
@@ -6,7 +7,6 @@ using Gatehouse.Chat;
 using Gatehouse.Gateway;
 using Gatehouse.Grains;
 using Gatehouse.Providers;
-using Gatehouse.RateLimiting;
 using Gatehouse.Tests.Fakes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

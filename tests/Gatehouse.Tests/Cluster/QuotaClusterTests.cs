@@ -1,6 +1,5 @@
 using Gatehouse.Errors;
 using Gatehouse.Grains;
-using Gatehouse.RateLimiting;
 using Orleans.TestingHost;
 
 namespace Gatehouse.Tests.Cluster;
@@ -84,9 +83,9 @@ public sealed class QuotaClusterTests : IAsyncLifetime
         // The victim hosts the authorities, so the kill takes their activations along: the new activations must
         // resume from the persisted record, neither re-granting what the dead ones handed out nor refusing for long.
         var factory = _cluster.Cluster.Client;
-        await _cluster.Cluster.MigrateAsync(factory.GetGrain<IProviderGrain>("metered"), victim.SiloAddress);
+        await _cluster.Cluster.MigrateAsync(factory.GetGrain<IUpstreamQuotaGrain>("metered"), victim.SiloAddress);
         await _cluster.Cluster.MigrateAsync(factory.GetGrain<IAppQuotaGrain>("alpha"), victim.SiloAddress);
-        Assert.True(_cluster.Cluster.TryGetGrainContext(factory.GetGrain<IProviderGrain>("metered").GetGrainId(), out var authority));
+        Assert.True(_cluster.Cluster.TryGetGrainContext(factory.GetGrain<IUpstreamQuotaGrain>("metered").GetGrainId(), out var authority));
         Assert.Equal(victim.SiloAddress, authority!.Address.SiloAddress);
 
         // The victim's callers start first and are served before the survivors' load competes with them for the limit:

@@ -64,7 +64,7 @@ public sealed class SiloLossTests(ITestOutputHelper output)
         };
 
         await Task.Delay(LoadBeforeKill);
-        var victim = await SiloHostingAsync(clusterClient, cluster, "Gatehouse.Health.ProviderGrain,Gatehouse.Grains", "limited");
+        var victim = await SiloHostingAsync(clusterClient, cluster, "Gatehouse.RateLimiting.Authorities.UpstreamQuotaGrain,Gatehouse.Grains", "limited");
         var killedAt = DateTimeOffset.UtcNow;
         await cluster.KillAsync(victim);
         var detectedAt = await DeclaredDeadAsync(clusterClient, cluster[victim], TimeSpan.FromSeconds(60));

@@ -10,6 +10,7 @@ using Gatehouse.Ledger;
 using Gatehouse.Metrics;
 using Gatehouse.Pipeline;
 using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Tests.Support;
 using Gatehouse.Tracing;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Gatehouse.Providers;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Tests.Fakes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -7,6 +7,7 @@ using Gatehouse.Ledger;
 using Gatehouse.Metrics;
 using Gatehouse.Providers;
 using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.Routing;
 using Gatehouse.Routing.Invokers;
 using Gatehouse.Tests.Fakes;
@@ -39,7 +40,7 @@ internal sealed class RoutingHarness : IDisposable
         Metrics = new GatehouseMetrics(_services.GetRequiredService<IMeterFactory>(), States, Time);
         var meter = new UsageMeter(Ledger, new UsagePricer(new TestOptionsMonitor<GatehouseOptions>(options)), Metrics, Time);
         _leases = new QuotaLeaseHolder(_ => new OneSlotAuthority(), Time, options.RateLimits, NullLogger.Instance);
-        _scopes = new QuotaScopes(monitored);
+        _scopes = new QuotaScopes(monitored, Gatehouse.Apps.AppRegistry.FromConfiguration(options));
         _deadlines = new RequestDeadlines(monitored, Time);
         var admission = new UpstreamAdmission(_leases, _scopes, new TokenEstimator(options.RateLimits));
         Routes = new RouteTable(

@@ -2,7 +2,7 @@ using Gatehouse.Health;
 using Gatehouse.Ledger;
 using Gatehouse.Metrics;
 using Gatehouse.Providers;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 using Microsoft.Extensions.Logging;
 using Polly;
 

@@ -1,5 +1,5 @@
 using Gatehouse.Grains;
-using Gatehouse.RateLimiting;
+using Gatehouse.RateLimiting.Leases;
 
 namespace Gatehouse.Routing.Invokers;
 

@@ -3,6 +3,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Errors;
 using Gatehouse.Gateway;
 using Gatehouse.Metrics;
+using Gatehouse.RateLimiting.Leases;
 using Gatehouse.RateLimiting;
 using Gatehouse.Routing;
 using Gatehouse.Tracing;
