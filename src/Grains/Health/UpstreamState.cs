@@ -1,21 +1,7 @@
-using System.Collections.Frozen;
-using Gatehouse.Configuration;
 using Gatehouse.Grains;
 using Gatehouse.Providers;
-using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Health;
-
-/// <summary>Whether a target may be called now, as this silo sees its circuit.</summary>
-public enum Admission
-{
-    /// <summary>The circuit is closed: call it.</summary>
-    Allowed = 0,
-    /// <summary>The break is over: ask the provider grain for the probe permit before calling.</summary>
-    Probe = 1,
-    /// <summary>The circuit is open (or another probe is under way): skip it.</summary>
-    Rejected = 2,
-}
 
 /// <summary>
 /// This silo's view of one upstream: calls in flight here and (as of the last report) elsewhere, a peak-EWMA of its
@@ -246,29 +232,4 @@ public sealed class UpstreamState
     private long After(TimeSpan delay) => _timeProvider.GetTimestamp() + (long)(delay.TotalSeconds * _timeProvider.TimestampFrequency);
 
     private sealed record CircuitView(CircuitState State, long Until);
-}
-
-/// <summary>This silo's <see cref="UpstreamState"/> of every configured provider, and the id this silo reports under.</summary>
-/// <remarks>Thread-safe singleton, built once from the validated configuration.</remarks>
-public sealed class UpstreamStates
-{
-    private readonly FrozenDictionary<string, UpstreamState> _states;
-
-    public UpstreamStates(IOptions<GatehouseOptions> options, TimeProvider timeProvider)
-        : this(options.Value, timeProvider)
-    {
-    }
-
-    internal UpstreamStates(GatehouseOptions options, TimeProvider timeProvider)
-    {
-        _states = options.Providers.ToFrozenDictionary(
-            p => p.Key, p => new UpstreamState(p.Key, p.Value, timeProvider), StringComparer.Ordinal);
-    }
-
-    /// <summary>The id under which this silo reports and holds probe permits (unique per process start).</summary>
-    public string SiloId { get; } = Guid.NewGuid().ToString("n");
-
-    public IEnumerable<UpstreamState> All => _states.Values;
-
-    public UpstreamState Get(string provider) => _states[provider];
 }

@@ -1,12 +1,5 @@
 namespace Gatehouse.RateLimiting.Leases;
 
-/// <summary>What a set of buckets belongs to: an upstream (provider) or an application.</summary>
-public enum QuotaScopeKind
-{
-    Provider = 0,
-    App = 1,
-}
-
 /// <summary>One authority's buckets as configured: per-minute limits (null = unlimited) and a concurrency cap.</summary>
 public sealed record QuotaScope(QuotaScopeKind Kind, string Name, int? RequestsPerMinute, int? TokensPerMinute, int? MaxConcurrency = null)
 {
